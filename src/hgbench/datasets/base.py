@@ -1,0 +1,80 @@
+"""The dataset contract: a hypergraph with node features, labels and a task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import torch
+from torch import Tensor
+
+from .hypergraph import Hypergraph
+
+
+class Task(str, Enum):
+    """What the labels mean and how predictions are scored."""
+
+    CLASSIFICATION = "classification"  # nominal classes, scored by accuracy
+    ORDINAL = "ordinal"  # ordinal classes (ratings), scored by MAE, RMSE and accuracy
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return ("accuracy",) if self is Task.CLASSIFICATION else ("mae", "rmse", "accuracy")
+
+    @property
+    def selection_metric(self) -> str:
+        """Metric on which configurations are selected on validation (higher is better after sign)."""
+        return "accuracy" if self is Task.CLASSIFICATION else "mae"
+
+
+@dataclass(frozen=True, eq=False)
+class NodeDataset:
+    """A node-level task on a hypergraph.
+
+    ``labels`` is ``-1`` for nodes without a label (they are never in a split). ``sources`` maps
+    each raw file the dataset was built from to its sha256, recorded in every run.
+    """
+
+    name: str
+    hypergraph: Hypergraph
+    features: Tensor
+    labels: Tensor
+    num_classes: int
+    task: Task = Task.CLASSIFICATION
+    sources: dict[str, str] = field(default_factory=dict)
+    class_names: tuple[str, ...] | None = None
+    feature_names: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        n = self.hypergraph.num_nodes
+        if self.features.dim() != 2 or self.features.shape[0] != n:
+            raise ValueError(f"{self.name}: features must be ({n}, d), got {tuple(self.features.shape)}")
+        if self.labels.shape != (n,):
+            raise ValueError(f"{self.name}: labels must be ({n},), got {tuple(self.labels.shape)}")
+        if int(self.labels.max()) >= self.num_classes:
+            raise ValueError(f"{self.name}: label {int(self.labels.max())} >= num_classes {self.num_classes}")
+
+    @property
+    def num_nodes(self) -> int:
+        return self.hypergraph.num_nodes
+
+    @property
+    def num_features(self) -> int:
+        return self.features.shape[1]
+
+    @property
+    def labelled(self) -> Tensor:
+        return (self.labels >= 0).nonzero().flatten()
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "nodes": self.num_nodes,
+            "hyperedges": self.hypergraph.num_edges,
+            "classes": self.num_classes,
+            "features": self.num_features,
+            "contexts": self.hypergraph.num_contexts,
+        }
+
+
+def as_float_features(array) -> Tensor:
+    return torch.as_tensor(array, dtype=torch.float32)

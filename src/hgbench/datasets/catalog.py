@@ -1,0 +1,100 @@
+"""The dataset catalog: name -> raw files (sha256, URL), builder, task and paper statistics.
+
+Loading a dataset verifies every raw file it reads, builds the :class:`NodeDataset` and memoises
+it for the process, so a suite that runs many methods on one dataset loads it once.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from .base import NodeDataset, Task
+from .files import DataError, DataFile, DataUnavailable, data_dir, ensure
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How to obtain one dataset.
+
+    ``build`` receives a dict from each file's relative path to its verified local path.
+    ``unavailable`` names files that have no public copy with a known checksum; such a dataset
+    raises :class:`DataUnavailable` unless the user has placed the files in the data directory.
+    ``paper`` is the dataset's column name in the paper tables (e.g. ``"MN40"``).
+    """
+
+    name: str
+    files: tuple[DataFile, ...]
+    build: Callable[[dict[str, Path]], NodeDataset]
+    task: Task = Task.CLASSIFICATION
+    paper: str | None = None
+    description: str = ""
+    unavailable: tuple[DataFile, ...] = ()
+    synthetic: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+_REGISTRY: dict[str, DatasetSpec] = {}
+_LOADED: dict[tuple, NodeDataset] = {}
+
+
+def register(spec: DatasetSpec) -> DatasetSpec:
+    if spec.name in _REGISTRY:
+        raise ValueError(f"dataset {spec.name!r} registered twice")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def names() -> list[str]:
+    _ensure_registered()
+    return list(_REGISTRY)
+
+
+def spec(name: str) -> DatasetSpec:
+    _ensure_registered()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown dataset {name!r}; valid names: {', '.join(_REGISTRY)}") from None
+
+
+def load(name: str, root: Path | None = None) -> NodeDataset:
+    """Load (and memoise) dataset ``name`` from the data directory, verifying every file."""
+    dataset_spec = spec(name)
+    root = data_dir() if root is None else root
+    key = (name, str(root))
+    if key not in _LOADED:
+        paths = {file.path: ensure(file, root) for file in dataset_spec.files}
+        for file in dataset_spec.unavailable:
+            local = root / file.path
+            if not local.exists():
+                raise DataUnavailable(
+                    f"{name}: {file.path} has no public copy with a known checksum (last known at "
+                    f"{file.url}); place it at {local} to run this dataset"
+                )
+            paths[file.path] = local
+        _LOADED[key] = dataset_spec.build(paths)
+    return _LOADED[key]
+
+
+def availability(name: str, root: Path | None = None) -> str | None:
+    """``None`` if ``name`` can be loaded, otherwise the reason it cannot (without raising)."""
+    try:
+        load(name, root)
+    except DataError as exc:
+        return str(exc)
+    return None
+
+
+def upstream_files(csv_name: str) -> dict[str, DataFile]:
+    """Read a packaged file table (path, bytes, sha256, url) into ``{path: DataFile}``."""
+    text = resources.files(__package__).joinpath(csv_name).read_text()
+    return {row["path"]: DataFile(row["path"], row["sha256"], row["url"]) for row in csv.DictReader(text.splitlines())}
+
+
+def _ensure_registered() -> None:
+    # Importing the modules registers their datasets; imported lazily to avoid import cycles.
+    from . import synthetic, zen_catalog  # noqa: F401

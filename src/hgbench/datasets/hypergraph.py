@@ -1,0 +1,242 @@
+"""The hypergraph structure shared by every dataset, method and baseline.
+
+A hypergraph is stored as its incidence list: a ``2 x nnz`` index whose columns are
+(node, hyperedge) memberships, an optional weight per membership (a soft mask in [0, 1]), and a
+context label per hyperedge (TriPrune's K behavioural contexts; 0 everywhere for plain
+hypergraphs). Degrees are weighted sums of memberships, so a soft mask renormalises every operator
+built from it. Aggregation is written with ``index_add_`` so that it is differentiable twice.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import torch
+from torch import Tensor
+
+REDUCTIONS = ("sum", "mean")
+
+
+class Hypergraph:
+    """Incidence structure of an (optionally weighted, optionally contextual) hypergraph.
+
+    Args:
+        index: ``2 x nnz`` integer tensor of (node, hyperedge) pairs.
+        num_nodes: number of nodes; nodes without a hyperedge are allowed.
+        num_edges: number of hyperedges; defaults to ``index[1].max() + 1``.
+        weight: optional membership weights (``nnz``), e.g. a soft pruning mask.
+        edge_context: optional context id per hyperedge (``num_edges``).
+        context_names: names of the contexts, ``len = edge_context.max() + 1``.
+        allow_empty_edges: accept hyperedges with no member (off by default).
+    """
+
+    def __init__(
+        self,
+        index: Tensor,
+        num_nodes: int,
+        num_edges: int | None = None,
+        weight: Tensor | None = None,
+        edge_context: Tensor | None = None,
+        context_names: tuple[str, ...] | None = None,
+        allow_empty_edges: bool = False,
+    ) -> None:
+        index = torch.as_tensor(index)
+        if index.dim() != 2 or index.shape[0] != 2:
+            raise ValueError(f"index must have shape (2, nnz), got {tuple(index.shape)}")
+        if index.dtype not in (torch.int32, torch.int64):
+            raise TypeError(f"index must be an integer tensor, got {index.dtype}")
+        index = index.long()
+        if num_edges is None:
+            num_edges = int(index[1].max()) + 1 if index.numel() else 0
+        if index.numel():
+            if int(index.min()) < 0:
+                raise ValueError("index contains negative ids")
+            if int(index[0].max()) >= num_nodes:
+                raise ValueError(f"node id {int(index[0].max())} out of range for {num_nodes} nodes")
+            if int(index[1].max()) >= num_edges:
+                raise ValueError(f"hyperedge id {int(index[1].max())} out of range for {num_edges} hyperedges")
+        if weight is not None:
+            weight = torch.as_tensor(weight, dtype=torch.float32) if not torch.is_tensor(weight) else weight
+            if weight.shape != (index.shape[1],):
+                raise ValueError(f"weight must have shape ({index.shape[1]},), got {tuple(weight.shape)}")
+        if edge_context is None:
+            edge_context = torch.zeros(num_edges, dtype=torch.long)
+        edge_context = torch.as_tensor(edge_context).long()
+        if edge_context.shape != (num_edges,):
+            raise ValueError(f"edge_context must have shape ({num_edges},), got {tuple(edge_context.shape)}")
+        num_contexts = int(edge_context.max()) + 1 if num_edges else 1
+        if context_names is None:
+            context_names = tuple(f"context{k}" for k in range(num_contexts))
+        if len(context_names) < num_contexts:
+            raise ValueError(f"{num_contexts} contexts used but {len(context_names)} names given")
+        self.index = index
+        self.num_nodes = int(num_nodes)
+        self.num_edges = int(num_edges)
+        self.weight = weight
+        self.edge_context = edge_context
+        self.context_names = tuple(context_names)
+        if not allow_empty_edges and self.num_edges and bool((self.edge_size_count == 0).any()):
+            empty = int((self.edge_size_count == 0).nonzero()[0])
+            raise ValueError(f"hyperedge {empty} has no member (pass allow_empty_edges=True to accept)")
+
+    # ----------------------------------------------------------------- basic facts
+    @property
+    def nodes(self) -> Tensor:
+        return self.index[0]
+
+    @property
+    def edges(self) -> Tensor:
+        return self.index[1]
+
+    @property
+    def nnz(self) -> int:
+        return self.index.shape[1]
+
+    @property
+    def num_contexts(self) -> int:
+        return len(self.context_names)
+
+    def membership_weight(self) -> Tensor:
+        """Weight of every membership (ones when unweighted)."""
+        return self.weight if self.weight is not None else torch.ones(self.nnz)
+
+    @cached_property
+    def edge_size_count(self) -> Tensor:
+        """Number of members of each hyperedge, ignoring weights."""
+        return torch.bincount(self.edges, minlength=self.num_edges)
+
+    def node_degree(self) -> Tensor:
+        """Weighted node degree d_v = sum_e w(v, e)."""
+        return _scatter_sum(self.membership_weight(), self.nodes, self.num_nodes)
+
+    def edge_degree(self) -> Tensor:
+        """Weighted hyperedge size d_e = sum_v w(v, e)."""
+        return _scatter_sum(self.membership_weight(), self.edges, self.num_edges)
+
+    # ----------------------------------------------------------------- aggregation
+    def v2e(self, x: Tensor, reduce: str = "sum", membership: Tensor | None = None) -> Tensor:
+        """Aggregate node rows into hyperedge rows: ``out[e] = reduce_{v in e} w(v,e) m(v,e) x[v]``.
+
+        ``membership`` optionally scales each membership (e.g. attention scores).
+        """
+        return self._aggregate(x, self.nodes, self.edges, self.num_edges, reduce, membership)
+
+    def e2v(self, y: Tensor, reduce: str = "sum", membership: Tensor | None = None) -> Tensor:
+        """Aggregate hyperedge rows into node rows: ``out[v] = reduce_{e ni v} w(v,e) m(v,e) y[e]``."""
+        return self._aggregate(y, self.edges, self.nodes, self.num_nodes, reduce, membership)
+
+    def _aggregate(self, x, source, target, size, reduce, membership):
+        if reduce not in REDUCTIONS:
+            raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
+        scale = self.weight
+        if membership is not None:
+            scale = membership if scale is None else scale * membership
+        gathered = x.index_select(0, source)
+        if scale is not None:
+            gathered = gathered * scale.view(-1, *([1] * (x.dim() - 1))).to(x.dtype)
+        out = x.new_zeros((size, *x.shape[1:])).index_add(0, target, gathered)
+        if reduce == "mean":
+            total = _scatter_sum(self.membership_weight() if scale is None else scale, target, size)
+            out = out / total.clamp_min(1e-12).view(-1, *([1] * (x.dim() - 1))).to(x.dtype)
+        return out
+
+    # ----------------------------------------------------------------- operators
+    def incidence_matrix(self) -> Tensor:
+        """Sparse ``num_nodes x num_edges`` incidence matrix H (weighted if a mask is set)."""
+        return torch.sparse_coo_tensor(
+            self.index, self.membership_weight(), (self.num_nodes, self.num_edges)
+        ).coalesce()
+
+    def hgnn_operator(self) -> Tensor:
+        """Sparse ``D_v^{-1/2} H W D_e^{-1} H^T D_v^{-1/2}`` (HGNN, Feng et al. 2019, Eq. 10)."""
+        dv = inverse_power(self.node_degree(), 0.5)
+        de = inverse_power(self.edge_degree(), 1.0)
+        return self.clique_expansion(edge_scale=de, node_scale=dv)
+
+    def clique_expansion(self, edge_scale: Tensor | None = None, node_scale: Tensor | None = None) -> Tensor:
+        """Sparse node adjacency ``S H diag(edge_scale) H^T S`` with ``S = diag(node_scale)``.
+
+        With no scales this is the weighted clique expansion ``H H^T`` used by graph baselines.
+        """
+        h = self.incidence_matrix()
+        if edge_scale is not None:
+            h_scaled = torch.sparse_coo_tensor(h.indices(), h.values() * edge_scale[h.indices()[1]], h.shape)
+        else:
+            h_scaled = h
+        adjacency = torch.sparse.mm(h_scaled, h.t().coalesce()).coalesce()
+        if node_scale is not None:
+            rows, cols = adjacency.indices()
+            adjacency = torch.sparse_coo_tensor(
+                adjacency.indices(), adjacency.values() * node_scale[rows] * node_scale[cols], adjacency.shape
+            ).coalesce()
+        return adjacency
+
+    # ----------------------------------------------------------------- derived structures
+    def with_self_loops(self) -> "Hypergraph":
+        """Add a singleton hyperedge for every node that has none (AllSet/ED-HNN/ZEN preprocessing).
+
+        New hyperedges get ids ``num_edges, num_edges + 1, ...`` in node order and context 0.
+        """
+        singleton = self.edge_size_count[self.edges] == 1
+        has_loop = torch.zeros(self.num_nodes, dtype=torch.bool)
+        has_loop[self.nodes[singleton]] = True
+        missing = (~has_loop).nonzero().flatten()
+        new_edges = torch.arange(self.num_edges, self.num_edges + missing.numel())
+        index = torch.cat([self.index, torch.stack([missing, new_edges])], dim=1)
+        weight = None if self.weight is None else torch.cat([self.weight, self.weight.new_ones(missing.numel())])
+        context = torch.cat([self.edge_context, torch.zeros(missing.numel(), dtype=torch.long)])
+        return Hypergraph(index, self.num_nodes, self.num_edges + missing.numel(), weight, context, self.context_names)
+
+    def deduplicated(self) -> "Hypergraph":
+        """Drop repeated (node, hyperedge) memberships, keeping the first of each (H as a 0/1 matrix)."""
+        key = self.edges * self.num_nodes + self.nodes
+        order = torch.argsort(key, stable=True)
+        first = torch.ones(self.nnz, dtype=torch.bool)
+        first[1:] = key[order][1:] != key[order][:-1]
+        keep = torch.zeros(self.nnz, dtype=torch.bool)
+        keep[order[first]] = True
+        return self.compact(keep_memberships=keep)
+
+    def with_weight(self, weight: Tensor | None) -> "Hypergraph":
+        """The same structure with membership weights ``weight`` (a soft mask; degrees follow)."""
+        return Hypergraph(self.index, self.num_nodes, self.num_edges, weight, self.edge_context,
+                          self.context_names, allow_empty_edges=True)
+
+    def restrict_to_context(self, context: int) -> "Hypergraph":
+        """The hyperedges of one context, with their ids compacted; nodes keep their ids."""
+        return self.compact(keep_edges=self.edge_context == context)
+
+    def compact(self, keep_edges: Tensor | None = None, keep_memberships: Tensor | None = None) -> "Hypergraph":
+        """Hard removal: drop memberships and hyperedges, renumber the remaining hyperedges.
+
+        Hyperedges left without any member are dropped as well, so the result is a smaller
+        structure on which every operator is cheaper.
+        """
+        keep = torch.ones(self.nnz, dtype=torch.bool) if keep_memberships is None else keep_memberships.bool()
+        if keep_edges is not None:
+            keep = keep & keep_edges.bool()[self.edges]
+        surviving = torch.zeros(self.num_edges, dtype=torch.bool)
+        surviving[self.edges[keep]] = True
+        new_id = torch.cumsum(surviving.long(), 0) - 1
+        index = torch.stack([self.nodes[keep], new_id[self.edges[keep]]])
+        weight = None if self.weight is None else self.weight[keep]
+        return Hypergraph(index, self.num_nodes, int(surviving.sum()), weight,
+                          self.edge_context[surviving], self.context_names)
+
+    def context_mean(self, per_context: list[Tensor]) -> Tensor:
+        """Mean over contexts of per-context node representations (TriPrune's context-mean)."""
+        return torch.stack(per_context).mean(0)
+
+    def __repr__(self) -> str:
+        return (f"Hypergraph(num_nodes={self.num_nodes}, num_edges={self.num_edges}, nnz={self.nnz}, "
+                f"contexts={self.num_contexts}, weighted={self.weight is not None})")
+
+
+def _scatter_sum(values: Tensor, index: Tensor, size: int) -> Tensor:
+    return values.new_zeros(size).index_add(0, index, values)
+
+
+def inverse_power(values: Tensor, power: float) -> Tensor:
+    """``values ** -power`` with 0 where ``values`` is 0 (isolated nodes, empty hyperedges)."""
+    out = values.clamp_min(1e-12).pow(-power)
+    return torch.where(values > 0, out, torch.zeros_like(out))
