@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from .base import NodeDataset, Task
-from .files import DataError, DataFile, DataUnavailable, data_dir, ensure
+from .files import DataFile, DataUnavailable, data_dir, ensure
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,16 @@ def load(name: str, root: Path | None = None) -> NodeDataset:
     return _LOADED[key]
 
 
-def availability(name: str, root: Path | None = None) -> str | None:
-    """``None`` if ``name`` can be loaded, otherwise the reason it cannot (without raising)."""
-    try:
-        load(name, root)
-    except DataError as exc:
-        return str(exc)
+def unavailable_reason(name: str, root: Path | None = None) -> str | None:
+    """Why ``name`` cannot be run here (files with no public copy are absent), or ``None``.
+
+    A cheap check that reads no file: checksums are verified when the dataset is loaded.
+    """
+    dataset_spec = spec(name)
+    root = data_dir() if root is None else root
+    missing = [file.path for file in dataset_spec.unavailable if not (root / file.path).exists()]
+    if missing:
+        return f"data unavailable: {', '.join(missing)} ha{'s' if len(missing) == 1 else 've'} no public copy"
     return None
 
 

@@ -46,14 +46,16 @@ class Split:
         return h.hexdigest()[:16]
 
     def to_dict(self) -> dict:
+        """Train and validation nodes (the test set is every other labelled node) and the digest."""
         return {"protocol": self.protocol, "seed": self.seed, "digest": self.digest,
-                "train": self.train.tolist(), "val": self.val.tolist(), "test": self.test.tolist()}
+                "train": self.train.tolist(), "val": self.val.tolist()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Split":
-        split = cls(data["protocol"], int(data["seed"]),
-                    *(torch.tensor(data[part], dtype=torch.long) for part in ("train", "val", "test")))
-        if "digest" in data and data["digest"] != split.digest:
+    def from_dict(cls, data: dict, labels: Tensor) -> "Split":
+        """Rebuild a stored split; the digest check fails if ``labels`` are not the ones it was made on."""
+        train, val = (np.asarray(data[part], dtype=np.int64) for part in ("train", "val"))
+        split = _finish(data["protocol"], int(data["seed"]), labels, [train], [val])
+        if data["digest"] != split.digest:
             raise ValueError(f"stored split {data['protocol']}/seed {data['seed']} does not match its digest")
         return split
 

@@ -13,14 +13,48 @@ Methods never compute metrics, time themselves or touch the store: the runner do
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Iterator
 
 from torch import Tensor
 
 from ..datasets.base import NodeDataset
 from ..datasets.splits import Split
+
+
+BUDGETS = ("full", "reduced", "smoke")
+
+
+class Diverged(RuntimeError):
+    """Training produced a non-finite loss; the run is recorded as ``failed`` with this reason."""
+
+
+class TimedOut(RuntimeError):
+    """The run passed its time limit; recorded as ``timeout``."""
+
+
+_DEADLINE: ContextVar[float | None] = ContextVar("hgbench_deadline", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Set a deadline that long-running methods poll with :func:`check_deadline`."""
+    token = _DEADLINE.set(None if seconds is None else time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def check_deadline() -> None:
+    """Raise :class:`TimedOut` if the current run's time limit has passed (call once per epoch)."""
+    deadline = _DEADLINE.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise TimedOut("time limit exceeded")
 
 
 @dataclass
@@ -35,6 +69,12 @@ class Method(ABC):
     name: ClassVar[str]
     search_space: ClassVar[dict[str, list]] = {}
     description: ClassVar[str] = ""
+
+    def configurations(self, budget: str = "full") -> dict[str, list]:
+        """The grid for a tuning budget (``full`` = the paper's protocol); defaults to ``search_space``."""
+        if budget not in BUDGETS:
+            raise ValueError(f"unknown budget {budget!r}; valid: {', '.join(BUDGETS)}")
+        return self.search_space
 
     def prepare(self, data: NodeDataset, config: dict) -> Any:
         """Split-independent precomputation; the runner caches it per (dataset, config)."""

@@ -128,29 +128,27 @@ class Propagated:
 class ZEN(Method):
     name = "zen"
     description = "ZEN: closed-form weights (TCS) + redundancy-aware propagation (RAP), 2-hop simplex search"
-    search_space = {"variant": ["full"]}
 
-    def __init__(self, grid_denominator: int = 9) -> None:
+    def __init__(self, variant: str = "full", grid_denominator: int = 9) -> None:
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown ZEN variant {variant!r}; valid: {', '.join(VARIANTS)}")
+        self.variant = variant
         self.grid_denominator = grid_denominator
 
     def prepare(self, data: NodeDataset, config: dict) -> Propagated:
-        variant = config.get("variant", "full")
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown ZEN variant {variant!r}; valid: {', '.join(VARIANTS)}")
         x = data.features.double()
-        plain = variant in ("no-rap", "no-tcs-no-rap", "linearized-hgnn")
+        plain = self.variant in ("no-rap", "no-tcs-no-rap", "linearized-hgnn")
         ax, aax = (hgnn_propagation if plain else redundancy_aware_propagation)(data.hypergraph, x)
         return Propagated(torch.stack([x, ax, aax]))
 
-    def coefficient_grid(self, variant: str) -> Tensor:
-        if variant == "linearized-hgnn":  # A_L X with L in {1, 2}: no hop combination
+    def coefficient_grid(self) -> Tensor:
+        if self.variant == "linearized-hgnn":  # A_L X with L in {1, 2}: no hop combination
             return torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
         return simplex_grid(self.grid_denominator)
 
     def fit(self, data: NodeDataset, split: Split, config: dict, seed: int, prepared: Propagated) -> Fitted:
-        variant = config.get("variant", "full")
-        solve = tcs_weights if variant in ("full", "no-rap") else least_squares_weights
-        grid = self.coefficient_grid(variant)
+        solve = tcs_weights if self.variant in ("full", "no-rap") else least_squares_weights
+        grid = self.coefficient_grid()
         y = data.labels
         rows = torch.cat([split.train, split.val])
         # Embeddings of training + validation nodes for every grid point: G x R x d.

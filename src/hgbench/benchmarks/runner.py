@@ -1,0 +1,227 @@
+"""Plan a suite into jobs, skip the finished ones, run the rest and store one record per job.
+
+A job is one (method, configuration, dataset, split). Jobs are grouped by dataset so a dataset
+is loaded once and a method's split-independent ``prepare`` step runs once per dataset and
+configuration. Every dataset of the plan is verified before the first job runs, so a corrupted
+file stops the run before anything is written. Failures of a single run (divergence, out of
+memory, time limit, any exception) become records with a status and a reason; the suite goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import platform
+import subprocess
+import traceback
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+import hgbench
+
+from ..datasets import catalog
+from ..datasets.base import NodeDataset
+from ..datasets.files import DataUnavailable
+from ..datasets.splits import make_split
+from ..methods.base import Diverged, Method, TimedOut, time_limit
+from .metrics import evaluate
+from .profile import PeakMemory, timed
+from .registry import method_entry
+from .store import Store
+
+
+@dataclass(frozen=True)
+class Job:
+    suite: str
+    method: str
+    config: tuple[tuple[str, Any], ...]
+    dataset: str
+    protocol: str
+    seed: int
+    budget: str = "full"
+
+    @property
+    def key(self) -> str:
+        """Content hash of the job: the store skips a job whose key it already holds."""
+        payload = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+    @property
+    def config_dict(self) -> dict[str, Any]:
+        return dict(self.config)
+
+
+@dataclass
+class RunSummary:
+    planned: int = 0
+    skipped: int = 0
+    executed: int = 0
+    failed: int = 0
+    unavailable: dict[str, str] = field(default_factory=dict)
+    seconds_per_dataset: dict[str, float] = field(default_factory=dict)
+
+
+def expand_grid(grid: dict[str, list]) -> list[tuple[tuple[str, Any], ...]]:
+    """The product of a search space, as sorted (name, value) tuples; ``{}`` gives one empty config."""
+    names = sorted(grid)
+    return [tuple(zip(names, values)) for values in itertools.product(*(grid[n] for n in names))]
+
+
+def plan(suite: str, methods: list[str], datasets: list[str], protocol: str, seeds: int,
+         budget: str = "full") -> list[Job]:
+    jobs = []
+    for dataset in datasets:
+        for name in methods:
+            method = method_entry(name).factory()
+            for config in expand_grid(method.configurations(budget)):
+                jobs.extend(Job(suite, name, config, dataset, protocol, seed, budget) for seed in range(seeds))
+    return jobs
+
+
+def code_version() -> str:
+    """Package version plus the git commit (and ``-dirty``) when run from a checkout."""
+    root = Path(__file__).resolve().parents[3]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=10"],
+                                capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    return f"{hgbench.__version__}+{commit}"
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+        "device": "cpu",
+    }
+
+
+class Runner:
+    """Executes jobs sequentially (the only executor whose timings are reported)."""
+
+    def __init__(self, store: Store, time_limit_s: float | None = None,
+                 on_record: Callable[[Job, dict], None] | None = None) -> None:
+        self.store = store
+        self.time_limit_s = time_limit_s
+        self.on_record = on_record or (lambda job, record: None)
+        self.version = code_version()
+        self.environment = environment()
+
+    def verify(self, datasets: list[str], summary: RunSummary) -> list[str]:
+        """Load every dataset (checksums verified); unavailable ones are noted, corrupted ones raise."""
+        usable = []
+        for name in datasets:
+            try:
+                catalog.load(name)
+            except DataUnavailable as exc:
+                summary.unavailable[name] = str(exc)
+                continue
+            usable.append(name)
+        return usable
+
+    def run(self, jobs: list[Job]) -> RunSummary:
+        summary = RunSummary(planned=len(jobs))
+        usable = set(self.verify(list(dict.fromkeys(job.dataset for job in jobs)), summary))
+        pending = []
+        for job in jobs:
+            if job.dataset not in usable:
+                continue
+            if self.store.has(job.suite, job.key):
+                summary.skipped += 1
+            else:
+                pending.append(job)
+        for dataset, group in itertools.groupby(pending, key=lambda job: job.dataset):
+            with timed() as clock:
+                prepared: dict[tuple, tuple[Any, float]] = {}
+                for job in group:
+                    record = self.execute(job, catalog.load(dataset), prepared)
+                    self.store.put(record)
+                    summary.executed += 1
+                    summary.failed += record["status"] != "ok"
+                    self.on_record(job, record)
+            summary.seconds_per_dataset[dataset] = summary.seconds_per_dataset.get(dataset, 0.0) + clock.seconds
+        return summary
+
+    def execute(self, job: Job, data: NodeDataset, prepared: dict) -> dict:
+        method = method_entry(job.method).factory()
+        split = self.store.split(job.dataset, job.protocol, job.seed, data.labels,
+                                 lambda: make_split(data.labels, job.protocol, job.seed))
+        record = self._base_record(job, data, split.digest)
+        memory = PeakMemory()
+        memory.start()
+        try:
+            with time_limit(self.time_limit_s):
+                state, record["prepare_seconds"] = self._prepare(method, job, data, prepared)
+                with timed() as fit_clock:
+                    fitted = method.fit(data, split, job.config_dict, job.seed, state)
+                with timed() as predict_clock:
+                    scores = fitted.predict()
+            if not torch.isfinite(scores).all():
+                raise Diverged("predictions contain non-finite values")
+            record.update(
+                status="ok",
+                fit_seconds=fit_clock.seconds,
+                predict_seconds=predict_clock.seconds,
+                val=evaluate(scores, data.labels, split.val),
+                test=evaluate(scores, data.labels, split.test),
+                train=evaluate(scores, data.labels, split.train),
+                diagnostics=_jsonable(fitted.diagnostics),
+            )
+        except (torch.OutOfMemoryError, MemoryError) as exc:
+            record.update(status="oom", reason=f"{exc.__class__.__name__}: {str(exc)[:300]}")
+        except TimedOut as exc:
+            record.update(status="timeout", reason=f"{exc} ({self.time_limit_s} s)")
+        except Exception as exc:  # any other failure of this run is recorded, the suite goes on
+            record.update(status="failed", reason=f"{exc.__class__.__name__}: {str(exc)[:300]}",
+                          traceback=traceback.format_exc(limit=-3))
+        record["peak_memory_mb"] = memory.stop()
+        record["memory_probe"] = memory.probe
+        record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        return record
+
+    @staticmethod
+    def _prepare(method: Method, job: Job, data: NodeDataset, cache: dict) -> tuple[Any, float]:
+        """Run (or reuse) the split-independent step; the seconds are those of the one shared run."""
+        key = (job.method, job.config)
+        if key not in cache:
+            with timed() as clock:
+                state = method.prepare(data, job.config_dict)
+            cache[key] = (state, clock.seconds)
+        return cache[key]
+
+    def _base_record(self, job: Job, data: NodeDataset, split_digest: str) -> dict:
+        shots = int(job.protocol.removesuffix("-shot")) if job.protocol.endswith("-shot") else None
+        return {
+            "key": job.key, "suite": job.suite, "method": job.method, "config": job.config_dict,
+            "dataset": job.dataset, "protocol": job.protocol, "shots": shots, "seed": job.seed,
+            "split_id": job.seed, "split_digest": split_digest, "budget": job.budget, "task": data.task.value,
+            "status": None, "reason": None, "val": None, "test": None, "train": None,
+            "fit_seconds": None, "predict_seconds": None, "prepare_seconds": None, "diagnostics": {},
+            "code_version": self.version, "environment": self.environment, "data_sha256": data.sources,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return _jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    return value
