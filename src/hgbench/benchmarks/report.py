@@ -78,19 +78,18 @@ def summarise(frame: pd.DataFrame, suite: Suite, metric: str) -> dict[tuple[str,
                 float(values.mean()) if values.size else np.nan,
                 float(values.std(ddof=0)) if values.size else np.nan,
                 int(values.size),
-                _status(frame, method, dataset, values.size, suite.seeds),
+                _status(frame, method, dataset, values.size),
             )
     return cells
 
 
-def _status(frame: pd.DataFrame, method: str, dataset: str, n_ok: int, seeds: int) -> str:
-    if n_ok == seeds:
-        return "ok"
-    if catalog.unavailable_reason(dataset):
-        return "data unavailable"
+def _status(frame: pd.DataFrame, method: str, dataset: str, n_ok: int) -> str:
+    """ok when every stored split has a selected ok run; otherwise why not."""
     runs = frame[(frame.method == method) & (frame.dataset == dataset)] if not frame.empty else frame
     if runs.empty:
-        return "pending"
+        return "data unavailable" if catalog.unavailable_reason(dataset) else "pending"
+    if n_ok == runs.seed.nunique():
+        return "ok"
     failures = runs[runs.status != "ok"].status
     if n_ok == 0 and not failures.empty:
         return failures.value_counts().sort_index().idxmax()

@@ -18,6 +18,9 @@ Decisions the paper leaves open (follow the official code, chaewoonbae/ZEN@903f7
   * (d_e - 1)^-1 and (d_v - 1)^-1 are 0 for singleton hyperedges and degree-1 nodes, so the
     self-loop hyperedges added in preprocessing only enter through d_v.
   * A class without training nodes has a zero weight column (score 0).
+  * Eq. (11) is implemented as printed (and as in the official code). It equals diag(A_hat_2)
+    only when no two nodes share more than one hyperedge: the exact diagonal squares the sum
+    over shared hyperedges, Eq. (11) sums the squares (shown in tests/test_zen.py).
 Ablations (Table 6), selected by ``variant``:
   * ``no-tcs``: W is the exact least-squares solution of Eq. (3), W = pinv(g_row(PX)_trn) Y_trn.
   * ``no-rap``: plain HGNN operators A1 = Dv^-1/2 H De^-1 H^T Dv^-1/2 and A2 = A1 A1 (Table 1).

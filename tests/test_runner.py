@@ -1,0 +1,110 @@
+"""The runner and store: resume, failure statuses, verification before writing, deterministic reports."""
+
+import pytest
+import torch
+
+from hgbench.benchmarks import registry, report
+from hgbench.benchmarks.runner import Runner, plan
+from hgbench.benchmarks.store import Store
+from hgbench.benchmarks.suites import suite
+from hgbench.datasets import catalog
+from hgbench.datasets.catalog import DatasetSpec
+from hgbench.datasets.files import DataError, DataFile
+from hgbench.methods.base import Diverged, Fitted, Method, check_deadline
+
+
+class Failing(Method):
+    """Fails in the way its config says; ok otherwise."""
+
+    name = "failing"
+    search_space = {"mode": ["ok", "nan", "oom", "slow", "bug"]}
+
+    def fit(self, data, split, config, seed, prepared):
+        mode = config["mode"]
+        if mode == "nan":
+            raise Diverged("loss became nan at epoch 3")
+        if mode == "oom":
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        if mode == "slow":
+            while True:
+                check_deadline()
+        if mode == "bug":
+            raise IndexError("index 7 is out of bounds")
+        return Fitted(lambda: torch.nn.functional.one_hot(data.labels, data.num_classes).float())
+
+
+@pytest.fixture
+def failing_method(monkeypatch):
+    registry.method_names()
+    monkeypatch.setitem(registry._METHODS, "failing", registry.MethodEntry("failing", Failing, "Failing"))
+
+
+def test_failures_are_recorded_and_the_suite_goes_on(tmp_path, failing_method):
+    store = Store(tmp_path)
+    summary = Runner(store, time_limit_s=0.2).run(plan("t", ["failing", "zen"], ["synthetic"], "5-shot", 2))
+    statuses = {(r["method"], r["config"].get("mode")): r["status"] for r in store.records("t")}
+    assert statuses == {("failing", "ok"): "ok", ("failing", "nan"): "failed", ("failing", "oom"): "oom",
+                        ("failing", "slow"): "timeout", ("failing", "bug"): "failed", ("zen", None): "ok"}
+    assert summary.executed == 12 and summary.failed == 8
+    reasons = {r["config"].get("mode"): r["reason"] for r in store.records("t")}
+    assert "nan at epoch 3" in reasons["nan"] and "IndexError" in reasons["bug"]
+
+
+def test_interrupted_run_resumes_with_only_the_missing_jobs(tmp_path):
+    jobs = plan("t", ["zen", "zen-no-rap"], ["synthetic"], "5-shot", 4)
+    done = []
+
+    def stop_after_three(job, record):
+        done.append(job.key)
+        if len(done) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Runner(Store(tmp_path), on_record=stop_after_three).run(jobs)
+    assert len(Store(tmp_path).records("t")) == 3
+    rerun = []
+    summary = Runner(Store(tmp_path), on_record=lambda job, record: rerun.append(job.key)).run(jobs)
+    assert summary.skipped == 3 and summary.executed == 5
+    assert not set(rerun) & set(done) and len(Store(tmp_path).records("t")) == 8
+
+
+def test_corrupted_dataset_stops_before_anything_is_written(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "toy.txt").write_text("not what was published")
+    bad = DatasetSpec("toy-corrupt", (DataFile("toy.txt", "0" * 64, "https://example.org/toy.txt"),),
+                      build=lambda paths: pytest.fail("must not build"))
+    catalog.names()
+    monkeypatch.setitem(catalog._REGISTRY, "toy-corrupt", bad)
+    monkeypatch.setenv("HGBENCH_DATA", str(tmp_path / "data"))
+    store = Store(tmp_path / "store")
+    with pytest.raises(DataError, match="0" * 64):
+        Runner(store).run(plan("t", ["zen"], ["synthetic", "toy-corrupt"], "5-shot", 2))
+    assert not (tmp_path / "store").exists()
+
+
+def test_records_carry_provenance(tmp_path):
+    store = Store(tmp_path)
+    Runner(store).run(plan("t", ["zen"], ["synthetic"], "5-shot", 1))
+    (record,) = store.records("t")
+    for field in ("suite", "method", "config", "dataset", "shots", "seed", "split_id", "split_digest", "val", "test",
+                  "fit_seconds", "predict_seconds", "peak_memory_mb", "status", "code_version", "environment",
+                  "data_sha256", "budget"):
+        assert field in record
+    assert record["shots"] == 5 and 0 <= record["test"]["accuracy"] <= 1 and record["peak_memory_mb"] > 0
+
+
+def test_every_method_sees_the_same_split(tmp_path):
+    store = Store(tmp_path)
+    Runner(store).run(plan("a", ["zen"], ["synthetic"], "5-shot", 3))
+    Runner(store).run(plan("b", ["linearized-hgnn"], ["synthetic"], "5-shot", 3))
+    digests = lambda s: sorted((r["seed"], r["split_digest"]) for r in store.records(s))  # noqa: E731
+    assert digests("a") == digests("b")
+
+
+def test_report_is_deterministic(tmp_path):
+    store = Store(tmp_path / "store")
+    Runner(store).run(plan("demo", ["zen", "zen-no-tcs"], ["synthetic"], "5-shot", 3))
+    first = {k: p.read_bytes() for k, p in report.render(store, suite("demo"), tmp_path).items()}
+    second = {k: p.read_bytes() for k, p in report.render(store, suite("demo"), tmp_path).items()}
+    assert first == second
+    assert b"Linearized HGNN" in first["latex"] and b"\\toprule" in first["latex"]
