@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..datasets import catalog
+from . import stats
 from .metrics import HIGHER_IS_BETTER, METRICS
 from .paper import paper_value
 from .registry import method_entry
@@ -65,21 +66,28 @@ class Cell:
     status: str
 
 
+def long_frame(selected: pd.DataFrame, suite: Suite, metric: str) -> pd.DataFrame:
+    """Selected runs in the statistics layer's long format (accuracy in percent, as the papers)."""
+    scale = 100.0 if metric in PERCENT_METRICS else 1.0
+    return pd.DataFrame({
+        "method": selected.method, "dataset": selected.dataset, "setting": suite.setting, "seed": selected.seed,
+        "metric": metric, "value": selected[f"test_{metric}"] * scale, "status": selected.status,
+    })
+
+
 def summarise(frame: pd.DataFrame, suite: Suite, metric: str) -> dict[tuple[str, str], Cell]:
     """(method, dataset) -> mean and std of the selected test metric over splits, with a status."""
     selected = select_on_validation(frame, metric) if not frame.empty else frame
-    scale = 100.0 if metric in PERCENT_METRICS else 1.0
+    summary = stats.summarise(long_frame(selected, suite, metric), ddof=0) if not selected.empty else None
     cells = {}
     for method in suite.methods:
         for dataset in suite.datasets:
-            values = selected[(selected.method == method) & (selected.dataset == dataset)][f"test_{metric}"]
-            values = values.to_numpy(dtype=float) * scale
-            cells[(method, dataset)] = Cell(
-                float(values.mean()) if values.size else np.nan,
-                float(values.std(ddof=0)) if values.size else np.nan,
-                int(values.size),
-                _status(frame, method, dataset, values.size),
-            )
+            row = None if summary is None else summary[(summary.method == method) & (summary.dataset == dataset)]
+            found = row is not None and not row.empty
+            n_ok = int(row.n_runs.iloc[0]) if found else 0
+            cells[(method, dataset)] = Cell(float(row["mean"].iloc[0]) if found else np.nan,
+                                            float(row["std"].iloc[0]) if found else np.nan,
+                                            n_ok, _status(frame, method, dataset, n_ok))
     return cells
 
 
@@ -132,30 +140,64 @@ def _round(value: float) -> float:
 
 # ----------------------------------------------------------------------------- LaTeX
 def latex_table(board: pd.DataFrame, suite: Suite, caption_extra: str) -> str:
-    """Booktabs table: methods as rows (a "paper" and an "ours" row each), datasets as columns."""
+    """Booktabs table: methods as rows (a "paper" and an "ours" row each), datasets as columns.
+
+    On "ours" rows the best value per dataset is bold and the second underlined (as the papers);
+    with several methods an Avg. Rank column follows (ties share the better rank, as ZEN Table 3).
+    """
     datasets = list(dict.fromkeys(board.dataset))
-    headers = [latex_escape(catalog.spec(d).paper or d) for d in datasets]
+    methods = list(dict.fromkeys(board.method))
+    higher = HIGHER_IS_BETTER[board.metric.iloc[0]]
+    marks = {d: stats.best_and_second(board[board.dataset == d].set_index("method")["mean"], higher, decimals=1)
+             for d in datasets}
+    ranked = len(methods) > 1
+    ours_rank = _average_rank(board, ranked)
+    headers = [latex_escape(catalog.spec(d).paper or d) for d in datasets] + (["Avg. Rank"] if ranked else [])
     lines = [
         r"\begin{table}[t]", r"\centering", r"\small",
         rf"\caption{{{latex_escape(suite.table.title if suite.table else suite.description)}. {caption_extra}}}",
         rf"\label{{tab:{suite.name}}}",
-        r"\begin{tabular}{ll" + "c" * len(datasets) + "}", r"\toprule",
+        r"\begin{tabular}{ll" + "c" * len(headers) + "}", r"\toprule",
         "Method & Source & " + " & ".join(headers) + r" \\", r"\midrule",
     ]
-    for method in dict.fromkeys(board.method):
+    for method in methods:
         rows = board[board.method == method].set_index("dataset")
         label = latex_escape(rows.label.iloc[0])
         if suite.table is not None:
             paper_cells = [_fmt(rows.at[d, "paper_mean"], rows.at[d, "paper_std"]) for d in datasets]
+            if ranked:
+                paper_cells.append(_fmt(_paper_rank(suite, method), np.nan))
             lines.append(f"{label} & paper & " + " & ".join(paper_cells) + r" \\")
             label = ""
-        ours = [_fmt(rows.at[d, "mean"], rows.at[d, "std"]) if rows.at[d, "status"] in ("ok", "partial")
-                else FAILURE_LABELS.get(rows.at[d, "status"], "--") for d in datasets]
+        ours = [_mark(_fmt(rows.at[d, "mean"], rows.at[d, "std"]), marks[d].get(method, ""))
+                if rows.at[d, "status"] in ("ok", "partial") else FAILURE_LABELS.get(rows.at[d, "status"], "--")
+                for d in datasets]
+        if ranked:
+            ours.append(_fmt(ours_rank.get(method, np.nan), np.nan))
         lines.append(f"{label} & ours & " + " & ".join(ours) + r" \\")
         if suite.table is not None:
             lines.append(r"\addlinespace")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     return "\n".join(lines)
+
+
+def _average_rank(board: pd.DataFrame, ranked: bool) -> dict[str, float]:
+    """Our Avg. Rank over the datasets every method ran (min-rank ties, as ZEN Tables 3 and 6)."""
+    complete = board.groupby("dataset").filter(lambda rows: rows["mean"].notna().all())
+    if not ranked or complete.empty:
+        return {}
+    frame = complete.rename(columns={"mean": "value"}).assign(seed=0)
+    return stats.average_ranks(frame, complete.metric.iloc[0], ties="min", decimals=1).to_dict()
+
+
+def _paper_rank(suite: Suite, method: str) -> float:
+    value = paper_value(suite.table.csv, method_entry(method).label, "all (10 datasets)", suite.table.setting,
+                        "Avg. Rank")
+    return value[0] if value else np.nan
+
+
+def _mark(cell: str, mark: str) -> str:
+    return {"best": rf"\textbf{{{cell}}}", "second": rf"\underline{{{cell}}}"}.get(mark, cell)
 
 
 def _fmt(mean: float, std: float) -> str:
@@ -208,7 +250,8 @@ def render(store: Store, suite: Suite, out: Path) -> dict[str, Path]:
     folder = out / suite.name
     folder.mkdir(parents=True, exist_ok=True)
     caption = (f"Reproduced by hgbench suite \\texttt{{{latex_escape(suite.name)}}}, budget {', '.join(budgets)}, "
-               f"{suite.seeds} seeds, code {latex_escape(', '.join(versions))}.")
+               f"{suite.seeds} seeds, code {latex_escape(', '.join(versions))}; std over splits with ddof=0; "
+               "our Avg. Rank is over the datasets every method ran.")
     paths = {"leaderboard": folder / "leaderboard.csv", "latex": folder / "table.tex", "notes": folder / "notes.md"}
     board.to_csv(paths["leaderboard"], index=False, float_format="%.4f", lineterminator="\n")
     paths["latex"].write_text(latex_table(board, suite, caption))

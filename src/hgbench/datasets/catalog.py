@@ -101,4 +101,4 @@ def upstream_files(csv_name: str) -> dict[str, DataFile]:
 
 def _ensure_registered() -> None:
     # Importing the modules registers their datasets; imported lazily to avoid import cycles.
-    from . import synthetic, zen_catalog  # noqa: F401
+    from . import hetero, synthetic, zen_catalog  # noqa: F401

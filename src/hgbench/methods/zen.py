@@ -115,9 +115,14 @@ def tcs_weights(z_train: Tensor, y_train: Tensor, num_classes: int) -> Tensor:
 
 
 def least_squares_weights(z_train: Tensor, y_train: Tensor, num_classes: int) -> Tensor:
-    """Eq. (3): the minimum-norm least-squares W (returned transposed, c x d) via the pseudoinverse."""
+    """Eq. (3): the minimum-norm least-squares W (returned transposed, c x d) via the pseudoinverse.
+
+    Computed as pinv(Z) = Z^T pinv(Z Z^T): the Gram matrix is n_train x n_train, far smaller than
+    the d x d matrix of Eq. (3) in the few-shot regime, and the result is the same W.
+    """
     onehot = F.one_hot(y_train, num_classes).to(z_train.dtype)
-    return (torch.linalg.pinv(z_train) @ onehot).transpose(-1, -2)
+    gram = z_train @ z_train.transpose(-1, -2)
+    return (z_train.transpose(-1, -2) @ (torch.linalg.pinv(gram, hermitian=True) @ onehot)).transpose(-1, -2)
 
 
 # ----------------------------------------------------------------------------- the method

@@ -1,0 +1,100 @@
+"""On-disk cache of built datasets: ``<data dir>/processed/<name>-<key>.pt``.
+
+The key hashes the dataset name, :data:`BUILDER_VERSION` and the sha256 of every source file, so
+a new version of a raw file or of a builder never reuses a stale cache. The file holds only
+tensors, strings and numbers and is read with ``torch.load(weights_only=True)`` (no pickle code).
+When the data directory cannot be written (a read-only share), the user cache directory is used;
+``$HGBENCH_CACHE``, when set, is the only cache directory (CI sets it so a shared data folder is
+never written to).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import platformdirs
+import torch
+
+from .base import NodeDataset, Task
+from .hypergraph import Hypergraph
+
+# Bump whenever a hetero builder changes what it produces.
+BUILDER_VERSION = 1
+
+
+def cache_key(name: str, sources: dict[str, str]) -> str:
+    """16 hex digits identifying (dataset, builder version, source sha256s)."""
+    payload = json.dumps({"name": name, "builder": BUILDER_VERSION, "sources": sorted(sources.items())})
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def cache_dirs(root: Path) -> tuple[Path, Path]:
+    """Where caches are looked for and written, in order: the data directory, the user cache.
+
+    ``$HGBENCH_CACHE`` overrides both.
+    """
+    if os.environ.get("HGBENCH_CACHE"):
+        return (Path(os.environ["HGBENCH_CACHE"]),)
+    return root / "processed", Path(platformdirs.user_cache_dir("hgbench")) / "processed"
+
+
+def load_or_build(name: str, sources: dict[str, str], root: Path, build: Callable[[], NodeDataset]) -> NodeDataset:
+    """The cached dataset if a readable cache exists, otherwise ``build()`` (then cached)."""
+    filename = f"{name}-{cache_key(name, sources)}.pt"
+    for directory in cache_dirs(root):
+        cached = _read(directory / filename)
+        if cached is not None:
+            return cached
+    dataset = build()
+    _write(dataset, filename, cache_dirs(root))
+    return dataset
+
+
+def _read(path: Path) -> NodeDataset | None:
+    if not path.exists():
+        return None
+    try:
+        return _from_state(torch.load(path, weights_only=True))
+    except Exception as exc:  # a truncated or foreign file: rebuild and overwrite it
+        warnings.warn(f"ignoring unreadable dataset cache {path} ({exc.__class__.__name__}: {exc})")
+        return None
+
+
+def _write(dataset: NodeDataset, filename: str, directories: tuple[Path, ...]) -> None:
+    for directory in directories:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            partial = directory / f".{filename}.{os.getpid()}.partial"
+            with open(partial, "wb") as handle:
+                torch.save(_to_state(dataset), handle)
+            os.replace(partial, directory / filename)  # atomic: readers never see a partial file
+            return
+        except OSError:
+            continue
+    warnings.warn(f"could not cache {dataset.name} in any of {[str(d) for d in directories]}")
+
+
+def _to_state(dataset: NodeDataset) -> dict:
+    graph = dataset.hypergraph
+    return {
+        "name": dataset.name, "index": graph.index, "num_nodes": graph.num_nodes, "num_edges": graph.num_edges,
+        "edge_context": graph.edge_context, "context_names": list(graph.context_names),
+        "features": dataset.features, "labels": dataset.labels, "num_classes": dataset.num_classes,
+        "task": dataset.task.value, "sources": dict(dataset.sources),
+        "class_names": list(dataset.class_names or ()), "feature_names": list(dataset.feature_names or ()),
+    }
+
+
+def _from_state(state: dict) -> NodeDataset:
+    graph = Hypergraph(state["index"], state["num_nodes"], state["num_edges"],
+                       edge_context=state["edge_context"], context_names=tuple(state["context_names"]))
+    return NodeDataset(
+        name=state["name"], hypergraph=graph, features=state["features"], labels=state["labels"],
+        num_classes=state["num_classes"], task=Task(state["task"]), sources=state["sources"],
+        class_names=tuple(state["class_names"]) or None, feature_names=tuple(state["feature_names"]) or None,
+    )
