@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..datasets import catalog
 from ..datasets.files import DataError, DataUnavailable
+from ..datasets.hetero import hetero_summary
 from ..methods.base import BUDGETS
 from . import report
 from .paper import paper_table
@@ -51,6 +52,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         out_console.print(table)
     if what in ("datasets", "all"):
         out_console.print(_datasets_table())
+        out_console.print(_contextual_table())
     return 0
 
 
@@ -67,6 +69,8 @@ def _datasets_table() -> Table:
                   title="datasets (ours: measured from the raw files; hyperedges include added singletons)")
     for name in catalog.names():
         dataset_spec = catalog.spec(name)
+        if dataset_spec.paper not in {dataset for dataset, _ in paper} and not dataset_spec.synthetic:
+            continue  # the heterogeneous datasets have their own table
         try:
             stats = catalog.load(name).summary()
             status = "ok"
@@ -80,6 +84,28 @@ def _datasets_table() -> Table:
             theirs = paper.get((dataset_spec.paper, paper_key))
             cells.append(f"{ours}" + (f" ({theirs:g})" if theirs is not None else ""))
         table.add_row(name, dataset_spec.task.value, *cells, status)
+    return table
+
+
+def _contextual_table() -> Table:
+    """TriPrune's datasets: per-context hyperedges and labels, beside the ranges the paper states."""
+    table = Table("dataset", "master nodes", "hyperedges per context", "classes", "features", "labels per class",
+                  "notes (paper: 10K-100K nodes, 50K-500K hyperedges)",
+                  title="heterogeneous datasets (TriPrune paper, §4)")
+    paper = _paper_stats()
+    for name in catalog.names():
+        dataset_spec = catalog.spec(name)
+        if dataset_spec.synthetic or dataset_spec.paper in {dataset for dataset, _ in paper}:
+            continue
+        try:
+            summary = hetero_summary(catalog.load(name))
+        except DataError as exc:
+            table.add_row(name, "-", "-", "-", "-", "-", f"error: {exc}")
+            continue
+        contexts = ", ".join(f"{k} {v}" for k, v in summary["hyperedges"].items())
+        labels = "/".join(str(v) for v in summary["label_distribution"].values())
+        table.add_row(name, str(summary["master_nodes"]), contexts, str(summary["classes"]), str(summary["features"]),
+                      labels, " ".join(dataset_spec.notes))
     return table
 
 
