@@ -235,7 +235,7 @@ def notes(board: pd.DataFrame, frame: pd.DataFrame, suite: Suite) -> str:
     if not failed.empty:
         lines += ["", "## Failed runs", ""]
         lines += [f"- {r.method} on {r.dataset}, seed {r.seed}: {r.status} ({r.reason})" for r in failed.itertuples()]
-    lines += suite.notes
+    lines += list(suite.notes)
     return "\n".join(lines) + "\n"
 
 
