@@ -1,0 +1,95 @@
+"""HGNN (Feng et al., AAAI 2019) and HCHA (Bai et al., Pattern Recognition 2021), as in ED-HNN's code.
+
+Both are stacks of the hypergraph convolution ``X' = N(H) X Theta + b`` with ELU and dropout in
+between; they differ in the normalisation ``N(H)``:
+
+* HGNN (Feng et al., Eq. 10): symmetric, ``N = Dv^-1/2 H W De^-1 H^T Dv^-1/2``;
+* HCHA (Bai et al.'s hypergraph convolution as implemented by PyG's ``HypergraphConv``, which
+  ED-HNN's ``HCHA`` class is): random-walk, ``N = Dv^-1 H W De^-1 H^T``.
+
+``W`` is the diagonal hyperedge-weight matrix; ED-HNN passes none, i.e. ``W = I``, and so do we.
+HCHA's hypergraph *attention* is off in ED-HNN's code (``use_attention=False``)
+and in ZEN's runs, so HCHA here is the hypergraph convolution without attention — the ED-HNN
+codebase's ``HCHA`` with ``HCHA_symdegnorm=False``, while its ``HGNN`` is the same class with
+``HCHA_symdegnorm=True``. Degrees are weighted by membership weights when the hypergraph has a soft
+mask (``Dv`` sums them, ``De`` too); ED-HNN's ``De`` counts members.
+
+Architecture (ED-HNN ``models/hcha.py``): convolutions ``d -> h``, ``(L - 2) x (h -> h)``,
+``h -> c``; ELU then dropout (0.5, ED-HNN's ``--dropout`` default) after every convolution but the
+last; no input dropout; Glorot-uniform weights, zero biases.
+
+Deviations / decisions:
+  * ``layers = L`` builds ``max(L, 2)`` convolutions, exactly as the official code (its first and
+    last convolutions always exist), so ``layers = 1`` and ``layers = 2`` are the same network in
+    ZEN's grid; ``min_convs`` switches this (``min_convs = 1`` gives a single ``d -> c`` layer).
+  * Aggregation uses the shared ``Hypergraph.v2e`` / ``e2v`` (index_add) instead of PyG.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..datasets.base import NodeDataset
+from ..datasets.hypergraph import Hypergraph, inverse_power
+from ..methods.trainer import TrainedMethod
+
+
+class HypergraphConv(nn.Module):
+    """``N(H) X Theta + b`` with ``N`` symmetric (HGNN) or random-walk (HCHA) normalised."""
+
+    def __init__(self, in_dim: int, out_dim: int, symmetric: bool) -> None:
+        super().__init__()
+        self.symmetric = symmetric
+        self.weight = nn.Parameter(torch.empty(in_dim, out_dim))
+        self.bias = nn.Parameter(torch.zeros(out_dim))
+        nn.init.xavier_uniform_(self.weight)
+
+    def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
+        x = x @ self.weight
+        if self.symmetric:
+            dv = inverse_power(hypergraph.node_degree(), 0.5).to(x.dtype).unsqueeze(1)
+            de = inverse_power(hypergraph.edge_degree(), 1.0).to(x.dtype).unsqueeze(1)
+            out = dv * hypergraph.e2v(de * hypergraph.v2e(dv * x))
+        else:
+            out = hypergraph.e2v(hypergraph.v2e(x, "mean"), "mean")
+        return out + self.bias
+
+
+class HGNNNet(nn.Module):
+    def __init__(self, in_dim: int, hidden: int, num_classes: int, layers: int, symmetric: bool,
+                 dropout: float = 0.5, min_convs: int = 2) -> None:
+        super().__init__()
+        n = max(layers, min_convs)
+        dims = [in_dim] + [hidden] * (n - 1) + [num_classes]
+        self.convs = nn.ModuleList(HypergraphConv(a, b, symmetric) for a, b in zip(dims[:-1], dims[1:]))
+        self.dropout = dropout
+
+    def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
+        for conv in self.convs[:-1]:
+            x = F.dropout(F.elu(conv(x, hypergraph)), self.dropout, self.training)
+        return self.convs[-1](x, hypergraph)
+
+
+class HGNN(TrainedMethod):
+    """HGNN: symmetric hypergraph convolution ``Dv^-1/2 H De^-1 H^T Dv^-1/2 X Theta`` (see module doc)."""
+
+    name = "hgnn"
+    description = "HGNN (Feng et al. 2019): symmetric-normalised hypergraph convolution"
+    symmetric = True
+    dropout = 0.5
+    min_convs = 2
+
+    def build(self, data: NodeDataset, config: dict) -> nn.Module:
+        return HGNNNet(data.num_features, int(config["hidden"]), data.num_classes, int(config["layers"]),
+                       self.symmetric, float(config.get("dropout", self.dropout)), self.min_convs)
+
+
+class HCHA(HGNN):
+    """HCHA without attention: random-walk hypergraph convolution ``Dv^-1 H De^-1 H^T X Theta``."""
+
+    name = "hcha"
+    description = "HCHA (Bai et al. 2021) without attention: random-walk hypergraph convolution (PyG/ED-HNN)"
+    symmetric = False

@@ -1,0 +1,176 @@
+"""The one training protocol shared by every neural baseline (ZEN §4.1, "Baselines and hyperparameters").
+
+A baseline subclasses :class:`TrainedMethod` and supplies only ``build(data, config)``, returning a
+``torch.nn.Module`` called as ``model(features, hypergraph) -> logits`` (``N x C``). Everything else
+is here, identical for every model:
+
+* full-batch training, Adam with **no weight decay**, cross-entropy on the training nodes;
+* seeded: ``torch.manual_seed(seed)`` right before ``build`` (initialisation and dropout masks are a
+  function of the seed alone; the caller's global RNG state is restored afterwards);
+* after every optimisation step the model is evaluated (``eval()`` mode, no dropout) on the
+  validation nodes; model selection uses the validation metric **only** (accuracy; for ordinal
+  tasks the MAE of the arg-max class). Test labels are never read: ``predict()`` returns scores for
+  all nodes and the runner computes test metrics;
+* a non-finite training loss raises :class:`Diverged`; :func:`check_deadline` is called once per
+  epoch (raises :class:`TimedOut`).
+
+Epochs as checkpoints
+---------------------
+ZEN's grid is ``lr x epochs x layers x hidden`` with ``epochs in {50, 100, 150, 200}`` (72 points).
+As in the ED-HNN codebase the baselines come from, a run with ``epochs = E`` reports the epoch of
+best validation accuracy among its ``E`` epochs. Here a configuration is ``(lr, layers, hidden)``
+plus ``epochs`` (the largest E, 200) and ``epoch_step`` (50): one run trains ``epochs`` epochs and,
+for every checkpoint ``E in {50, 100, 150, 200}``, records the epoch selected within the first
+``E`` epochs (best validation score, first maximum), keeping a copy of the model state of that
+epoch (copied whenever validation strictly improves). Among the checkpoints the best validation
+score wins, ties going to the smaller ``E``; ``predict()`` uses that state.
+
+Why this is the 72-point grid: a run of ``E`` epochs with seed ``s`` is exactly the first ``E``
+epochs of the run of 200 epochs with seed ``s`` — the model is initialised and every dropout mask
+drawn from the same seeded RNG in the same order, Adam's state depends only on past steps, and
+evaluation consumes no randomness — so the epoch the separate ``E``-epoch run would select is the
+one recorded at checkpoint ``E`` (``tests/test_baselines.py`` checks this by brute force). The
+selection over ``epochs`` therefore coincides with the grid's whenever the grid breaks ties by first
+occurrence with ``epochs`` enumerated innermost and ascending: the grid's first maximum is at the
+first ``(lr, layers, hidden)`` reaching the best score — the runner's first maximum over our
+configurations — and, within it, at the smallest ``E`` reaching it — our checkpoint tie rule.
+(Checkpoints that tie select the very same epoch: the running first maximum cannot change without
+a strict improvement, so the tie rule only decides which ``E`` is reported.) Bit-for-bit equality
+needs deterministic kernels (CPU; on GPU ``index_add_`` uses atomics).
+
+Budgets (:meth:`TrainedMethod.configurations`):
+
+* ``full``: the paper's grid, lr {1e-2, 1e-3, 1e-4} x layers {1, 2} x hidden {64, 128, 256}, 200
+  epochs with checkpoints every 50 (18 runs standing for the 72 points);
+* ``reduced``: lr {1e-2, 1e-3} x layers {1, 2} x hidden {64}, same epochs (4 runs standing for 16
+  points): drops the slowest learning rate (which rarely converges in 200 epochs) and the wide models;
+* ``smoke``: one configuration (lr 1e-2, 2 layers, hidden 64), 20 epochs with checkpoints at 10 and 20.
+
+Model-specific defaults (dropout, heads, ...) follow the official code of each model and are
+documented in the baseline's docstring; a configuration may override the ones a model reads.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..datasets.base import NodeDataset, Task
+from ..datasets.splits import Split
+from .base import Diverged, Fitted, Method, check_deadline
+
+FULL_GRID: dict[str, list] = {
+    "lr": [1e-2, 1e-3, 1e-4], "layers": [1, 2], "hidden": [64, 128, 256], "epochs": [200], "epoch_step": [50],
+}
+REDUCED_GRID: dict[str, list] = {
+    "lr": [1e-2, 1e-3], "layers": [1, 2], "hidden": [64], "epochs": [200], "epoch_step": [50],
+}
+SMOKE_GRID: dict[str, list] = {
+    "lr": [1e-2], "layers": [2], "hidden": [64], "epochs": [20], "epoch_step": [10],
+}
+GRIDS = {"full": FULL_GRID, "reduced": REDUCED_GRID, "smoke": SMOKE_GRID}
+DEFAULT_EPOCHS, DEFAULT_EPOCH_STEP = 200, 50
+
+
+def checkpoint_epochs(epochs: int, step: int) -> list[int]:
+    """``step, 2 step, ...`` up to ``epochs``, always ending with ``epochs``."""
+    if epochs < 1 or step < 1:
+        raise ValueError(f"epochs and epoch_step must be positive, got {epochs} and {step}")
+    points = list(range(step, epochs + 1, step))
+    if not points or points[-1] != epochs:
+        points.append(epochs)
+    return points
+
+
+def validation_score(logits: Tensor, labels: Tensor, task: Task) -> tuple[float, float]:
+    """(score to maximise, metric to report) of ``logits`` against ``labels``.
+
+    Accuracy for classification; for ordinal tasks the MAE of the arg-max class (score = -MAE).
+    """
+    predicted = logits.argmax(-1)
+    if task is Task.ORDINAL:
+        mae = float((predicted - labels).abs().double().mean())
+        return -mae, mae
+    accuracy = float((predicted == labels).double().mean())
+    return accuracy, accuracy
+
+
+class TrainedMethod(Method):
+    """A neural baseline trained by the shared protocol; subclasses implement :meth:`build` only."""
+
+    search_space = FULL_GRID
+
+    def configurations(self, budget: str = "full") -> dict[str, list]:
+        super().configurations(budget)  # validates the budget name
+        return {key: list(values) for key, values in GRIDS[budget].items()}
+
+    @abstractmethod
+    def build(self, data: NodeDataset, config: dict) -> nn.Module:
+        """The model for ``data`` under ``config``: ``model(features, hypergraph) -> N x C logits``."""
+
+    def fit(self, data: NodeDataset, split: Split, config: dict, seed: int, prepared: Any = None) -> Fitted:
+        for key in ("lr", "layers", "hidden"):
+            if key not in config:
+                raise KeyError(f"{self.name}: configuration lacks {key!r} (got {sorted(config)})")
+        epochs = int(config.get("epochs", DEFAULT_EPOCHS))
+        points = checkpoint_epochs(epochs, int(config.get("epoch_step", DEFAULT_EPOCH_STEP)))
+        x, hypergraph, labels = data.features, data.hypergraph, data.labels
+        train, val = split.train, split.val
+        y_train, y_val = labels[train], labels[val]
+        has_val = val.numel() > 0
+
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            model = self.build(data, config)
+            optimizer = torch.optim.Adam(model.parameters(), lr=float(config["lr"]), weight_decay=0.0)
+            best_score, best_epoch, best_state = float("-inf"), 0, None
+            best_metric: float | None = None
+            at_checkpoint: dict[int, tuple[float, float | None, int, dict]] = {}
+            for epoch in range(1, epochs + 1):
+                check_deadline()
+                model.train()
+                optimizer.zero_grad(set_to_none=True)
+                loss = F.cross_entropy(model(x, hypergraph)[train], y_train)
+                if not torch.isfinite(loss):
+                    raise Diverged(f"loss became {float(loss.detach())} at epoch {epoch}")
+                loss.backward()
+                optimizer.step()
+
+                model.eval()
+                with torch.no_grad():
+                    logits = model(x, hypergraph)
+                # Without validation nodes every epoch "improves": each checkpoint keeps its last epoch.
+                score, metric = validation_score(logits[val], y_val, data.task) if has_val else (epoch, None)
+                if score > best_score:  # strict: the first maximum is kept
+                    best_score, best_metric, best_epoch = score, metric, epoch
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                if epoch in points:
+                    at_checkpoint[epoch] = (best_score, best_metric, best_epoch, best_state)
+
+        # Best checkpoint on validation; max() keeps the first (smallest E) of equal scores.
+        chosen = max(points, key=lambda e: at_checkpoint[e][0])
+        _, chosen_metric, chosen_epoch, chosen_state = at_checkpoint[chosen]
+        model.load_state_dict(chosen_state)
+        model.eval()
+
+        def predict() -> Tensor:
+            with torch.no_grad():
+                return model(x, hypergraph).float()
+
+        diagnostics = {
+            "selected_epoch": chosen_epoch,
+            "selected_checkpoint": chosen,
+            "val_metric": data.task.selection_metric if has_val else None,
+            "val_selected": chosen_metric,
+            "val_by_checkpoint": {str(e): at_checkpoint[e][1] for e in points},
+            "epoch_by_checkpoint": {str(e): at_checkpoint[e][2] for e in points},
+            "final_train_loss": float(loss.detach()),
+            "epochs_trained": epochs,
+            "num_parameters": sum(p.numel() for p in model.parameters()),
+        }
+        return Fitted(predict, diagnostics)
