@@ -83,6 +83,7 @@ class EDHNN(TrainedMethod):
     """ED-HNN: ``layers`` unrolled steps of one equivariant diffusion operator (see module doc)."""
 
     name = "edhnn"
+    label = "ED-HNN"  # as the ZEN paper prints it
     description = "ED-HNN (Wang et al. 2023): equivariant hypergraph diffusion, one shared operator unrolled"
     alpha, dropout, mlp_layers, classifier_layers = 0.5, 0.5, 1, 1
 
