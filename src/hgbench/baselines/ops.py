@@ -9,7 +9,7 @@ live on the memberships (incidences) themselves:
   (hyperedge -> node), with several heads.
 
 The functions below gather rows onto memberships, aggregate membership rows back onto nodes or
-hyperedges (with the same membership-weight semantics as ``Hypergraph._aggregate``: a soft mask
+hyperedges (through ``Hypergraph.memberships_to_nodes`` / ``memberships_to_edges``: a soft mask
 scales every message and the ``mean`` divides by the summed weights), and take a softmax within
 each group of memberships. Everything is written with ``index_select`` / ``index_add`` so that it
 is differentiable twice, like the structure's own aggregation.
@@ -20,12 +20,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..datasets.hypergraph import REDUCTIONS, Hypergraph
-
-
-def _broadcast(scale: Tensor, like: Tensor) -> Tensor:
-    """``scale`` (nnz,) reshaped to multiply ``like`` (nnz, ...) row-wise."""
-    return scale.view(-1, *([1] * (like.dim() - 1))).to(like.dtype)
+from ..datasets.hypergraph import Hypergraph
 
 
 def gather_nodes(hypergraph: Hypergraph, x: Tensor) -> Tensor:
@@ -38,29 +33,14 @@ def gather_edges(hypergraph: Hypergraph, y: Tensor) -> Tensor:
     return y.index_select(0, hypergraph.edges)
 
 
-def _scatter(hypergraph: Hypergraph, messages: Tensor, target: Tensor, size: int, reduce: str) -> Tensor:
-    if reduce not in REDUCTIONS:
-        raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
-    if messages.shape[0] != hypergraph.nnz:
-        raise ValueError(f"expected one message per membership ({hypergraph.nnz}), got {messages.shape[0]}")
-    if hypergraph.weight is not None:
-        messages = messages * _broadcast(hypergraph.weight, messages)
-    out = messages.new_zeros((size, *messages.shape[1:])).index_add(0, target, messages)
-    if reduce == "mean":
-        weight = hypergraph.membership_weight().to(messages.dtype)
-        total = weight.new_zeros(size).index_add(0, target, weight)
-        out = out / _broadcast(total.clamp_min(1e-12), out)
-    return out
-
-
 def incidence_to_edges(hypergraph: Hypergraph, messages: Tensor, reduce: str = "sum") -> Tensor:
     """``out[e] = reduce_{v in e} w(v, e) m(v, e)`` for per-membership messages ``m`` (nnz x ...)."""
-    return _scatter(hypergraph, messages, hypergraph.edges, hypergraph.num_edges, reduce)
+    return hypergraph.memberships_to_edges(messages, reduce)
 
 
 def incidence_to_nodes(hypergraph: Hypergraph, messages: Tensor, reduce: str = "sum") -> Tensor:
     """``out[v] = reduce_{e ni v} w(v, e) m(v, e)`` for per-membership messages ``m`` (nnz x ...)."""
-    return _scatter(hypergraph, messages, hypergraph.nodes, hypergraph.num_nodes, reduce)
+    return hypergraph.memberships_to_nodes(messages, reduce)
 
 
 def segment_softmax(scores: Tensor, segment: Tensor, num_segments: int) -> Tensor:

@@ -275,6 +275,15 @@ def _blocks(rows: pd.DataFrame) -> list[tuple[str, str]]:
     return sorted(rows[list(BLOCK_KEY)].drop_duplicates().itertuples(index=False, name=None))
 
 
+def _pairs_with_reference(rows: pd.DataFrame, metric: str, reference: str, methods: Sequence[str] | None):
+    """Yield (dataset, setting, method, PairedSamples vs ``reference``) for every block and method."""
+    for dataset, setting in _blocks(rows):
+        present = set(rows.loc[(rows["dataset"] == dataset) & (rows["setting"] == setting), "method"])
+        chosen = sorted(present - {reference}) if methods is None else [m for m in methods if m in present]
+        for method in chosen:
+            yield dataset, setting, method, paired(rows, metric, method, reference, dataset=dataset, setting=setting)
+
+
 def _compare(frame: pd.DataFrame, metric: str, reference: str, test: Callable[[PairedSamples], dict],
              *, methods: Sequence[str] | None, correction: str, alpha: float, family: str,
              mark_on: str, levels: Sequence[tuple[float, str]], higher_is_better: bool | None) -> pd.DataFrame:
@@ -286,16 +295,12 @@ def _compare(frame: pd.DataFrame, metric: str, reference: str, test: Callable[[P
     hib = is_higher_better(metric, higher_is_better)
     rows = _metric_rows(frame, metric)
     out = []
-    for dataset, setting in _blocks(rows):
-        present = set(rows.loc[(rows["dataset"] == dataset) & (rows["setting"] == setting), "method"])
-        chosen = sorted(present - {reference}) if methods is None else [m for m in methods if m in present]
-        for method in chosen:
-            pair = paired(rows, metric, method, reference, dataset=dataset, setting=setting)
-            mean_diff = float(np.mean(pair.diff)) if pair.n_pairs else np.nan
-            out.append({"method": method, "reference": reference, "dataset": dataset,
-                        "setting": setting, "metric": metric, "n_pairs": pair.n_pairs,
-                        "n_dropped": pair.n_dropped, "mean_diff": mean_diff,
-                        "favours": _favours(mean_diff, hib), **test(pair)})
+    for dataset, setting, method, pair in _pairs_with_reference(rows, metric, reference, methods):
+        mean_diff = float(np.mean(pair.diff)) if pair.n_pairs else np.nan
+        out.append({"method": method, "reference": reference, "dataset": dataset,
+                    "setting": setting, "metric": metric, "n_pairs": pair.n_pairs,
+                    "n_dropped": pair.n_dropped, "mean_diff": mean_diff,
+                    "favours": _favours(mean_diff, hib), **test(pair)})
     table = pd.DataFrame(out)
     if table.empty:
         return table
@@ -671,17 +676,13 @@ def effect_sizes(frame: pd.DataFrame, metric: str, reference: str, *, methods: S
     """:func:`paired_effect_size` of every method minus ``reference`` per (dataset, setting), tidy."""
     rows = _metric_rows(frame, metric)
     out = []
-    for dataset, setting in _blocks(rows):
-        present = set(rows.loc[(rows["dataset"] == dataset) & (rows["setting"] == setting), "method"])
-        chosen = sorted(present - {reference}) if methods is None else [m for m in methods if m in present]
-        for name in chosen:
-            pair = paired(rows, metric, name, reference, dataset=dataset, setting=setting)
-            es = paired_effect_size(pair.a, pair.b, confidence_level=confidence_level,
-                                    n_resamples=n_resamples, seed=seed, method=method, ddof=ddof)
-            out.append({"method": name, "reference": reference, "dataset": dataset, "setting": setting,
-                        "metric": metric, "n_pairs": pair.n_pairs, "n_dropped": pair.n_dropped,
-                        "mean_diff": es.mean_diff, "ci_low": es.ci_low, "ci_high": es.ci_high,
-                        "confidence_level": confidence_level, "cohens_dz": es.cohens_dz})
+    for dataset, setting, name, pair in _pairs_with_reference(rows, metric, reference, methods):
+        es = paired_effect_size(pair.a, pair.b, confidence_level=confidence_level,
+                                n_resamples=n_resamples, seed=seed, method=method, ddof=ddof)
+        out.append({"method": name, "reference": reference, "dataset": dataset, "setting": setting,
+                    "metric": metric, "n_pairs": pair.n_pairs, "n_dropped": pair.n_dropped,
+                    "mean_diff": es.mean_diff, "ci_low": es.ci_low, "ci_high": es.ci_high,
+                    "confidence_level": confidence_level, "cohens_dz": es.cohens_dz})
     return pd.DataFrame(out)
 
 

@@ -126,18 +126,32 @@ class Hypergraph:
         return self._aggregate(y, self.edges, self.nodes, self.num_nodes, reduce, membership)
 
     def _aggregate(self, x, source, target, size, reduce, membership):
-        if reduce not in REDUCTIONS:
-            raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
         scale = self.weight
         if membership is not None:
             scale = membership if scale is None else scale * membership
-        gathered = x.index_select(0, source)
+        return self._reduce_memberships(x.index_select(0, source), target, size, reduce, scale)
+
+    def memberships_to_edges(self, messages: Tensor, reduce: str = "sum") -> Tensor:
+        """``out[e] = reduce_{v in e} w(v,e) m(v,e)`` for one message per membership (``nnz x ...``)."""
+        return self._reduce_memberships(messages, self.edges, self.num_edges, reduce, self.weight)
+
+    def memberships_to_nodes(self, messages: Tensor, reduce: str = "sum") -> Tensor:
+        """``out[v] = reduce_{e ni v} w(v,e) m(v,e)`` for one message per membership (``nnz x ...``)."""
+        return self._reduce_memberships(messages, self.nodes, self.num_nodes, reduce, self.weight)
+
+    def _reduce_memberships(self, messages, target, size, reduce, scale):
+        """Sum (or mean, dividing by the summed ``scale``) of per-membership rows into ``target`` rows."""
+        if reduce not in REDUCTIONS:
+            raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
+        if messages.shape[0] != self.nnz:
+            raise ValueError(f"expected one message per membership ({self.nnz}), got {messages.shape[0]}")
+        column = lambda v: v.view(-1, *([1] * (messages.dim() - 1))).to(messages.dtype)  # noqa: E731
         if scale is not None:
-            gathered = gathered * scale.view(-1, *([1] * (x.dim() - 1))).to(x.dtype)
-        out = x.new_zeros((size, *x.shape[1:])).index_add(0, target, gathered)
+            messages = messages * column(scale)
+        out = messages.new_zeros((size, *messages.shape[1:])).index_add(0, target, messages)
         if reduce == "mean":
             total = _scatter_sum(self.membership_weight() if scale is None else scale, target, size)
-            out = out / total.clamp_min(1e-12).view(-1, *([1] * (x.dim() - 1))).to(x.dtype)
+            out = out / column(total.clamp_min(1e-12))
         return out
 
     # ----------------------------------------------------------------- operators
