@@ -55,6 +55,8 @@ def _ensure_registered() -> None:
     }
     for name, (variant, label) in zen_variants.items():
         register_method(name, lambda v=variant: ZEN(variant=v), label, f"ZEN variant '{variant}' (Table 6)")
+    register_method("zen-weights", lambda: ZEN(record_weights=True), "ZEN",
+                    "ZEN recording its class-by-feature weights W* (Table 5)")
     try:
         from ..baselines import BASELINES
     except ImportError:  # baselines not installed in this checkout

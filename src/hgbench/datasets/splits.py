@@ -13,7 +13,8 @@ the very same nodes, whatever order the runs are executed in.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -105,11 +106,35 @@ def _finish(protocol: str, seed: int, labels: Tensor, train: list, val: list) ->
     return Split(protocol, seed, as_tensor(train_idx), as_tensor(val_idx), as_tensor(test_idx))
 
 
+_EPISODE = re.compile(r"^(\d+)-way-(\d+)-shot$")
+
+
+def parse_episode(protocol: str) -> tuple[int, int] | None:
+    """``(n, k)`` of an n-way k-shot protocol ``"<n>-way-<k>-shot"``, ``None`` for any other protocol."""
+    match = _EPISODE.match(protocol)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def protocol_shots(protocol: str) -> int | None:
+    """Labelled nodes per class in training: ``k`` of ``"<k>-shot"`` and ``"<n>-way-<k>-shot"``."""
+    episode = parse_episode(protocol)
+    if episode:
+        return episode[1]
+    return int(protocol.removesuffix("-shot")) if protocol.endswith("-shot") else None
+
+
 def make_split(labels: Tensor, protocol: str, seed: int) -> Split:
-    """Build a split from its protocol name: ``"<k>-shot"`` or ``"ratio-<train>-<val>"``."""
+    """Build a split from its protocol name: ``"<k>-shot"``, ``"<n>-way-<k>-shot"`` or ``"ratio-<train>-<val>"``.
+
+    An episode's split is the k-shot split of the episode's labels (:mod:`hgbench.datasets.episodes`).
+    """
+    episode = parse_episode(protocol)
+    if episode:
+        return replace(k_shot_split(labels, episode[1], seed), protocol=protocol)
     if protocol.endswith("-shot"):
         return k_shot_split(labels, int(protocol[: -len("-shot")]), seed)
     if protocol.startswith("ratio-"):
         _, train, val = protocol.split("-")
         return ratio_split(labels, float(train), float(val), seed)
-    raise ValueError(f"unknown split protocol {protocol!r}; use '<k>-shot' or 'ratio-<train>-<val>'")
+    raise ValueError(f"unknown split protocol {protocol!r}; use '<k>-shot', '<n>-way-<k>-shot' or "
+                     "'ratio-<train>-<val>'")

@@ -137,11 +137,12 @@ class ZEN(Method):
     name = "zen"
     description = "ZEN: closed-form weights (TCS) + redundancy-aware propagation (RAP), 2-hop simplex search"
 
-    def __init__(self, variant: str = "full", grid_denominator: int = 9) -> None:
+    def __init__(self, variant: str = "full", grid_denominator: int = 9, record_weights: bool = False) -> None:
         if variant not in VARIANTS:
             raise ValueError(f"unknown ZEN variant {variant!r}; valid: {', '.join(VARIANTS)}")
         self.variant = variant
         self.grid_denominator = grid_denominator
+        self.record_weights = record_weights  # store W* (d x c) in the diagnostics, for Table 5
 
     def prepare(self, data: NodeDataset, config: dict) -> Propagated:
         x = data.features.double()
@@ -175,10 +176,7 @@ class ZEN(Method):
             z_all = F.normalize(torch.einsum("l,lnd->nd", alpha, prepared.hops), dim=-1)
             return (z_all @ w.T).float()
 
-        return Fitted(predict, {"alpha": [round(float(a), 6) for a in alpha], "grid_points": len(grid)})
-
-    @staticmethod
-    def class_feature_weights(data: NodeDataset, split: Split, alpha: Tensor, prepared: Propagated) -> Tensor:
-        """W* (d x c) of Eq. (4) for given coefficients: ZEN's interpretable weights (Table 5)."""
-        z = F.normalize(torch.einsum("l,lnd->nd", alpha.double(), prepared.hops[:, split.train]), dim=-1)
-        return tcs_weights(z, data.labels[split.train], data.num_classes).T
+        diagnostics = {"alpha": [round(float(a), 6) for a in alpha], "grid_points": len(grid)}
+        if self.record_weights:
+            diagnostics["class_feature_weights"] = w.T.tolist()
+        return Fitted(predict, diagnostics)

@@ -1,0 +1,70 @@
+"""Cross-suite plots: accuracy against shots (ZEN Tables 3, 9, 10) and accuracy against run time.
+
+Inputs are leaderboards the report already computed (``method, label, dataset, mean, std``), so a
+plot never recomputes a number; a method/dataset without a value is left out of the plot.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+def _panels(datasets: list[str]):
+    columns = min(4, len(datasets))
+    rows = math.ceil(len(datasets) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.6 * rows), squeeze=False)
+    for ax in list(axes.flat)[len(datasets):]:
+        ax.axis("off")
+    return fig, list(zip(axes.flat, datasets))
+
+
+def _save(fig, panels, path: Path) -> Path:
+    handles, labels = panels[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path, dpi=150, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def accuracy_vs_shots(boards: dict[int, pd.DataFrame], path: Path) -> Path | None:
+    """One panel per dataset: mean accuracy (± std) of each method against the shots per class."""
+    frames = [board.assign(shots=shots) for shots, board in sorted(boards.items()) if not board.empty]
+    data = pd.concat(frames) if frames else pd.DataFrame(columns=["mean"])
+    data = data[data["mean"].notna()]
+    if data.empty:
+        return None
+    fig, panels = _panels(list(dict.fromkeys(data.dataset)))
+    for ax, dataset in panels:
+        for label, curve in data[data.dataset == dataset].groupby("label", sort=True):
+            curve = curve.sort_values("shots")
+            ax.errorbar(curve.shots, curve["mean"], yerr=curve["std"], marker="o", markersize=3, capsize=2,
+                        linewidth=1, label=label)
+        ax.set_title(dataset, fontsize=9)
+        ax.set_xticks(sorted(boards))
+        ax.set_xlabel("shots per class", fontsize=8)
+        ax.set_ylabel("test accuracy (%)", fontsize=8)
+    return _save(fig, panels, path)
+
+
+def accuracy_vs_time(board: pd.DataFrame, costs: pd.DataFrame, path: Path, cost: str = "one_config") -> Path | None:
+    """One panel per dataset: mean accuracy against mean seconds (log scale) of each method."""
+    data = board.merge(costs[["method", "dataset", cost]], on=["method", "dataset"])
+    data = data[data["mean"].notna() & data[cost].notna()]
+    if data.empty:
+        return None
+    fig, panels = _panels(list(dict.fromkeys(data.dataset)))
+    for ax, dataset in panels:
+        for point in data[data.dataset == dataset].sort_values("label").itertuples():
+            ax.scatter(getattr(point, cost), point.mean, s=14, label=point.label)
+        ax.set_xscale("log")
+        ax.set_title(dataset, fontsize=9)
+        ax.set_xlabel(f"seconds ({cost.replace('_', ' ')})", fontsize=8)
+        ax.set_ylabel("test accuracy (%)", fontsize=8)
+    return _save(fig, panels, path)

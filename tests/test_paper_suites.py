@@ -1,0 +1,134 @@
+"""The pieces behind the ZEN-paper suites: n-way episodes, run-time costs, Zoo weights, plots."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from hgbench.benchmarks import figures, runtime, weights
+from hgbench.benchmarks.suites import suite, suite_names
+from hgbench.datasets import synthetic
+from hgbench.datasets.episodes import episode_classes, episode_view
+from hgbench.datasets.splits import make_split, parse_episode, protocol_shots
+from hgbench.methods.zen import ZEN
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic.generate(synthetic.PRESETS["synthetic"])
+
+
+# ----------------------------------------------------------------------------- episodes
+def test_protocol_parsing():
+    assert parse_episode("2-way-3-shot") == (2, 3)
+    assert parse_episode("5-shot") is None
+    assert protocol_shots("2-way-1-shot") == 1
+    assert protocol_shots("10-shot") == 10
+    assert protocol_shots("ratio-0.6-0.2") is None
+
+
+def test_episode_view_keeps_only_its_classes(data):
+    classes = episode_classes(data.labels, 2, 3, seed=4)
+    view = episode_view(data, "2-way-3-shot", seed=4)
+    assert view.num_classes == 2 and view.features is data.features and view.hypergraph is data.hypergraph
+    for new, old in enumerate(classes):
+        assert torch.equal(view.labels == new, data.labels == old)
+    assert int((view.labels >= 0).sum()) == int(sum((data.labels == c).sum() for c in classes))
+
+
+def test_episode_split_is_k_shot_within_the_episode(data):
+    view = episode_view(data, "2-way-3-shot", seed=1)
+    split = make_split(view.labels, "2-way-3-shot", seed=1)
+    assert split.protocol == "2-way-3-shot"
+    assert torch.bincount(view.labels[split.train]).tolist() == [3, 3]
+    assert torch.bincount(view.labels[split.val]).tolist() == [3, 3]
+    assert (view.labels[split.test] >= 0).all()
+    assert split.train.numel() + split.val.numel() + split.test.numel() == int((view.labels >= 0).sum())
+
+
+def test_episodes_depend_on_the_seed_only(data):
+    draws = {tuple(episode_classes(data.labels, 2, 1, seed)) for seed in range(20)}
+    assert len(draws) > 1
+    assert episode_classes(data.labels, 2, 1, 7) == episode_classes(data.labels.clone(), 2, 1, 7)
+
+
+def test_episode_needs_enough_classes(data):
+    with pytest.raises(ValueError, match="2-way 10000-shot needs 2 classes"):
+        episode_classes(data.labels, 2, 10_000, 0)
+
+
+def test_non_episode_protocol_returns_the_dataset(data):
+    assert episode_view(data, "5-shot", 0) is data
+
+
+# ----------------------------------------------------------------------------- suites
+def test_paper_suite_covers_every_zen_table():
+    paper = suite("paper")
+    assert set(paper.includes) >= {"zen-5shot", "zen-ablation", "zen-10shot", "zen-20shot", "zen-extra",
+                                   "zen-nway-1shot", "zen-nway-3shot", "zen-zoo", "zen-runtime"}
+    assert all(name in suite_names() for name in paper.includes)
+    assert suite("zen-nway-3shot").setting == "2-way-3-shot"
+    assert suite("zen-10shot").setting == "shots=10"
+
+
+# ----------------------------------------------------------------------------- run time
+def _record(method, seed, config, val, seconds, prepare=0.0, executor="sequential"):
+    return {"method": method, "dataset": "d", "seed": seed, "config": config, "status": "ok", "val_accuracy": val,
+            "prepare_seconds": prepare, "fit_seconds": seconds, "predict_seconds": 0.0, "executor": executor}
+
+
+def test_costs_of_one_configuration_and_of_the_protocol():
+    rows = [_record("zen", s, "{}", 0.5, 0.1, prepare=0.1) for s in (0, 1)]
+    rows += [_record("hgnn", s, c, v, t) for s in (0, 1) for c, v, t in (("a", 0.9, 2.0), ("b", 0.1, 6.0))]
+    rows += [_record("hgnn", 0, "c", 0.95, 100.0, executor="pool-2")]  # pool times never count
+    frame = pd.DataFrame(rows)
+    selected = frame[(frame.method == "zen") | (frame.config == "a")]
+    costs = runtime.cost_frame(frame, selected).set_index("method")
+    assert costs.loc["zen", "one_config"] == pytest.approx(0.2)
+    assert costs.loc["hgnn", "one_config"] == pytest.approx(2.0)
+    assert costs.loc["hgnn", "protocol"] == pytest.approx(8.0)
+    assert costs.loc["hgnn", "ratio_one_config"] == pytest.approx(10.0)
+    assert costs.loc["hgnn", "ratio_protocol"] == pytest.approx(40.0)
+    assert runtime.fastest_competitor(costs.reset_index()).method.tolist() == ["hgnn"]
+
+
+# ----------------------------------------------------------------------------- Zoo weights
+def test_zen_records_its_class_feature_weights(data):
+    method = ZEN(record_weights=True)
+    split = make_split(data.labels, "3-shot", 0)
+    fitted = method.fit(data, split, {}, 0, method.prepare(data, {}))
+    w = np.asarray(fitted.diagnostics["class_feature_weights"])
+    assert w.shape == (data.num_features, data.num_classes)
+    np.testing.assert_allclose(np.linalg.norm(w, axis=0), 1.0, rtol=1e-6)  # Eq. (4): unit-norm class columns
+    assert "class_feature_weights" not in ZEN().fit(data, split, {}, 0, method.prepare(data, {})).diagnostics
+
+
+def test_paper_weights_and_pattern_comparison(tmp_path):
+    paper = weights.paper_weights("zen_table5_zoo_weights.csv")
+    assert paper.shape == (16, 7) and paper.index[0] == "Hair" and paper.columns[0] == "Mammal"
+    same = weights.comparison(paper.to_numpy(), paper)
+    assert same["pearson_r"] == pytest.approx(1.0) and same["same_top_class"] == 16
+    shuffled = weights.comparison(paper.to_numpy()[:, ::-1], paper)
+    assert shuffled["same_top_class"] < 16
+    records = [{"status": "ok", "seed": s, "diagnostics": {"class_feature_weights": (paper.to_numpy() * s).tolist()}}
+               for s in (1, 0)]
+    assert weights.stored_weights(records)[1].sum() == pytest.approx(paper.to_numpy().sum())
+    png = weights.heatmap({"ours": paper.to_numpy(), "paper": paper.to_numpy()}, list(paper.index),
+                          list(paper.columns), tmp_path / "w.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_row_relative_scales_each_row():
+    scaled = weights.row_relative(np.array([[1.0, 3.0, 2.0], [5.0, 5.0, 5.0]]))
+    np.testing.assert_allclose(scaled, [[0.0, 1.0, 0.5], [0.0, 0.0, 0.0]])
+
+
+# ----------------------------------------------------------------------------- plots
+def test_plots_render(tmp_path):
+    board = pd.DataFrame({"method": ["zen", "hgnn"], "label": ["ZEN", "HGNN"], "dataset": ["cora"] * 2,
+                          "mean": [50.0, 45.0], "std": [3.0, 4.0]})
+    shots = figures.accuracy_vs_shots({5: board, 10: board.assign(mean=[60.0, 55.0])}, tmp_path / "s.png")
+    costs = pd.DataFrame({"method": ["zen", "hgnn"], "dataset": ["cora"] * 2, "one_config": [0.1, 3.0]})
+    timing = figures.accuracy_vs_time(board, costs, tmp_path / "t.png")
+    assert shots.read_bytes()[:4] == b"\x89PNG" and timing.read_bytes()[:4] == b"\x89PNG"
+    assert figures.accuracy_vs_shots({5: board.assign(mean=np.nan)}, tmp_path / "none.png") is None
