@@ -78,3 +78,78 @@ def test_empty_hyperedge_rejected_unless_allowed():
 
 def test_inverse_power_is_zero_on_zero():
     assert inverse_power(torch.tensor([0.0, 4.0]), 0.5).tolist() == [0.0, 0.5]
+
+
+def _both_paths(hg: Hypergraph, weight: torch.Tensor) -> tuple[Hypergraph, Hypergraph]:
+    """The same weighted hypergraph on the cached sparse path and on the differentiable-weight path."""
+    return hg.with_weight(weight), hg.with_weight(weight.clone().requires_grad_())
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_cached_sparse_path_matches_the_differentiable_weight_path(seed):
+    hg = random_hypergraph(seed)
+    fixed, learned = _both_paths(hg, torch.rand(hg.nnz, dtype=torch.float64))
+    assert fixed.fixed_weights and not learned.fixed_weights
+    x = torch.randn(hg.num_nodes, 3, 2, dtype=torch.float64)  # any trailing shape
+    y = torch.randn(hg.num_edges, 3, dtype=torch.float64)
+    for reduce in ("sum", "mean"):
+        torch.testing.assert_close(fixed.v2e(x, reduce), learned.v2e(x, reduce).detach())
+        torch.testing.assert_close(fixed.e2v(y, reduce), learned.e2v(y, reduce).detach())
+    scales = lambda g: (inverse_power(g.edge_degree(), 1.0), inverse_power(g.node_degree(), 0.5))  # noqa: E731
+    torch.testing.assert_close(fixed.propagate(x, "v2e", "t", lambda: scales(fixed)),
+                               learned.propagate(x, "v2e", "t", lambda: scales(learned)).detach())
+    h = dense_incidence(fixed)
+    expected = torch.diag(h.sum(1) ** -0.5) @ h @ y[:, 0]
+    torch.testing.assert_close(fixed.propagate(y[:, 0], "e2v", "t", lambda: (inverse_power(fixed.node_degree(), 0.5),
+                                                                              None)), expected)
+
+
+def test_cached_sparse_path_is_twice_differentiable_in_the_features():
+    hg = random_hypergraph(3)
+    x = torch.randn(hg.num_nodes, 2, dtype=torch.float64, requires_grad=True)
+    scales = lambda: (inverse_power(hg.edge_degree(), 1.0), inverse_power(hg.node_degree(), 0.5))  # noqa: E731
+    f = lambda x: hg.e2v(hg.propagate(x, "v2e", "t", scales).tanh(), "mean")  # noqa: E731
+    assert torch.autograd.gradcheck(f, (x,)) and torch.autograd.gradgradcheck(f, (x,))
+
+
+def test_cache_follows_in_place_changes_of_the_weights():
+    hg = random_hypergraph(4)
+    weight = torch.rand(hg.nnz, dtype=torch.float64)
+    masked = hg.with_weight(weight)
+    x = torch.randn(hg.num_nodes, 2, dtype=torch.float64)
+    before = masked.v2e(x, "mean")
+    weight.mul_(torch.rand(hg.nnz, dtype=torch.float64))
+    h = dense_incidence(masked)
+    torch.testing.assert_close(masked.v2e(x, "mean"), (h.T @ x) / h.sum(0)[:, None])
+    assert not torch.allclose(before, masked.v2e(x, "mean"))
+    masked.node_degree().zero_()  # a returned degree is a copy
+    torch.testing.assert_close(masked.node_degree(), dense_incidence(masked).sum(1))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_to_device_keeps_the_results():
+    hg = random_hypergraph(5)
+    hg = hg.with_weight(torch.rand(hg.nnz))
+    x = torch.randn(hg.num_nodes, 4)
+    moved = hg.to("cuda")
+    assert hg.to("cpu") is hg and moved.device.type == "cuda"
+    for reduce in ("sum", "mean"):
+        torch.testing.assert_close(moved.e2v(moved.v2e(x.cuda(), reduce), reduce).cpu(),
+                                   hg.e2v(hg.v2e(x, reduce), reduce))
+    torch.testing.assert_close(moved.with_self_loops().index.cpu(), hg.with_self_loops().index)
+
+
+@pytest.mark.parametrize("shape, collapses", [((6, 30, 5), True), ((40, 10, 8), False)])
+def test_smooth_matches_dense_on_both_paths(shape, collapses):
+    num_nodes, num_edges, max_size = shape
+    hg = random_hypergraph(1, num_nodes=num_nodes, num_edges=num_edges, max_size=max_size)
+    hg = hg.with_weight(torch.rand(hg.nnz, dtype=torch.float64))
+    assert hg.collapses_smoothing is collapses  # H H^T has fewer entries than H and H^T (or not)
+    h = dense_incidence(hg)
+    a, b, c = torch.rand(hg.num_nodes, dtype=torch.float64), torch.rand(hg.num_edges, dtype=torch.float64), None
+    x = torch.randn(hg.num_nodes, 3, dtype=torch.float64, requires_grad=True)
+    expected = torch.diag(a) @ h @ torch.diag(b) @ h.T @ x
+    torch.testing.assert_close(hg.smooth(x, "t", lambda: (a, b, c)), expected)
+    assert torch.autograd.gradgradcheck(lambda x: hg.smooth(x, "t", lambda: (a, b, c)).sin(), (x,))
+    learned = hg.with_weight(hg.weight.clone().requires_grad_())
+    torch.testing.assert_close(learned.smooth(x, "t", lambda: (a, b, c)), expected)

@@ -132,3 +132,66 @@ def test_plots_render(tmp_path):
     timing = figures.accuracy_vs_time(board, costs, tmp_path / "t.png")
     assert shots.read_bytes()[:4] == b"\x89PNG" and timing.read_bytes()[:4] == b"\x89PNG"
     assert figures.accuracy_vs_shots({5: board.assign(mean=np.nan)}, tmp_path / "none.png") is None
+
+
+# ----------------------------------------------------------------------------- layouts through the report
+def _stored(suite_name, method, dataset, seed, config, val, seconds, diagnostics=None):
+    return {"key": f"{method}-{dataset}-{seed}-{config}", "suite": suite_name, "method": method, "dataset": dataset,
+            "protocol": "5-shot", "seed": seed, "budget": "reduced", "status": "ok", "reason": None,
+            "config": {"c": config}, "val": {"accuracy": val, "mae": 0.0, "rmse": 0.0},
+            "test": {"accuracy": 0.5, "mae": 0.0, "rmse": 0.0}, "fit_seconds": seconds, "predict_seconds": 0.0,
+            "prepare_seconds": 0.0, "peak_memory_mb": 1.0, "code_version": "test", "task": "classification",
+            "executor": "sequential", "diagnostics": diagnostics or {}}
+
+
+def test_runtime_layout_renders_seconds_and_ratios(tmp_path):
+    from hgbench.benchmarks import report
+    from hgbench.benchmarks.store import Store
+    store = Store(tmp_path / "store")
+    for seed in range(3):
+        store.put(_stored("zen-5shot", "zen", "senate", seed, 0, 0.5, 0.01))
+        store.put(_stored("zen-5shot", "hgnn", "senate", seed, 1, 0.9, 2.0))
+        store.put(_stored("zen-5shot", "hgnn", "senate", seed, 2, 0.1, 4.0))
+    paths = report.render(store, suite("zen-runtime"), tmp_path / "out")
+    board = pd.read_csv(paths["leaderboard"]).set_index(["method", "dataset", "metric"])
+    assert board.at[("hgnn", "senate", "ratio_one_config"), "mean"] == pytest.approx(200.0)
+    assert board.at[("hgnn", "senate", "ratio_protocol"), "mean"] == pytest.approx(600.0)
+    assert board.at[("hgnn", "senate", "ratio_one_config"), "paper_mean"] == pytest.approx(777.14)  # Table 4
+    assert board.at[("hgnn", "cora", "one_config"), "status"] == "pending"
+    latex = paths["latex"].read_text()
+    assert "777.14" in latex and "200.00" in latex and latex.count(r"\begin{table}") == 2
+
+
+def test_weights_layout_compares_with_table5(tmp_path):
+    from hgbench.benchmarks import report
+    from hgbench.benchmarks.store import Store
+    paper = weights.paper_weights("zen_table5_zoo_weights.csv").to_numpy()
+    store = Store(tmp_path / "store")
+    for seed, scale in enumerate((0.9, 1.1)):
+        store.put({**_stored("zen-zoo", "zen-weights", "zoo", seed, 0, 0.9, 0.01,
+                             {"class_feature_weights": (paper * scale).tolist()}), "protocol": "3-shot"})
+    paths = report.render(store, suite("zen-zoo"), tmp_path / "out")
+    board = pd.read_csv(paths["leaderboard"]).set_index("metric")
+    assert board.at["W*:Hair:Mammal", "mean"] == pytest.approx(0.1735, abs=1e-4)
+    assert board.at["pearson_r_vs_paper", "mean"] == pytest.approx(1.0)
+    assert board.at["features_with_same_top_class", "mean"] == 16
+    assert paths["heatmap"].read_bytes()[:4] == b"\x89PNG"
+    assert "16 of 16" in paths["notes"].read_text()
+
+
+# ----------------------------------------------------------------------------- runner
+def test_runner_runs_episodes_and_records_the_effective_budget(tmp_path):
+    from hgbench.benchmarks.runner import Runner, plan
+    from hgbench.benchmarks.store import Store
+    jobs = plan("t-episodes", ["zen", "hgnn"], ["synthetic"], "2-way-1-shot", seeds=2, budget="smoke")
+    assert {job.budget for job in jobs if job.method == "zen"} == {"full"}  # ZEN's grid ignores the budget
+    assert {job.budget for job in jobs if job.method == "hgnn"} == {"smoke"}
+    store = Store(tmp_path / "store")
+    Runner(store).run(jobs)
+    records = store.records("t-episodes")
+    assert len(records) == len(jobs) and all(r["status"] == "ok" for r in records)
+    assert {r["shots"] for r in records} == {1}
+    data = synthetic.generate(synthetic.PRESETS["synthetic"])
+    for record in records:  # each run saw its own episode's split
+        view = episode_view(data, "2-way-1-shot", record["seed"])
+        assert record["split_digest"] == make_split(view.labels, "2-way-1-shot", record["seed"]).digest

@@ -50,7 +50,9 @@ def half_up(x: float, decimals: int = 1) -> float:
 # --------------------------------------------------------------------------- basics and summary
 
 def test_higher_is_better_table_and_override():
-    assert st.HIGHER_IS_BETTER == {"accuracy": True, "mae": False, "rmse": False}
+    assert {k: st.HIGHER_IS_BETTER[k] for k in ("accuracy", "mae", "rmse")} == {"accuracy": True, "mae": False,
+                                                                                "rmse": False}
+    assert not any(st.is_higher_better(cost) for cost in ("one_config", "protocol", "ratio_one_config"))
     assert st.is_higher_better("accuracy") and not st.is_higher_better("MAE")
     assert st.is_higher_better("mae", override=True)
     with pytest.raises(KeyError):

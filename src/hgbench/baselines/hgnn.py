@@ -22,7 +22,7 @@ Deviations / decisions:
   * ``layers = L`` builds ``max(L, 2)`` convolutions, exactly as the official code (its first and
     last convolutions always exist), so ``layers = 1`` and ``layers = 2`` are the same network in
     ZEN's grid; ``min_convs`` switches this (``min_convs = 1`` gives a single ``d -> c`` layer).
-  * Aggregation uses the shared ``Hypergraph.v2e`` / ``e2v`` (index_add) instead of PyG.
+  * Aggregation uses the shared ``Hypergraph.smooth`` instead of PyG.
 """
 
 from __future__ import annotations
@@ -49,12 +49,13 @@ class HypergraphConv(nn.Module):
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
         x = x @ self.weight
-        if self.symmetric:
-            dv = inverse_power(hypergraph.node_degree(), 0.5).to(x.dtype).unsqueeze(1)
-            de = inverse_power(hypergraph.edge_degree(), 1.0).to(x.dtype).unsqueeze(1)
-            out = dv * hypergraph.e2v(de * hypergraph.v2e(dv * x))
-        else:
-            out = hypergraph.e2v(hypergraph.v2e(x, "mean"), "mean")
+        if self.symmetric:  # Dv^-1/2 H De^-1 H^T Dv^-1/2
+            out = hypergraph.smooth(x, "hgnn", lambda: (inverse_power(hypergraph.node_degree(), 0.5),
+                                                        inverse_power(hypergraph.edge_degree(), 1.0),
+                                                        inverse_power(hypergraph.node_degree(), 0.5)))
+        else:  # Dv^-1 H De^-1 H^T: mean over members, then over hyperedges
+            out = hypergraph.smooth(x, "mean-mean", lambda: (inverse_power(hypergraph.node_degree(), 1.0),
+                                                             inverse_power(hypergraph.edge_degree(), 1.0), None))
         return out + self.bias
 
 

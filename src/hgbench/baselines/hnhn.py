@@ -26,6 +26,8 @@ Deviations / decisions:
 
 from __future__ import annotations
 
+import functools
+
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
@@ -46,37 +48,40 @@ def hnhn_normalisation(hypergraph: Hypergraph, alpha: float, beta: float, raw_su
 
 
 class HNHNConv(nn.Module):
-    def __init__(self, in_dim: int, hidden: int, out_dim: int, nonlinear_inbetween: bool = True) -> None:
+    def __init__(self, in_dim: int, hidden: int, out_dim: int, alpha: float = -1.5, beta: float = -0.5,
+                 raw_sums: bool = False, nonlinear_inbetween: bool = True) -> None:
         super().__init__()
         self.v2e_linear = nn.Linear(in_dim, hidden)
         self.e2v_linear = nn.Linear(hidden, out_dim)
+        self.alpha, self.beta, self.raw_sums = alpha, beta, raw_sums
         self.nonlinear_inbetween = nonlinear_inbetween
 
-    def forward(self, x: Tensor, hypergraph: Hypergraph, norms: tuple[Tensor, ...]) -> Tensor:
-        dv_beta, inv_d_e_beta, de_alpha, inv_d_v_alpha = (t.to(x.dtype) for t in norms)
-        edges = inv_d_e_beta * hypergraph.v2e(dv_beta * self.v2e_linear(x))
+    def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
+        # The normalisations are folded into operators cached per key; computed only to build them.
+        key = (self.alpha, self.beta, self.raw_sums)
+        norms = functools.cache(lambda: [t.flatten() for t in hnhn_normalisation(hypergraph, *key)])
+        edges = hypergraph.propagate(self.v2e_linear(x), "v2e", ("hnhn", *key), lambda: (norms()[1], norms()[0]))
         if self.nonlinear_inbetween:
             edges = F.relu(edges)
-        return inv_d_v_alpha * hypergraph.e2v(de_alpha * self.e2v_linear(edges))
+        return hypergraph.propagate(self.e2v_linear(edges), "e2v", ("hnhn", *key), lambda: (norms()[3], norms()[2]))
 
 
 class HNHNNet(nn.Module):
     def __init__(self, in_dim: int, hidden: int, num_classes: int, layers: int, alpha: float = -1.5,
                  beta: float = -0.5, dropout: float = 0.5, edhnn_degree_sums: bool = False) -> None:
         super().__init__()
+        norm = (alpha, beta, edhnn_degree_sums)
         if layers == 1:
-            self.convs = nn.ModuleList([HNHNConv(in_dim, hidden, num_classes)])
+            self.convs = nn.ModuleList([HNHNConv(in_dim, hidden, num_classes, *norm)])
         else:
             dims = [in_dim] + [hidden] * (layers - 1) + [num_classes]
-            self.convs = nn.ModuleList(HNHNConv(a, hidden, b) for a, b in zip(dims[:-1], dims[1:]))
-        self.alpha, self.beta, self.dropout = alpha, beta, dropout
-        self.edhnn_degree_sums = edhnn_degree_sums
+            self.convs = nn.ModuleList(HNHNConv(a, hidden, b, *norm) for a, b in zip(dims[:-1], dims[1:]))
+        self.dropout = dropout
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        norms = hnhn_normalisation(hypergraph, self.alpha, self.beta, self.edhnn_degree_sums)
         for conv in self.convs[:-1]:
-            x = F.dropout(F.relu(conv(x, hypergraph, norms)), self.dropout, self.training)
-        return self.convs[-1](x, hypergraph, norms)
+            x = F.dropout(F.relu(conv(x, hypergraph)), self.dropout, self.training)
+        return self.convs[-1](x, hypergraph)
 
 
 class HNHN(TrainedMethod):

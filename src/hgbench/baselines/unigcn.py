@@ -51,12 +51,12 @@ class UniGCNConv(nn.Module):
         self.linear = nn.Linear(in_dim, out_dim, bias=False)
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        dv = hypergraph.node_degree()
-        de_tilde = hypergraph.v2e(dv, "mean")  # average member degree of each hyperedge
-        inv_sqrt_dv = inverse_power(dv, 0.5).to(x.dtype).unsqueeze(1)
-        inv_sqrt_de = inverse_power(de_tilde, 0.5).to(x.dtype).unsqueeze(1)
-        edges = inv_sqrt_de * hypergraph.v2e(self.linear(x), "mean")
-        return inv_sqrt_dv * hypergraph.e2v(edges, "sum")
+        def scales():  # d_v^-1/2, d~_e^-1/2 / d_e (the mean over members, then 1 / sqrt(d~_e)), none
+            de_tilde = hypergraph.v2e(hypergraph.node_degree(), "mean")  # average member degree of each hyperedge
+            return (inverse_power(hypergraph.node_degree(), 0.5),
+                    inverse_power(de_tilde, 0.5) * inverse_power(hypergraph.edge_degree(), 1.0), None)
+
+        return hypergraph.smooth(self.linear(x), "unigcn", scales)
 
 
 class UniGCNNet(nn.Module):
@@ -81,7 +81,8 @@ class UniGCNIIConv(nn.Module):
         self.linear = nn.Linear(dim, dim, bias=False)
 
     def forward(self, x: Tensor, x0: Tensor, hypergraph: Hypergraph, alpha: float, beta: float) -> Tensor:
-        propagated = hypergraph.e2v(hypergraph.v2e(x, "mean"), "mean")
+        propagated = hypergraph.smooth(x, "mean-mean", lambda: (inverse_power(hypergraph.node_degree(), 1.0),
+                                                                inverse_power(hypergraph.edge_degree(), 1.0), None))
         mixed = (1 - alpha) * propagated + alpha * x0
         return (1 - beta) * mixed + beta * self.linear(mixed)
 

@@ -17,9 +17,10 @@ from ..methods.base import BUDGETS
 from . import report
 from .paper import paper_table
 from .registry import method_entry, method_names
+from .pool import PoolRunner
 from .runner import Runner, plan
 from .store import Store
-from .suites import suite, suite_names
+from .suites import Suite, suite, suite_names
 
 console = Console(stderr=True)
 out_console = Console()
@@ -110,25 +111,46 @@ def _contextual_table() -> Table:
 
 
 # ----------------------------------------------------------------------------- run
+def runnable(name: str) -> list[Suite]:
+    """The suites whose jobs ``bench run --suite name`` executes: a group's members, a view's source suite."""
+    chosen = suite(name)
+    if chosen.includes:
+        return list(dict.fromkeys(member for included in chosen.includes for member in runnable(included)))
+    return [suite(chosen.records_from)] if chosen.records_from else [chosen]
+
+
+def _timing_suites(name: str) -> list[str]:
+    chosen = suite(name)
+    own = [name] if chosen.kind == "runtime" else []
+    return own + [t for included in chosen.includes for t in _timing_suites(included)]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    chosen = suite(args.suite)
-    methods = _names(args.methods, list(chosen.methods), "method") or list(chosen.methods)
-    datasets = _names(args.datasets, list(chosen.datasets), "dataset") or list(chosen.datasets)
-    seeds = args.seeds or chosen.seeds
+    members = runnable(args.suite)
+    timing = _timing_suites(args.suite)
+    if args.jobs > 1 and timing:
+        raise SystemExit(f"error: {', '.join(timing)} report run times, which only the sequential executor measures; "
+                         "run without --jobs (or run the accuracy suites with --jobs first)")
+    methods = _names(args.methods, list(dict.fromkeys(m for s in members for m in s.methods)), "method")
+    datasets = _names(args.datasets, list(dict.fromkeys(d for s in members for d in s.datasets)), "dataset")
     out = Path(args.out)
     store = Store(out / "store")
-    jobs = plan(chosen.name, methods, datasets, chosen.protocol, seeds, args.budget)
+    jobs = [job for member in members
+            for job in plan(member.name, [m for m in member.methods if methods is None or m in methods],
+                            [d for d in member.datasets if datasets is None or d in datasets], member.protocol,
+                            args.seeds or member.seeds, args.budget)]
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        bar = progress.add_task(f"{chosen.name}", total=len(jobs))
+        bar = progress.add_task(args.suite, total=len(jobs))
 
         def on_record(job, record) -> None:
-            progress.update(bar, advance=1, description=f"{chosen.name}: {job.method} on {job.dataset}")
+            progress.update(bar, advance=1, description=f"{job.suite}: {job.method} on {job.dataset}")
             if record["status"] != "ok":
                 progress.console.print(f"[yellow]{record['status']}[/]: {job.method} on {job.dataset} "
                                        f"seed {job.seed}: {record['reason']}")
 
-        runner = Runner(store, time_limit_s=args.time_limit, on_record=on_record)
+        runner = (PoolRunner(store, args.jobs, time_limit_s=args.time_limit, on_record=on_record) if args.jobs > 1
+                  else Runner(store, time_limit_s=args.time_limit, on_record=on_record))
         try:
             summary = runner.run(jobs)
         except DataError as exc:
@@ -141,19 +163,57 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"  {dataset}: skipped, {reason}")
     console.print(f"{summary.executed} runs executed ({summary.failed} not ok), {summary.skipped} already in the "
                   f"store, total {sum(summary.seconds_per_dataset.values()):.2f} s")
-    paths = report.render(store, chosen, out)
-    console.print(f"tables: {paths['latex'].parent}/ (leaderboard.csv, table.tex, notes.md)")
+    _print_rendered(report.render_all(store, out))
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     store = Store(out / "store")
-    names = [args.suite] if args.suite else store.suites()
-    for name in names:
-        paths = report.render(store, suite(name), out)
-        console.print(f"{name}: {paths['latex'].parent}/")
+    if args.suite:
+        if args.format == "md":
+            raise SystemExit("error: --format md summarises every suite of the store; drop --suite")
+        paths = report.render(store, suite(args.suite), out)
+        console.print(f"{args.suite}: {paths['latex'].parent}/")
+        return 0
+    rendered = report.render_all(store, out)
+    _print_rendered(rendered)
+    if args.format == "md":
+        sys.stdout.write(report.markdown(rendered))
     return 0
+
+
+def _print_rendered(rendered: report.Report) -> None:
+    for name, paths in rendered.suites.items():
+        console.print(f"{name}: {paths['latex'].parent}/ (leaderboard.csv, leaderboard_wide.csv, table.tex, notes.md)")
+    for name, reason in rendered.skipped.items():
+        console.print(f"[yellow]{name}[/]: skipped, {reason}")
+    files = rendered.files
+    console.print(f"all suites: {files['leaderboard']}; claims: {files['claims_md']}, {files['claims_csv']}")
+
+
+# ----------------------------------------------------------------------------- ops
+def cmd_ops(args: argparse.Namespace) -> int:
+    from . import opsbench
+
+    names = _names(args.datasets, catalog.names(), "dataset") or list(opsbench.DATASETS)
+    datasets, skipped = [], {}
+    for name in names:
+        try:
+            datasets.append(catalog.load(name))
+        except DataUnavailable as exc:
+            skipped[name] = str(exc)
+            console.print(f"  {name}: skipped, {exc}")
+
+    def on_row(row: dict) -> None:
+        console.print(f"  {row['dataset']} / {row['model']}: ours {1e3 * row['ours_s']:.1f} ms, {row['reference']} "
+                      f"{1e3 * row['reference_s']:.1f} ms, ratio {row['ratio']:.2f}"
+                      + ("" if row["allclose"] else " [red]outputs differ[/]"))
+
+    rows = opsbench.benchmark(datasets, args.repeats, args.threads, on_row)
+    paths = opsbench.write(rows, args.out, skipped)
+    console.print(f"ops benchmark: {paths['csv']}, {paths['notes']}")
+    return 0 if all(row["allclose"] for row in rows) else 1
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -172,13 +232,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seeds", type=int, help="number of splits (default: the suite's)")
     run.add_argument("--budget", default="full", choices=BUDGETS, help="tuning budget of trained baselines")
     run.add_argument("--time-limit", type=float, default=None, help="seconds per run before it is a timeout")
+    run.add_argument("--jobs", type=int, default=1, help="worker processes (1 thread each); default 1: the "
+                     "sequential executor, the only one whose timings are reported")
     run.add_argument("--out", default="results", help="output folder (store and tables), default: results")
     run.set_defaults(handler=cmd_run)
 
-    rep = commands.add_parser("report", help="rebuild tables from the store without running anything")
-    rep.add_argument("--suite", help="suite to render (default: every suite in the store)")
+    rep = commands.add_parser("report", help="rebuild tables, leaderboards and the claims report from the store "
+                                             "without running anything")
+    rep.add_argument("--suite", help="render only this suite (default: every suite in the store, the global "
+                                     "leaderboard and the claims report)")
     rep.add_argument("--out", default="results", help="output folder, default: results")
+    rep.add_argument("--format", default="files", choices=["files", "md"],
+                     help="md: also print a Markdown summary (means per suite, claims' verdicts) to stdout")
     rep.set_defaults(handler=cmd_report)
+    ops = commands.add_parser("ops", help="time the shared hypergraph ops against plain torch.sparse.mm layers")
+    ops.add_argument("--datasets", help="comma-separated datasets (default: walmart, congress, 20news, the largest)")
+    ops.add_argument("--repeats", type=int, default=10, help="timed epochs per implementation (median), default: 10")
+    ops.add_argument("--threads", type=int, default=None, help="intra-op threads for every implementation "
+                                                               "(default: torch's)")
+    ops.add_argument("--out", default="results", help="output folder (writes ops-benchmark/), default: results")
+    ops.set_defaults(handler=cmd_ops)
     return parser
 
 

@@ -1,259 +1,269 @@
-"""Render a suite's stored records: leaderboard CSV, LaTeX table (paper beside reproduced), notes.
+"""Render stored records: per suite ``leaderboard.csv``, ``leaderboard_wide.csv``, ``table.tex`` and
+``notes.md``; across suites ``leaderboard.csv`` and the claims report (``claims.md``, ``claims.csv``).
 
 Pure function of the store: no run is started, and the same store gives byte-identical files.
-Configurations are selected per split on validation only; the test value reported for a split
-is the one of the selected configuration.
+:func:`render` is the single entry point per suite. How a suite kind turns its records into a long
+leaderboard, a table and notes is a :class:`Layout` registered under the kind; layouts reuse the
+shared pieces (``leaderboards``: selection, summaries, wide/global boards; ``tables``: LaTeX cells,
+captions, best/second marks; ``significance``: marks against the suite's reference).
 """
 
 from __future__ import annotations
 
-import json
+import functools
+import gc
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from ..datasets import catalog
-from . import stats
-from .metrics import HIGHER_IS_BETTER, METRICS
-from .paper import paper_value
+from ..datasets.splits import protocol_shots
+from . import claims, figures, runtime, significance, tables, weights
+from .leaderboards import cells, combined, leaderboard, long_frame, records_frame, select_on_validation, wide, \
+    write_csv
 from .registry import method_entry
 from .store import Store
-from .suites import Suite
+from .suites import ACCURACY_AND_TIME, SHOT_SERIES, Suite, suite, suite_names
 
 STD_CONVENTION = "population std over splits (ddof=0, as numpy.std in ZEN's official code)"
-PERCENT_METRICS = {"accuracy"}
-FAILURE_LABELS = {"oom": "O.O.M", "timeout": "T.O.", "failed": "failed", "data unavailable": "n/a"}
 
 
-def records_frame(records: list[dict]) -> pd.DataFrame:
-    """One row per record, metrics flattened to ``val_<metric>`` / ``test_<metric>``."""
-    rows = []
-    for r in records:
-        row = {k: r.get(k) for k in ("method", "dataset", "protocol", "seed", "budget", "status", "reason",
-                                     "fit_seconds", "predict_seconds", "prepare_seconds", "peak_memory_mb",
-                                     "code_version", "task")}
-        row["config"] = json.dumps(r.get("config", {}), sort_keys=True)
-        for part in ("val", "test"):
-            for metric in METRICS:
-                row[f"{part}_{metric}"] = (r.get(part) or {}).get(metric, np.nan)
-        rows.append(row)
-    columns = ["method", "dataset", "protocol", "seed", "budget", "status", "reason", "config"]
-    frame = pd.DataFrame(rows, columns=columns + [c for c in (rows[0] if rows else {}) if c not in columns])
-    return frame.sort_values(["method", "dataset", "protocol", "seed", "config"], kind="stable").reset_index(drop=True)
-
-
-def select_on_validation(frame: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
-    """Per (method, dataset, protocol, seed): the ok configuration with the best validation metric.
-
-    Ties go to the first configuration in sorted order, so the choice is deterministic.
-    """
-    ok = frame[frame.status == "ok"].copy()
-    if ok.empty:
-        return ok
-    ok["_rank"] = ok[f"val_{metric}"] * (1 if HIGHER_IS_BETTER[metric] else -1)
-    ok = ok.sort_values(["method", "dataset", "protocol", "seed", "_rank", "config"],
-                        ascending=[True, True, True, True, False, True], kind="stable")
-    return ok.groupby(["method", "dataset", "protocol", "seed"], sort=True).head(1).drop(columns="_rank")
+@contextmanager
+def _collector_paused():
+    """Bulk-loading records (acyclic JSON trees): the cyclic garbage collector only costs time (~20%) here."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
-class Cell:
-    mean: float
-    std: float
-    n_runs: int
-    status: str
+class SuiteData:
+    """A suite with the frame of its stored records (``records_from`` when it renders another suite's runs).
 
-
-def long_frame(selected: pd.DataFrame, suite: Suite, metric: str) -> pd.DataFrame:
-    """Selected runs in the statistics layer's long format (accuracy in percent, as the papers)."""
-    scale = 100.0 if metric in PERCENT_METRICS else 1.0
-    return pd.DataFrame({
-        "method": selected.method, "dataset": selected.dataset, "setting": suite.setting, "seed": selected.seed,
-        "metric": metric, "value": selected[f"test_{metric}"] * scale, "status": selected.status,
-    })
-
-
-def summarise(frame: pd.DataFrame, suite: Suite, metric: str) -> dict[tuple[str, str], Cell]:
-    """(method, dataset) -> mean and std of the selected test metric over splits, with a status."""
-    selected = select_on_validation(frame, metric) if not frame.empty else frame
-    summary = stats.summarise(long_frame(selected, suite, metric), ddof=0) if not selected.empty else None
-    cells = {}
-    for method in suite.methods:
-        for dataset in suite.datasets:
-            row = None if summary is None else summary[(summary.method == method) & (summary.dataset == dataset)]
-            found = row is not None and not row.empty
-            n_ok = int(row.n_runs.iloc[0]) if found else 0
-            cells[(method, dataset)] = Cell(float(row["mean"].iloc[0]) if found else np.nan,
-                                            float(row["std"].iloc[0]) if found else np.nan,
-                                            n_ok, _status(frame, method, dataset, n_ok))
-    return cells
-
-
-def _status(frame: pd.DataFrame, method: str, dataset: str, n_ok: int) -> str:
-    """ok when every stored split has a selected ok run; otherwise why not."""
-    runs = frame[(frame.method == method) & (frame.dataset == dataset)] if not frame.empty else frame
-    if runs.empty:
-        return "data unavailable" if catalog.unavailable_reason(dataset) else "pending"
-    if n_ok == runs.seed.nunique():
-        return "ok"
-    failures = runs[runs.status != "ok"].status
-    if n_ok == 0 and not failures.empty:
-        return failures.value_counts().sort_index().idxmax()
-    return "partial"
-
-
-def leaderboard(cells: dict[tuple[str, str], Cell], suite: Suite, metric: str, budget: str) -> pd.DataFrame:
-    rows = []
-    for (method, dataset), cell in cells.items():
-        paper = _paper(suite, method, dataset, metric)
-        rows.append({
-            "method": method, "label": method_entry(method).label, "dataset": dataset,
-            "paper_dataset": catalog.spec(dataset).paper or dataset, "metric": metric, "setting": suite.setting,
-            "mean": _round(cell.mean), "std": _round(cell.std), "std_convention": "ddof=0", "n_runs": cell.n_runs,
-            "status": cell.status, "budget": budget,
-            "paper_mean": paper[0] if paper else np.nan, "paper_std": paper[1] if paper else np.nan,
-            "within_tolerance": _within(cell, paper),
-        })
-    return pd.DataFrame(rows)
-
-
-def _paper(suite: Suite, method: str, dataset: str, metric: str):
-    if suite.table is None:
-        return None
-    return paper_value(suite.table.csv, method_entry(method).label, catalog.spec(dataset).paper or dataset,
-                       suite.table.setting, metric)
-
-
-def _within(cell: Cell, paper) -> str:
-    """Verdict against the paper: |ours - paper| <= max(paper std, 2 points)."""
-    if paper is None or cell.status != "ok":
-        return ""
-    tolerance = max(paper[1] if np.isfinite(paper[1]) else 0.0, 2.0)
-    return "yes" if abs(cell.mean - paper[0]) <= tolerance else "no"
-
-
-def _round(value: float) -> float:
-    return round(value, 4) if np.isfinite(value) else np.nan
-
-
-# ----------------------------------------------------------------------------- LaTeX
-def latex_table(board: pd.DataFrame, suite: Suite, caption_extra: str) -> str:
-    """Booktabs table: methods as rows (a "paper" and an "ours" row each), datasets as columns.
-
-    On "ours" rows the best value per dataset is bold and the second underlined (as the papers);
-    with several methods an Avg. Rank column follows (ties share the better rank, as ZEN Table 3).
+    The raw records are not kept (a paper-sized suite holds ~10^4 of them); a layout that needs them (e.g.
+    stored diagnostics) reads them again from ``store``.
     """
-    datasets = list(dict.fromkeys(board.dataset))
-    methods = list(dict.fromkeys(board.method))
-    higher = HIGHER_IS_BETTER[board.metric.iloc[0]]
-    marks = {d: stats.best_and_second(board[board.dataset == d].set_index("method")["mean"], higher, decimals=1)
-             for d in datasets}
-    ranked = len(methods) > 1
-    ours_rank = _average_rank(board, ranked)
-    headers = [latex_escape(catalog.spec(d).paper or d) for d in datasets] + (["Avg. Rank"] if ranked else [])
-    lines = [
-        r"\begin{table}[t]", r"\centering", r"\small",
-        rf"\caption{{{latex_escape(suite.table.title if suite.table else suite.description)}. {caption_extra}}}",
-        rf"\label{{tab:{suite.name}}}",
-        r"\begin{tabular}{ll" + "c" * len(headers) + "}", r"\toprule",
-        "Method & Source & " + " & ".join(headers) + r" \\", r"\midrule",
-    ]
-    for method in methods:
-        rows = board[board.method == method].set_index("dataset")
-        label = latex_escape(rows.label.iloc[0])
-        if suite.table is not None:
-            paper_cells = [_fmt(rows.at[d, "paper_mean"], rows.at[d, "paper_std"]) for d in datasets]
-            if ranked:
-                paper_cells.append(_fmt(_paper_rank(suite, method), np.nan))
-            lines.append(f"{label} & paper & " + " & ".join(paper_cells) + r" \\")
-            label = ""
-        ours = [_mark(_fmt(rows.at[d, "mean"], rows.at[d, "std"]), marks[d].get(method, ""))
-                if rows.at[d, "status"] in ("ok", "partial") else FAILURE_LABELS.get(rows.at[d, "status"], "--")
-                for d in datasets]
-        if ranked:
-            ours.append(_fmt(ours_rank.get(method, np.nan), np.nan))
-        lines.append(f"{label} & ours & " + " & ".join(ours) + r" \\")
-        if suite.table is not None:
-            lines.append(r"\addlinespace")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
-    return "\n".join(lines)
+
+    suite: Suite
+    store: Store
+    frame: pd.DataFrame
+
+    @classmethod
+    def load(cls, store: Store, chosen: Suite) -> "SuiteData":
+        with _collector_paused():
+            return cls(chosen, store, records_frame(store.records(chosen.records_from or chosen.name)))
+
+    def provenance(self) -> str:
+        """Caption sentence: suite, budgets, seeds, code versions and the std convention."""
+        budgets = ", ".join(sorted(set(self.frame.budget))) or "-"
+        versions = ", ".join(sorted(set(self.frame.code_version))) or "-"
+        return (f"Reproduced by hgbench suite \\texttt{{{tables.latex_escape(self.suite.name)}}}, budget {budgets}, "
+                f"{self.splits()}, code {tables.latex_escape(versions)}; std over splits with ddof=0.")
+
+    def splits(self) -> str:
+        """``10 splits`` or, when cells have different numbers of ok splits, ``3-10 splits per cell``."""
+        ok = self.frame[self.frame.status == "ok"]
+        counts = ok.groupby(["method", "dataset"]).seed.nunique()
+        if counts.empty or counts.min() == counts.max():
+            return f"{counts.max() if not counts.empty else self.suite.seeds} splits"
+        return f"{counts.min()}-{counts.max()} splits per cell (n\\_runs in leaderboard.csv)"
 
 
-def _average_rank(board: pd.DataFrame, ranked: bool) -> dict[str, float]:
-    """Our Avg. Rank over the datasets every method ran (min-rank ties, as ZEN Tables 3 and 6)."""
-    complete = board.groupby("dataset").filter(lambda rows: rows["mean"].notna().all())
-    if not ranked or complete.empty:
-        return {}
-    frame = complete.rename(columns={"mean": "value"}).assign(seed=0)
-    return stats.average_ranks(frame, complete.metric.iloc[0], ties="min", decimals=1).to_dict()
+@dataclass(frozen=True)
+class Layout:
+    """How one suite kind renders: the long leaderboard, its LaTeX table and its notes."""
+
+    board: Callable[[SuiteData], pd.DataFrame]
+    latex: Callable[[pd.DataFrame, SuiteData], str]
+    notes: Callable[[pd.DataFrame, SuiteData], str]
+    figures: Callable[[pd.DataFrame, SuiteData, Path], dict[str, Path]] | None = None  # PNGs beside the table
 
 
-def _paper_rank(suite: Suite, method: str) -> float:
-    value = paper_value(suite.table.csv, method_entry(method).label, "all (10 datasets)", suite.table.setting,
-                        "Avg. Rank")
-    return value[0] if value else np.nan
+LAYOUTS: dict[str, Layout] = {}
 
 
-def _mark(cell: str, mark: str) -> str:
-    return {"best": rf"\textbf{{{cell}}}", "second": rf"\underline{{{cell}}}"}.get(mark, cell)
+def register_layout(kind: str, layout: Layout) -> None:
+    LAYOUTS[kind] = layout
 
 
-def _fmt(mean: float, std: float) -> str:
-    if not np.isfinite(mean):
-        return "--"
-    return f"${mean:.1f}_{{\\pm {std:.1f}}}$" if np.isfinite(std) else f"${mean:.1f}$"
+# ----------------------------------------------------------------------------- the score layout
+def scores_board(data: SuiteData) -> pd.DataFrame:
+    """Test metric of the configuration selected on validation, per (method, dataset), with marks."""
+    chosen = data.suite
+    metric = chosen.table.metric if chosen.table else "accuracy"
+    long = long_frame(select_on_validation(data.frame, metric), chosen, metric)
+    budgets = ",".join(sorted(set(data.frame.budget))) or "-"
+    board = leaderboard(cells(data.frame, long, chosen), chosen, metric, budgets)
+    return significance.attach(board, significance.compare(long, chosen, metric))
 
 
-def latex_escape(text: str) -> str:
-    return "".join({"_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#"}.get(ch, ch) for ch in str(text))
+def scores_latex(board: pd.DataFrame, data: SuiteData) -> str:
+    return tables.scores_table(board, data.suite, data.provenance())
 
 
-# ----------------------------------------------------------------------------- notes and entry point
-def notes(board: pd.DataFrame, frame: pd.DataFrame, suite: Suite) -> str:
-    lines = [f"# {suite.name}: notes", "", suite.description, "",
-             f"Protocol: {suite.protocol}, {suite.seeds} splits (split i uses seed i). "
+def scores_notes(board: pd.DataFrame, data: SuiteData) -> str:
+    chosen, frame = data.suite, data.frame
+    lines = [f"# {chosen.name}: notes", "", chosen.description, "",
+             f"Protocol: {chosen.protocol}, {chosen.seeds} splits (split i uses seed i). "
              f"Reported: mean and {STD_CONVENTION} of the test metric of the configuration selected on "
              "validation per split.", ""]
-    if suite.table is not None:
+    if chosen.table is not None:
         lines += ["Verdict rule: reproduced when |ours - paper| <= max(paper std, 2 points).", ""]
     lines += ["| method | dataset | ours | paper | within tolerance | status | runs | fit+predict s/run |",
               "|---|---|---|---|---|---|---|---|"]
+    ok = frame[frame.status == "ok"]
+    seconds = (ok.fit_seconds + ok.predict_seconds).groupby([ok.method, ok.dataset]).mean()
     for row in board.itertuples():
-        runs = frame[(frame.method == row.method) & (frame.dataset == row.dataset) & (frame.status == "ok")]
-        seconds = (runs.fit_seconds + runs.predict_seconds).mean() if not runs.empty else np.nan
         ours = f"{row.mean:.1f} ± {row.std:.1f}" if np.isfinite(row.mean) else "-"
         paper = f"{row.paper_mean:.1f} ± {row.paper_std:.1f}" if np.isfinite(row.paper_mean) else "-"
         lines.append(f"| {row.label} | {row.paper_dataset} | {ours} | {paper} | {row.within_tolerance or '-'} | "
-                     f"{row.status} | {row.n_runs} | {seconds:.4f} |")
-    unavailable = {d: catalog.unavailable_reason(d) for d in suite.datasets if catalog.unavailable_reason(d)}
+                     f"{row.status} | {row.n_runs} | {seconds.get((row.method, row.dataset), np.nan):.4f} |")
+    if chosen.reference is not None:
+        lines += significance.notes(board, method_entry(chosen.reference).label, chosen.correction)
+    return "\n".join(lines + not_run(data) + list(chosen.notes)) + "\n"
+
+
+def not_run(data: SuiteData) -> list[str]:
+    """Markdown sections on datasets that cannot run here and on failed runs."""
+    lines = []
+    unavailable = {d: catalog.unavailable_reason(d) for d in data.suite.datasets if catalog.unavailable_reason(d)}
     if unavailable:
-        lines += ["", "## Datasets not run", ""]
-        lines += [f"- {d}: {reason}" for d, reason in unavailable.items()]
-    failed = frame[frame.status != "ok"] if not frame.empty else frame
+        lines += ["", "## Datasets not run", ""] + [f"- {d}: {reason}" for d, reason in unavailable.items()]
+    failed = data.frame[data.frame.status != "ok"]
     if not failed.empty:
         lines += ["", "## Failed runs", ""]
         lines += [f"- {r.method} on {r.dataset}, seed {r.seed}: {r.status} ({r.reason})" for r in failed.itertuples()]
-    lines += list(suite.notes)
+    return lines
+
+
+register_layout("accuracy", Layout(scores_board, scores_latex, scores_notes))
+register_layout("runtime", Layout(runtime.board, runtime.latex, runtime.notes))
+register_layout("weights", Layout(weights.board, weights.latex, weights.notes, weights.figures))
+
+
+# ----------------------------------------------------------------------------- entry points
+def render(store: Store, chosen: Suite, out: Path) -> dict[str, Path]:
+    """Write ``<out>/<suite>/{leaderboard.csv, leaderboard_wide.csv, table.tex, notes.md}`` from the store."""
+    return _render(store, Path(out), chosen)[0]
+
+
+def _render(store: Store, out: Path, chosen: Suite) -> tuple[dict[str, Path], pd.DataFrame]:
+    if chosen.kind not in LAYOUTS:
+        raise KeyError(f"suite {chosen.name!r}: no layout for kind {chosen.kind!r}; known: {', '.join(LAYOUTS)}")
+    layout = LAYOUTS[chosen.kind]
+    data = SuiteData.load(store, chosen)
+    board = layout.board(data)
+    folder = out / chosen.name
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"leaderboard": folder / "leaderboard.csv", "leaderboard_wide": folder / "leaderboard_wide.csv",
+             "latex": folder / "table.tex", "notes": folder / "notes.md"}
+    write_csv(board, paths["leaderboard"])
+    write_csv(wide(board), paths["leaderboard_wide"])
+    paths["latex"].write_text(layout.latex(board, data))
+    paths["notes"].write_text(layout.notes(board, data))
+    if layout.figures is not None:
+        paths |= layout.figures(board, data, folder)
+    return paths, board
+
+
+@dataclass(frozen=True)
+class Report:
+    """What :func:`render_all` wrote, the boards it computed and the claims' verdicts."""
+
+    suites: dict[str, dict[str, Path]]
+    boards: dict[str, pd.DataFrame]
+    skipped: dict[str, str]
+    claims: pd.DataFrame
+    files: dict[str, Path]
+
+
+def renderable(store: Store) -> tuple[list[Suite], dict[str, str]]:
+    """Registered suites whose records are in the store (registration order), and what is skipped and why."""
+    present = set(store.suites())
+    registered = [suite(name) for name in suite_names()]
+    found = [s for s in registered if not s.includes and (s.records_from or s.name) in present]
+    skipped = {name: "not a registered suite" for name in sorted(present - set(suite_names()))}
+    skipped |= {s.name: f"no layout for suite kind {s.kind!r} yet" for s in found if s.kind not in LAYOUTS}
+    return [s for s in found if s.kind in LAYOUTS], skipped
+
+
+def render_all(store: Store, out: Path) -> Report:
+    """Every suite in the store, the global ``<out>/leaderboard.csv`` and ``<out>/claims.{md,csv}``."""
+    out = Path(out)
+    chosen, skipped = renderable(store)
+    rendered = _map(functools.partial(_render, store, out), chosen)
+    boards = {s.name: board for s, (_, board) in zip(chosen, rendered)}
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"leaderboard": out / "leaderboard.csv"}
+    write_csv(combined(boards), files["leaderboard"])
+    files |= plots(boards, out / "figures")
+    verdicts = claims.evaluate(boards)
+    files |= claims.write(verdicts, out)
+    return Report({s.name: paths for s, (paths, _) in zip(chosen, rendered)}, boards, skipped, verdicts, files)
+
+
+def plots(boards: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
+    """Accuracy against shots (SHOT_SERIES) and against run time (ACCURACY_AND_TIME), where rendered."""
+    folder.mkdir(parents=True, exist_ok=True)
+    drawn = {"accuracy_vs_shots": figures.accuracy_vs_shots(
+        {protocol_shots(suite(name).protocol): boards[name] for name in SHOT_SERIES if name in boards},
+        folder / "accuracy_vs_shots.png")}
+    scores, times = ACCURACY_AND_TIME
+    if scores in boards and times in boards:
+        costs = boards[times].pivot_table(index=["method", "dataset"], columns="metric", values="mean").reset_index()
+        drawn["accuracy_vs_time"] = figures.accuracy_vs_time(boards[scores], costs, folder / "accuracy_vs_time.png")
+    return {name: path for name, path in drawn.items() if path is not None}
+
+
+def _map(function: Callable, items: list) -> list:
+    """``function`` over ``items`` in order; in forked worker processes when there are several cores."""
+    workers = min(len(items), os.cpu_count() or 1)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [function(item) for item in items]
+    # gc.freeze in the children: the inherited heap is never collected again (statsmodels' Holm calls gc.collect)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze) as pool:
+        return list(pool.map(function, items))
+
+
+# ----------------------------------------------------------------------------- Markdown summary
+def markdown(report: Report) -> str:
+    """Per suite a methods x datasets table of our means (with marks and non-ok statuses), then the claims."""
+    lines = ["# hgbench report", ""]
+    for name, board in report.boards.items():
+        lines += [f"## {name}", "", suite(name).description, ""] + _summary_table(board) + [""]
+    lines += [f"- {name}: skipped, {reason}" for name, reason in report.skipped.items()]
+    counts = report.claims.verdict.value_counts()
+    lines += ["", "## Claims", "", ", ".join(f"{counts.get(v, 0)} {v}" for v in claims.VERDICTS)
+              + f" (of {len(report.claims)}; claims.md)"]
     return "\n".join(lines) + "\n"
 
 
-def render(store: Store, suite: Suite, out: Path) -> dict[str, Path]:
-    """Write ``<out>/<suite>/{leaderboard.csv, table.tex, notes.md}`` from the store."""
-    frame = records_frame(store.records(suite.name))
-    metric = suite.table.metric if suite.table else "accuracy"
-    budgets = sorted(set(frame.budget)) if not frame.empty else ["-"]
-    versions = sorted(set(frame.code_version)) if not frame.empty else ["-"]
-    cells = summarise(frame, suite, metric)
-    board = leaderboard(cells, suite, metric, ",".join(budgets))
-    folder = out / suite.name
-    folder.mkdir(parents=True, exist_ok=True)
-    caption = (f"Reproduced by hgbench suite \\texttt{{{latex_escape(suite.name)}}}, budget {', '.join(budgets)}, "
-               f"{suite.seeds} seeds, code {latex_escape(', '.join(versions))}; std over splits with ddof=0; "
-               "our Avg. Rank is over the datasets every method ran.")
-    paths = {"leaderboard": folder / "leaderboard.csv", "latex": folder / "table.tex", "notes": folder / "notes.md"}
-    board.to_csv(paths["leaderboard"], index=False, float_format="%.4f", lineterminator="\n")
-    paths["latex"].write_text(latex_table(board, suite, caption))
-    paths["notes"].write_text(notes(board, frame, suite))
-    return paths
+def _summary_table(board: pd.DataFrame) -> list[str]:
+    datasets = list(dict.fromkeys(board.paper_dataset))
+    lines = ["| method | " + " | ".join(datasets) + " |", "|---" * (len(datasets) + 1) + "|"]
+    several = board.metric.nunique() > 1
+    for (_, metric), runs in board.groupby(["method", "metric"], sort=False):
+        shown = {row.paper_dataset: _summary_cell(row) for row in runs.itertuples()}
+        name = f"{runs.label.iloc[0]} ({metric})" if several else runs.label.iloc[0]
+        lines.append(f"| {name} | " + " | ".join(shown.get(d, "") for d in datasets) + " |")
+    statuses = board.status.value_counts().sort_index()
+    return lines + ["", "cells: " + ", ".join(f"{n} {status}" for status, n in statuses.items())]
+
+
+def _summary_cell(row) -> str:
+    """``48.3\\*\\*`` (escaped marks), with the status when it is not ok (``n/a``, ``pending``, ``O.O.M``...)."""
+    mark = getattr(row, "mark", "")
+    value = f"{row.mean:.3g}" + (mark.replace("*", "\\*") if isinstance(mark, str) else "")
+    status = tables.FAILURE_LABELS.get(row.status, row.status)
+    return value if row.status == "ok" else f"{value if np.isfinite(row.mean) else ''} ({status})".lstrip()

@@ -29,7 +29,8 @@ import hgbench
 from ..datasets import catalog
 from ..datasets.base import NodeDataset
 from ..datasets.files import DataUnavailable
-from ..datasets.splits import make_split
+from ..datasets.episodes import episode_view
+from ..datasets.splits import Split, make_split, protocol_shots
 from ..methods.base import Diverged, Method, TimedOut, time_limit
 from .metrics import evaluate
 from .profile import PeakMemory, timed
@@ -80,8 +81,11 @@ def plan(suite: str, methods: list[str], datasets: list[str], protocol: str, see
     for dataset in datasets:
         for name in methods:
             method = method_entry(name).factory()
-            for config in expand_grid(method.configurations(budget)):
-                jobs.extend(Job(suite, name, config, dataset, protocol, seed, budget) for seed in range(seeds))
+            grid = method.configurations(budget)
+            # A method whose grid ignores the budget (ZEN) runs its full protocol, and says so.
+            effective = budget if grid != method.configurations("full") else "full"
+            for config in expand_grid(grid):
+                jobs.extend(Job(suite, name, config, dataset, protocol, seed, effective) for seed in range(seeds))
     return jobs
 
 
@@ -109,7 +113,13 @@ def environment() -> dict[str, Any]:
 
 
 class Runner:
-    """Executes jobs sequentially (the only executor whose timings are reported)."""
+    """Executes jobs sequentially (the only executor whose timings are reported).
+
+    Every record names its ``executor`` (``"sequential"`` here; :mod:`.pool` runs this class's
+    :meth:`execute` in worker processes and names itself ``"pool-N"``).
+    """
+
+    executor = "sequential"
 
     def __init__(self, store: Store, time_limit_s: float | None = None,
                  on_record: Callable[[Job, dict], None] | None = None) -> None:
@@ -131,7 +141,8 @@ class Runner:
             usable.append(name)
         return usable
 
-    def run(self, jobs: list[Job]) -> RunSummary:
+    def pending(self, jobs: list[Job]) -> tuple[RunSummary, list[Job]]:
+        """The summary so far and the jobs to run: datasets verified, jobs already in the store skipped."""
         summary = RunSummary(planned=len(jobs))
         usable = set(self.verify(list(dict.fromkeys(job.dataset for job in jobs)), summary))
         pending = []
@@ -142,22 +153,38 @@ class Runner:
                 summary.skipped += 1
             else:
                 pending.append(job)
+        return summary, pending
+
+    def split(self, job: Job) -> Split:
+        """The job's split from the store (created and stored on first use)."""
+        labels = episode_view(catalog.load(job.dataset), job.protocol, job.seed).labels
+        return self.store.split(job.dataset, job.protocol, job.seed, labels,
+                                lambda: make_split(labels, job.protocol, job.seed))
+
+    def record(self, summary: RunSummary, job: Job, record: dict) -> None:
+        """Store a finished job's record, count it and report it."""
+        self.store.put(record)
+        summary.executed += 1
+        summary.failed += record["status"] != "ok"
+        self.on_record(job, record)
+
+    def run(self, jobs: list[Job]) -> RunSummary:
+        summary, pending = self.pending(jobs)
         for dataset, group in itertools.groupby(pending, key=lambda job: job.dataset):
             with timed() as clock:
                 prepared: dict[tuple, tuple[Any, float]] = {}
                 for job in group:
-                    record = self.execute(job, catalog.load(dataset), prepared)
-                    self.store.put(record)
-                    summary.executed += 1
-                    summary.failed += record["status"] != "ok"
-                    self.on_record(job, record)
+                    self.record(summary, job, self.execute(job, catalog.load(dataset), self.split(job), prepared))
             summary.seconds_per_dataset[dataset] = summary.seconds_per_dataset.get(dataset, 0.0) + clock.seconds
         return summary
 
-    def execute(self, job: Job, data: NodeDataset, prepared: dict) -> dict:
+    def execute(self, job: Job, data: NodeDataset, split: Split, prepared: dict) -> dict:
+        """Run one job on ``split``; ``prepared`` caches ``prepare`` per (method, config) across calls.
+
+        ``data`` is the catalog's dataset; an n-way episode's methods see only its classes (``episode_view``).
+        """
+        data = episode_view(data, job.protocol, job.seed)
         method = method_entry(job.method).factory()
-        split = self.store.split(job.dataset, job.protocol, job.seed, data.labels,
-                                 lambda: make_split(data.labels, job.protocol, job.seed))
         record = self._base_record(job, data, split.digest)
         memory = PeakMemory()
         memory.start()
@@ -202,14 +229,14 @@ class Runner:
         return cache[key]
 
     def _base_record(self, job: Job, data: NodeDataset, split_digest: str) -> dict:
-        shots = int(job.protocol.removesuffix("-shot")) if job.protocol.endswith("-shot") else None
         return {
             "key": job.key, "suite": job.suite, "method": job.method, "config": job.config_dict,
-            "dataset": job.dataset, "protocol": job.protocol, "shots": shots, "seed": job.seed,
+            "dataset": job.dataset, "protocol": job.protocol, "shots": protocol_shots(job.protocol), "seed": job.seed,
             "split_id": job.seed, "split_digest": split_digest, "budget": job.budget, "task": data.task.value,
             "status": None, "reason": None, "val": None, "test": None, "train": None,
             "fit_seconds": None, "predict_seconds": None, "prepare_seconds": None, "diagnostics": {},
             "code_version": self.version, "environment": self.environment, "data_sha256": data.sources,
+            "executor": self.executor,
         }
 
 

@@ -23,6 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..datasets import catalog
+from . import tables
+from .leaderboards import select_on_validation
+from .paper import paper_value
+from .registry import method_entry
+
 REFERENCE = "zen"
 COSTS = ("one_config", "protocol")
 
@@ -61,3 +67,104 @@ def fastest_competitor(costs: pd.DataFrame, cost: str = "ratio_one_config") -> p
     if rivals.empty:
         return rivals
     return rivals.loc[rivals.groupby("dataset")[cost].idxmin()].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- report layout
+PAPER_COLUMNS = {  # our metric -> (paper CSV, the paper's metric name)
+    "one_config": ("zen_table13_runtime_seconds.csv", "running time (training+inference)"),
+    "ratio_one_config": ("zen_table4_runtime_ratio.csv", "running time (training+inference) relative to ZEN"),
+}
+METRICS = ("one_config", "protocol", "ratio_one_config", "ratio_protocol")
+DESCRIBED = {"one_config": "s, selected configuration", "protocol": "s, whole tuning protocol",
+             "ratio_one_config": "x ZEN, selected configuration", "ratio_protocol": "x ZEN, whole protocol"}
+
+
+def board(data) -> pd.DataFrame:
+    """Long leaderboard: per (method, dataset) one row per cost and ratio, beside Tables 13 and 4."""
+    suite, frame = data.suite, data.frame
+    costs = cost_frame(frame, select_on_validation(frame)).set_index(["method", "dataset"])
+    budget = ",".join(sorted(set(frame.budget))) or "-"
+    rows = []
+    for method in suite.methods:
+        label = method_entry(method).label
+        for dataset in suite.datasets:
+            paper_dataset = catalog.spec(dataset).paper or dataset
+            found = (method, dataset) in costs.index
+            status = "ok" if found else ("data unavailable" if catalog.unavailable_reason(dataset) else "pending")
+            for metric in METRICS:
+                paper = (paper_value(PAPER_COLUMNS[metric][0], label, paper_dataset, "shots=5", PAPER_COLUMNS[metric][1])
+                         if metric in PAPER_COLUMNS else None)
+                rows.append({
+                    "method": method, "label": label, "dataset": dataset, "paper_dataset": paper_dataset,
+                    "metric": metric, "setting": suite.setting,
+                    "mean": round(float(costs.at[(method, dataset), metric]), 6) if found else np.nan, "std": np.nan,
+                    "n_runs": int(costs.at[(method, dataset), "n_runs"]) if found else 0, "status": status,
+                    "budget": budget, "paper_mean": paper[0] if paper else np.nan, "paper_std": np.nan,
+                })
+    return pd.DataFrame(rows)
+
+
+def latex(board_: pd.DataFrame, data) -> str:
+    """Two booktabs tables: seconds (Table 13) and ratios over ZEN (Table 4), paper rows beside ours."""
+    parts = []
+    for title, metrics, digits in (("Training + inference time (s)", ("one_config", "protocol"), 3),
+                                   ("Time as a ratio over ZEN's", ("ratio_one_config", "ratio_protocol"), 2)):
+        datasets = list(dict.fromkeys(board_.dataset))
+        headers = ["Method", "Source"] + [tables.latex_escape(catalog.spec(d).paper or d) for d in datasets]
+        rows, spacing = [], []
+        for method, runs in board_.groupby("method", sort=False):
+            runs = runs.set_index(["metric", "dataset"])
+            label = tables.latex_escape(method_entry(method).label)
+            if metrics[0] in PAPER_COLUMNS:
+                rows.append([label, "paper"] + [_number(runs.at[(metrics[0], d), "paper_mean"], digits)
+                                                for d in datasets])
+                spacing.append(False)
+                label = ""
+            for metric in metrics:
+                rows.append([label, f"ours ({DESCRIBED[metric]})"] + [_number(runs.at[(metric, d), "mean"], digits)
+                                                                     for d in datasets])
+                spacing.append(False)
+                label = ""
+            spacing[-1] = True
+        caption = (f"{title} (ZEN paper, Tables 13 and 4: one baseline configuration against ZEN's complete run; "
+                   f"paper on an RTX A6000, ours on {tables.latex_escape(_machine(data.frame))}, sequential "
+                   f"executor only). {data.provenance()}")
+        parts.append(tables.table(headers, rows, caption, f"{data.suite.name}-{metrics[0]}", spacing))
+    return "\n".join(parts)
+
+
+def notes(board_: pd.DataFrame, data) -> str:
+    frame = sequential_only(data.frame)
+    lines = [f"# {data.suite.name}: notes", "", data.suite.description, "", __doc__.split("\n\n", 1)[1].strip(), "",
+             f"Records: {len(frame)} sequential ok runs of suite `{data.suite.records_from}` on {_machine(frame)}; "
+             f"budgets {', '.join(sorted(set(frame.budget))) or '-'}; "
+             f"{int((data.frame.get('executor', pd.Series(dtype=str)).fillna('sequential') != 'sequential').sum())} "
+             "pool records ignored.", "",
+             "| method | dataset | s (selected config) | s (protocol) | x ZEN (config) | paper x ZEN | x ZEN (protocol) |"
+             " splits |", "|---|---|---|---|---|---|---|---|"]
+    table = board_.pivot_table(index=["label", "paper_dataset"], columns="metric", values="mean", sort=False)
+    paper = board_[board_.metric == "ratio_one_config"].set_index(["label", "paper_dataset"]).paper_mean
+    runs = board_[board_.metric == "one_config"].set_index(["label", "paper_dataset"]).n_runs
+    for (label, dataset), row in table.iterrows():
+        lines.append(f"| {label} | {dataset} | {row.one_config:.3f} | {row.protocol:.3f} | {row.ratio_one_config:.2f} | "
+                     f"{paper.get((label, dataset), np.nan):.2f} | {row.ratio_protocol:.2f} | "
+                     f"{runs.get((label, dataset), 0)} |")
+    fastest = fastest_competitor(board_.pivot_table(index=["method", "dataset"], columns="metric", values="mean")
+                                 .reset_index())
+    if not fastest.empty:
+        lines += ["", "Fastest competitor per dataset (selected configuration over ZEN's run):", ""]
+        lines += [f"- {r.dataset}: {method_entry(r.method).label}, {r.ratio_one_config:.1f}x" for r in fastest.itertuples()]
+    return "\n".join(lines + list(data.suite.notes)) + "\n"
+
+
+def _number(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}" if np.isfinite(value) else "--"
+
+
+def _machine(frame: pd.DataFrame) -> str:
+    """The processor and torch threads the records were measured with (several if they differ)."""
+    if "environment" not in frame or frame.empty:
+        return "this machine"
+    seen = sorted({f"{e.get('platform', '?')}, {e.get('torch_threads', '?')} torch threads"
+                   for e in frame.environment if isinstance(e, dict)})
+    return "; ".join(seen) or "this machine"

@@ -35,6 +35,8 @@ class Suite:
     kind: str = "accuracy"  # which table the report builds: accuracy, runtime or weights
     records_from: str | None = None  # render another suite's records (e.g. runtime from zen-5shot)
     includes: tuple[str, ...] = ()  # a group suite: runs and renders these suites in order
+    reference: str | None = None  # significance marks: every other method is tested against it (ZEN suites: zen)
+    correction: str = "holm"  # multiple-comparison correction of those tests (stats.CORRECTIONS; TriPrune: bonferroni)
 
     @property
     def setting(self) -> str:
@@ -71,12 +73,14 @@ register_suite(Suite(
     name="demo",
     description="ZEN and its ablations on three synthetic hypergraphs (no download; about a minute)",
     methods=ZEN_ABLATIONS,
+    reference="zen",
     datasets=("synthetic", "synthetic-heterophilic", "synthetic-contexts"),
 ))
 register_suite(Suite(
     name="zen-5shot",
     description="ZEN paper Table 3: 5-shot node classification accuracy on the 10 benchmark hypergraphs",
     methods=TABLE3_METHODS,
+    reference="zen",
     datasets=ZEN_DATASETS,
     table=PaperTable("zen_table3_5shot_accuracy.csv", "5-shot node classification accuracy (%) (ZEN paper, Table 3)",
                      "shots=5"),
@@ -85,6 +89,7 @@ register_suite(Suite(
     name="zen-ablation",
     description="ZEN paper Table 6: ablations of TCS and RAP, and the linearized HGNN",
     methods=ZEN_ABLATIONS,
+    reference="zen",
     datasets=ZEN_DATASETS,
     table=PaperTable("zen_table6_ablation.csv", "Ablation of ZEN, 5-shot accuracy (%) (ZEN paper, Table 6)",
                      "shots=5"),
@@ -100,6 +105,7 @@ for shots, number in ((10, 9), (20, 10)):
         name=f"zen-{shots}shot",
         description=f"ZEN paper Table {number}: {shots}-shot node classification accuracy",
         methods=TABLE3_METHODS,
+        reference="zen",
         datasets=ZEN_DATASETS,
         protocol=f"{shots}-shot",
         table=PaperTable(f"zen_table{number}_{shots}shot.csv",
@@ -111,6 +117,7 @@ register_suite(Suite(
     name="zen-extra",
     description="ZEN paper Table 11: linear GNNs on the clique expansion, linearized HNNs, LEGCN and HyperND (5-shot)",
     methods=TABLE11_BASELINES + ("zen",),
+    reference="zen",
     datasets=ZEN_DATASETS,
     table=PaperTable("zen_table11_extra_baselines.csv",
                      "5-shot accuracy (%) of eight additional baselines (ZEN paper, Table 11)", "shots=5"),
@@ -122,6 +129,7 @@ for shots in (1, 3):
         name=f"zen-nway-{shots}shot",
         description=f"ZEN paper Table 12: 2-way {shots}-shot episodes on Cora and Citeseer (datasets/episodes.py)",
         methods=NWAY_METHODS,
+        reference="zen",
         datasets=("cora", "citeseer"),
         protocol=f"2-way-{shots}-shot",
         table=PaperTable("zen_table12_nway_kshot.csv",
@@ -172,3 +180,8 @@ register_suite(Suite(
     includes=("zen-5shot", "zen-ablation", "zen-10shot", "zen-20shot", "zen-extra", "zen-nway-1shot",
               "zen-nway-3shot", "zen-zoo", "zen-runtime"),
 ))
+
+#: Cross-suite plots drawn by the report: one accuracy suite per number of shots, and an accuracy
+#: suite with the run-time view of the same runs.
+SHOT_SERIES = ("zen-5shot", "zen-10shot", "zen-20shot")
+ACCURACY_AND_TIME = ("zen-5shot", "zen-runtime")

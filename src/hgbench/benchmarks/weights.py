@@ -21,9 +21,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from . import tables  # noqa: E402
 from .paper import paper_table  # noqa: E402
 
 DIAGNOSTIC = "class_feature_weights"
+HEATMAP = "weights.png"
 HIGHLIGHT = 0.8  # the paper boxes cells at >= 80% of the row's colour scale
 
 
@@ -82,3 +84,75 @@ def heatmap(panels: dict[str, np.ndarray], features: list[str], classes: list[st
     fig.savefig(path, dpi=150, metadata={"Software": None})
     plt.close(fig)
     return path
+
+
+# ----------------------------------------------------------------------------- report layout
+def board(data) -> pd.DataFrame:
+    """Long leaderboard: one row per W* entry (metric ``W*:<feature>:<class>``), plus the two agreement rows."""
+    suite = data.suite
+    ours = stored_weights(data.store.records(suite.name))
+    paper = paper_weights(suite.table.csv)
+    found = ours.size > 0
+    mean = ours.mean(0) if found else np.full(paper.shape, np.nan)
+    std = ours.std(0) if found else np.full(paper.shape, np.nan)  # ddof=0, as every table here
+    base = {"method": suite.methods[0], "label": "ZEN", "dataset": suite.datasets[0],
+            "paper_dataset": "Zoo", "setting": suite.setting, "n_runs": len(ours), "status": "ok" if found else "pending",
+            "budget": ",".join(sorted(set(data.frame.budget))) or "-"}
+    rows = [{**base, "metric": f"W*:{feature}:{klass}", "mean": round(float(mean[i, j]), 6),
+             "std": round(float(std[i, j]), 6), "paper_mean": float(paper.iat[i, j]), "paper_std": np.nan}
+            for i, feature in enumerate(paper.index) for j, klass in enumerate(paper.columns)]
+    agreement = comparison(mean, paper) if found else {"pearson_r": np.nan, "same_top_class": np.nan}
+    rows += [{**base, "metric": "pearson_r_vs_paper", "mean": round(agreement["pearson_r"], 6), "std": np.nan,
+              "paper_mean": 1.0, "paper_std": np.nan},
+             {**base, "metric": "features_with_same_top_class", "mean": agreement["same_top_class"], "std": np.nan,
+              "paper_mean": float(len(paper)), "paper_std": np.nan}]
+    return pd.DataFrame(rows)
+
+
+def _matrix(board_: pd.DataFrame, column: str, shape: tuple[int, int]) -> np.ndarray:
+    entries = board_[board_.metric.str.startswith("W*:")]
+    return entries[column].to_numpy(dtype=float).reshape(shape)
+
+
+def latex(board_: pd.DataFrame, data) -> str:
+    """Twin tables: the paper's W* and our mean over splits (same layout as Table 5)."""
+    paper = paper_weights(data.suite.table.csv)
+    features = [tables.latex_escape(f) for f in paper.index]
+    headers = ["Feature", "Source"] + [tables.latex_escape(c) for c in paper.columns]
+    parts = []
+    for source, column in (("paper", "paper_mean"), ("ours (mean over splits)", "mean")):
+        matrix = _matrix(board_, column, paper.shape)
+        rows = [[feature, source] + [f"{v:.4f}" if np.isfinite(v) else "--" for v in values]
+                for feature, values in zip(features, matrix)]
+        caption = (f"{tables.latex_escape(data.suite.table.title)}: {source}. {data.provenance()}")
+        parts.append(tables.table(headers, rows, caption, f"{data.suite.name}-{column}", [False] * len(rows)))
+    return "\n".join(parts)
+
+
+def notes(board_: pd.DataFrame, data) -> str:
+    """Agreement with the paper's matrix and the heatmap (written beside the notes)."""
+    paper = paper_weights(data.suite.table.csv)
+    summary = board_.set_index("metric")
+    lines = [f"# {data.suite.name}: notes", "", data.suite.description, "", __doc__.strip(), ""]
+    if summary.at["pearson_r_vs_paper", "status"] != "ok":
+        return "\n".join(lines + ["No run in the store yet."]) + "\n"
+    ours = _matrix(board_, "mean", paper.shape)
+    lines += [f"Splits: {int(summary.at['pearson_r_vs_paper', 'n_runs'])}.",
+              f"Pearson r between our mean W* and the paper's (112 entries): "
+              f"{summary.at['pearson_r_vs_paper', 'mean']:.3f}.",
+              f"Features whose largest weight is on the same class as in the paper: "
+              f"{int(summary.at['features_with_same_top_class', 'mean'])} of {len(paper)}.",
+              "", "| feature | top class (ours) | top class (paper) |", "|---|---|---|"]
+    lines += [f"| {feature} | {paper.columns[ours[i].argmax()]} | {paper.columns[paper.iloc[i].to_numpy().argmax()]} |"
+              for i, feature in enumerate(paper.index)]
+    lines += ["", f"Heatmap: `{HEATMAP}` (rows shaded relative to the classes, >= 80% boxed, as Table 5)."]
+    return "\n".join(lines) + "\n"
+
+
+def figures(board_: pd.DataFrame, data, folder: Path) -> dict[str, Path]:
+    """The heatmap of our mean W* beside the paper's."""
+    paper = paper_weights(data.suite.table.csv)
+    if board_.status.iloc[0] != "ok":
+        return {}
+    panels = {"ours (mean over splits)": _matrix(board_, "mean", paper.shape), "paper (Table 5)": paper.to_numpy()}
+    return {"heatmap": heatmap(panels, list(paper.index), list(paper.columns), folder / HEATMAP)}

@@ -1,0 +1,353 @@
+"""The papers' quantitative claims (``paper_tables/claims.csv``) checked against our leaderboards.
+
+Data plus small checks: ``paper_tables/claim_checks.csv`` maps every claim to one or more parts,
+each either (suite, check, args, relation, target) or a reason why it is not testable here. A check
+is a small named function of one suite's long leaderboard (``label, paper_dataset, metric, mean, std,
+status``, ...) returning the measured value, or ``None`` while a cell it reads has no run yet.
+Methods and datasets are named as the paper prints them (``label``, ``paper_dataset``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import stats
+from .significance import ALPHA
+
+VERDICTS = ("reproduced", "not reproduced", "not testable here", "pending")
+TOLERANCE = 0.10  # relative, for "approx" targets
+RULE = (f"A part holds when the measured value satisfies its relation to the claimed target: `approx` means "
+        f"within {TOLERANCE:.0%} of the target (relative; an interval target: both ends), `within lo..hi` means "
+        "inside the interval (a measured interval: wholly inside), `<`, `<=`, `>`, `>=` and `==` are exact "
+        "comparisons (a measured interval is compared by its nearer end). A claim is *reproduced* when every "
+        "part holds and *not reproduced* when a measured part does not hold; otherwise it is *pending* while a "
+        "part's suite has no run in the store (or is not declared yet) or a cell its check reads has no run yet, "
+        "and *not testable here* when the claim is about something no suite measures (the reason is given) or "
+        "every cell a part reads cannot run here (data unavailable) or failed. Checks read only cells whose "
+        "status is ok, and the measured text says how many cells the value covers.")
+
+
+@dataclass(frozen=True)
+class Measured:
+    value: float | tuple[float, float]
+    text: str
+
+
+CHECKS: dict[str, Callable[..., Measured | None]] = {}
+
+
+def check(function: Callable[..., Measured | None]) -> Callable[..., Measured | None]:
+    CHECKS[function.__name__] = function
+    return function
+
+
+# ----------------------------------------------------------------------------- board helpers
+class Pending(Exception):
+    """A cell a check reads has no run yet (or the board has no row of the method/metric it names)."""
+
+
+def _names(value: str) -> list[str]:
+    return [v.strip() for v in value.split("|") if v.strip()]
+
+
+def _rows(board: pd.DataFrame, metric: str, labels: list[str] | None = None, dataset: str = "") -> pd.DataFrame:
+    """The rows of ``metric`` (and ``labels``, and ``dataset`` unless it names an aggregate over datasets);
+    raises :class:`Pending` while any of them has no run yet."""
+    rows = board[board.metric.isin(_names(metric))]
+    rows = rows if labels is None else rows[rows.label.isin(labels)]
+    one = dataset not in ("", "mean", "average")
+    rows = rows[rows.paper_dataset == dataset] if one else rows
+    missing = [label for label in labels or [] if label not in set(rows.label)]
+    if rows.empty or missing:
+        where = f" on {dataset}" if one else ""
+        raise Pending(f"no rows of {' / '.join(missing or labels or ['any method'])} with metric {metric}{where}")
+    if (rows.status == "pending").any():
+        raise Pending("cells not run yet")
+    return rows
+
+
+def _ok(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[rows.status == "ok"]
+
+
+def _ok_means(rows: pd.DataFrame) -> pd.DataFrame:
+    """(dataset, metric) x labels of ok means; a dataset where some label is not ok is dropped."""
+    means = _ok(rows).set_index(["paper_dataset", "metric", "label"])["mean"].unstack("label")
+    return means.reindex(columns=list(dict.fromkeys(rows.label))).dropna()
+
+
+def _means(board: pd.DataFrame, metric: str, labels: list[str] | None = None, dataset: str = "") -> pd.DataFrame:
+    """Datasets x labels of ok means of one metric, over the datasets where every label is ok."""
+    return _ok_means(_rows(board, metric, labels, dataset)).droplevel("metric")
+
+
+def _cells(board: pd.DataFrame, metric: str) -> list[pd.Series]:
+    """Per (dataset, metric) where every method is ok: means by label (named by (dataset, metric))."""
+    return [row for _, row in _ok_means(_rows(board, metric)).iterrows()]
+
+
+def _span(values) -> tuple[float, float]:
+    return float(np.min(values)), float(np.max(values))
+
+
+# ----------------------------------------------------------------------------- checks
+# Each returns the measured value, or None when no cell it reads is ok (data unavailable here, runs failed).
+@check
+def best_share(board, method, metric):
+    """Share of (dataset, metric) cells with every method ok where ``method`` has the best mean (ties count)."""
+    cells = _cells(board, metric)
+    if not cells:
+        return None
+    wins = sum(cell[method] == (cell.max() if stats.is_higher_better(cell.name[1]) else cell.min()) for cell in cells)
+    return Measured(wins / len(cells), f"{method} best on {wins} of {len(cells)} cells where every method ran")
+
+
+@check
+def share_won(board, method, metric):
+    """Share of (other method, cell) comparisons ``method`` wins strictly, over cells with every method ok."""
+    cells = _cells(board, metric)
+    if not cells:
+        return None
+    won = total = 0
+    for cell in cells:
+        others = cell.drop(method)
+        won += int(((others < cell[method]) if stats.is_higher_better(cell.name[1]) else (others > cell[method])).sum())
+        total += len(others)
+    return Measured(won / total, f"{method} wins {won} of {total} comparisons ({len(cells)} cells)")
+
+
+@check
+def rank_position(board, method, metric):
+    """1 + the number of methods with a better Avg. Rank (over datasets with every method ok; min-rank ties)."""
+    cells = _cells(board, metric)
+    if not cells:
+        return None
+    ranks = stats.rank_matrix(pd.DataFrame(cells).round(1), stats.is_higher_better(metric), ties="min").mean()
+    position = 1 + int((ranks < ranks[method]).sum())
+    best_other = ranks.drop(method).sort_values(kind="stable")
+    return Measured(position, f"{method} Avg. Rank {ranks[method]:.1f}, position {position} of {len(ranks)} over "
+                              f"{len(cells)} datasets (best other: {best_other.index[0]} {best_other.iloc[0]:.1f})")
+
+
+@check
+def value(board, method, metric, dataset):
+    means = _means(board, metric, [method], dataset)
+    return Measured(means.at[dataset, method], f"{method} on {dataset}") if dataset in means.index else None
+
+
+@check
+def value_range(board, method, metric):
+    """Lowest and highest mean of ``method`` over its ok datasets."""
+    means = _means(board, metric, [method])
+    return Measured(_span(means[method]), f"{method} over {len(means)} datasets") if len(means) else None
+
+
+@check
+def ratio(board, method, reference, metric, dataset):
+    means = _means(board, metric, [method, reference], dataset)
+    if dataset not in means.index:
+        return None
+    return Measured(means.at[dataset, method] / means.at[dataset, reference], f"{method} / {reference} on {dataset}")
+
+
+@check
+def ratio_range(board, methods, reference, metric):
+    """Lowest and highest ratio of each of ``methods`` over ``reference`` over the datasets all of them ran."""
+    means = _means(board, metric, _names(methods) + [reference])
+    if means.empty:
+        return None
+    ratios = means[_names(methods)].div(means[reference], axis=0)
+    return Measured(_span(ratios.to_numpy()), f"{len(_names(methods))} methods / {reference}, {len(means)} datasets")
+
+
+@check
+def fastest_competitor_ratio(board, reference, metric, dataset=""):
+    """Lowest ratio of another method over ``reference`` on ``dataset``, or its largest value over datasets."""
+    means = _means(board, metric, dataset=dataset)
+    if means.empty or (dataset and dataset not in means.index):
+        return None
+    fastest = means.drop(columns=reference).div(means[reference], axis=0).min(axis=1)
+    where = dataset or fastest.idxmax()
+    return Measured(float(fastest[where]), f"fastest competitor on {where}, over {len(means)} datasets")
+
+
+@check
+def change_pct(board, method, reference, metric, dataset):
+    """100 (method - reference) / reference on ``dataset``; ``mean``: averaged over datasets; ``average``:
+    of the datasets' averages (as TriPrune Table 2's Average row)."""
+    means = _means(board, metric, [method, reference], dataset)
+    if means.empty or dataset not in ("mean", "average", *means.index):
+        return None
+    if dataset == "average":
+        means = means.mean().to_frame(dataset).T
+    change = 100 * (means[method] - means[reference]) / means[reference]
+    where = f"mean over {len(means)} datasets" if dataset == "mean" else dataset
+    return Measured(float(change.mean() if dataset == "mean" else change[dataset]), f"{method} vs {reference}, {where}")
+
+
+@check
+def change_range(board, methods, reference, metric):
+    """Lowest and highest % change of each of ``methods`` over ``reference`` over the datasets all of them ran."""
+    means = _means(board, metric, _names(methods) + [reference])
+    if means.empty:
+        return None
+    changes = 100 * means[_names(methods)].sub(means[reference], axis=0).div(means[reference], axis=0)
+    return Measured(_span(changes.to_numpy()), f"{len(_names(methods))} settings vs {reference}, {len(means)} datasets")
+
+
+@check
+def share_pct(board, parts, total, metric, dataset):
+    """100 * (sum of the ``parts`` rows) / the ``total`` row on ``dataset``."""
+    means = _means(board, metric, _names(parts) + [total], dataset)
+    if dataset not in means.index:
+        return None
+    return Measured(100 * means.loc[dataset, _names(parts)].sum() / means.at[dataset, total], f"of {total}")
+
+
+@check
+def max_std(board, method, metric):
+    ok = _ok(_rows(board, metric, [method]))
+    return Measured(float(ok["std"].max()), f"{method}, {len(ok)} cells") if len(ok) else None
+
+
+@check
+def std_range(board, exclude, metric):
+    ok = _ok(_rows(board, metric))
+    ok = ok[ok.label != exclude]
+    return Measured(_span(ok["std"]), f"all but {exclude}, {len(ok)} cells") if len(ok) else None
+
+
+@check
+def variance_change_pct(board, method, reference, metric, dataset):
+    """100 (var(method) / var(reference) - 1) over splits on ``dataset``."""
+    ok = _ok(_rows(board, metric, [method, reference], dataset)).set_index("label")
+    if len(ok) < 2:
+        return None
+    return Measured(100 * (ok.at[method, "std"] ** 2 / ok.at[reference, "std"] ** 2 - 1), f"{method} vs {reference}")
+
+
+@check
+def bonferroni_level(board):
+    """alpha / the number of tests in the suite's significance family."""
+    if (board.status == "pending").any():
+        raise Pending("cells not run yet")
+    n_tests = int(np.isfinite(board.p.astype(float)).sum()) if "p" in board else 0
+    return Measured(ALPHA / n_tests, f"alpha {ALPHA} / {n_tests} tests") if n_tests else None
+
+
+# ----------------------------------------------------------------------------- verdicts
+def holds(measured: float | tuple[float, float], relation: str, target: str) -> bool:
+    """Whether ``measured`` satisfies ``relation`` to ``target`` (a number, or ``lo..hi``)."""
+    low, high = (measured, measured) if np.isscalar(measured) else measured
+    bounds = [float(t) for t in target.split("..")]
+    if relation == "approx":
+        targets = bounds if len(bounds) == 2 else bounds * 2
+        return all(abs(m - t) <= TOLERANCE * abs(t) for m, t in zip((low, high), targets))
+    if relation == "within":
+        return bounds[0] <= low and high <= bounds[1]
+    compare = {"<": high < bounds[0], "<=": high <= bounds[0], ">": low > bounds[0], ">=": low >= bounds[0],
+               "==": low == high == bounds[0]}
+    return compare[relation]
+
+
+def _fmt(value: float | tuple[float, float]) -> str:
+    return f"{value:.4g}" if np.isscalar(value) else f"{value[0]:.4g}..{value[1]:.4g}"
+
+
+def _part(row, boards: dict[str, pd.DataFrame]) -> tuple[str, str, str]:
+    """(verdict, measured text, rule) of one mapping row."""
+    if not row.suite:
+        return "not testable here", row.note, ""
+    rule = f"{row.check} {row.relation} {row.target}"
+    if row.suite not in boards:
+        return "pending", f"{row.suite}: no leaderboard from this store yet", rule
+    try:
+        measured = CHECKS[row.check](boards[row.suite], **arguments(row.args))
+    except Pending as reason:
+        return "pending", f"{row.suite}: {reason}", rule
+    if measured is None:
+        return "not testable here", f"{row.suite}: no ok cell (data unavailable here, or every run failed)", rule
+    verdict = "reproduced" if holds(measured.value, row.relation, row.target) else "not reproduced"
+    return verdict, f"{row.suite}: {_fmt(measured.value)} ({measured.text})", rule
+
+
+def arguments(text: str) -> dict[str, str]:
+    """``"a=1; b=x|y"`` -> ``{"a": "1", "b": "x|y"}``."""
+    pairs = (item.split("=", 1) for item in text.split(";") if item.strip())
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def combine(verdicts: list[str]) -> str:
+    """A claim's verdict from its parts': reproduced only when every part is."""
+    for verdict in ("not reproduced", "pending", "not testable here"):
+        if verdict in verdicts:
+            return verdict
+    return "reproduced"
+
+
+@lru_cache(maxsize=None)
+def _packaged(name: str) -> pd.DataFrame:
+    with resources.files("hgbench").joinpath("paper_tables", name).open() as handle:
+        return pd.read_csv(handle, dtype=str, keep_default_na=False)
+
+
+def claims_table() -> pd.DataFrame:
+    return _packaged("claims.csv")
+
+
+def mapping() -> pd.DataFrame:
+    return _packaged("claim_checks.csv")
+
+
+def evaluate(boards: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every claim with the suites that measure it, the measured values, the rules and the verdict."""
+    parts = mapping().groupby("claim_id", sort=False)
+    rows = []
+    for claim in claims_table().itertuples(index=False):
+        if claim.claim_id not in parts.groups:
+            raise ValueError(f"claim {claim.claim_id!r} has no row in claim_checks.csv")
+        mine = parts.get_group(claim.claim_id)
+        results = [_part(row, boards) for row in mine.itertuples(index=False)]
+        rows.append({**claim._asdict(), "suite": " ".join(dict.fromkeys(s for s in mine.suite if s)),
+                     "measured": "; ".join(r[1] for r in results), "rule": "; ".join(r[2] for r in results if r[2]),
+                     "verdict": combine([r[0] for r in results])})
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- files
+def write(verdicts: pd.DataFrame, out: Path) -> dict[str, Path]:
+    """``<out>/claims.csv`` (every claim, measured, verdict) and ``<out>/claims.md``."""
+    paths = {"claims_csv": out / "claims.csv", "claims_md": out / "claims.md"}
+    columns = ["paper", "claim_id", "quote", "quantity", "value", "source_section", "suite", "measured", "rule",
+               "verdict"]
+    verdicts[columns].to_csv(paths["claims_csv"], index=False, lineterminator="\n")
+    paths["claims_md"].write_text(markdown(verdicts))
+    return paths
+
+
+def markdown(verdicts: pd.DataFrame) -> str:
+    counts = verdicts.verdict.value_counts()
+    lines = ["# Claims of the papers, checked against our runs", "",
+             "Every quantitative claim of `paper_tables/claims.csv`, the suite that measures it "
+             "(`paper_tables/claim_checks.csv`: suite, check, relation, target) and a verdict.", "",
+             "Verdict rule: " + RULE, "",
+             "Totals: " + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS) + f" (of {len(verdicts)}).", ""]
+    for paper, claims in verdicts.groupby("paper", sort=False):
+        for group, rows in claims.groupby(claims.suite.replace("", "not testable here"), sort=True):
+            lines += [f"## {paper}: {group}", "", "| claim | quote | claimed | measured | rule | verdict |",
+                      "|---|---|---|---|---|---|"]
+            lines += ["| " + " | ".join(_cell(v) for v in (r.claim_id, r.quote, r.value, r.measured, r.rule, r.verdict))
+                      + " |" for r in rows.itertuples()]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ") or "-"

@@ -1,0 +1,174 @@
+"""Leaderboards from stored records: per suite (long and wide) and across suites (global).
+
+Configurations are selected per split on validation only; the test value reported for a split is
+the one of the selected configuration. The long leaderboard is the contract every later step reads
+(tables, claims, the Markdown summary): one row per (method, dataset) with ``method, label, dataset,
+paper_dataset, metric, setting, mean, std, n_runs, status`` and whatever columns a layout adds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..datasets import catalog
+from . import stats
+from .metrics import HIGHER_IS_BETTER, METRICS
+from .paper import paper_value
+from .registry import method_entry
+from .suites import Suite
+
+PERCENT_METRICS = {"accuracy"}
+STD_DDOF = 0  # population std over splits, as numpy.std in ZEN's official code
+_FIELDS = ("method", "dataset", "protocol", "seed", "budget", "status", "reason", "fit_seconds", "predict_seconds",
+           "prepare_seconds", "peak_memory_mb", "code_version", "task", "executor", "environment")
+_CELL = ["method", "dataset", "protocol", "seed"]
+
+
+def records_frame(records: list[dict]) -> pd.DataFrame:
+    """One row per record, metrics flattened to ``val_<metric>`` / ``test_<metric>``, sorted."""
+    columns = {name: [r.get(name) for r in records] for name in _FIELDS}
+    columns["config"] = [json.dumps(r.get("config", {}), sort_keys=True) for r in records]
+    for part in ("val", "test"):
+        scores = [r.get(part) or {} for r in records]
+        for metric in METRICS:
+            columns[f"{part}_{metric}"] = np.array([s.get(metric, np.nan) for s in scores], dtype=float)
+    frame = pd.DataFrame(columns)
+    return frame.sort_values(_CELL + ["config"], kind="stable").reset_index(drop=True)
+
+
+def select_on_validation(frame: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+    """Per (method, dataset, protocol, seed): the ok configuration with the best validation metric.
+
+    Ties go to the first configuration in sorted order, so the choice is deterministic.
+    """
+    ok = frame[frame.status == "ok"].copy()
+    ok["_rank"] = ok[f"val_{metric}"] * (1 if HIGHER_IS_BETTER[metric] else -1)
+    ok = ok.sort_values(_CELL + ["_rank", "config"], ascending=[True] * 4 + [False, True], kind="stable")
+    return ok.groupby(_CELL, sort=True).head(1).drop(columns="_rank")
+
+
+def long_frame(selected: pd.DataFrame, suite: Suite, metric: str) -> pd.DataFrame:
+    """Selected runs in the statistics layer's long format (accuracy in percent, as the papers)."""
+    scale = 100.0 if metric in PERCENT_METRICS else 1.0
+    return pd.DataFrame({
+        "method": selected.method, "dataset": selected.dataset, "setting": suite.setting, "seed": selected.seed,
+        "metric": metric, "value": selected[f"test_{metric}"] * scale, "status": selected.status,
+    })
+
+
+@dataclass(frozen=True)
+class Cell:
+    mean: float
+    std: float
+    n_runs: int
+    status: str
+
+
+def cells(frame: pd.DataFrame, long: pd.DataFrame, suite: Suite) -> dict[tuple[str, str], Cell]:
+    """(method, dataset) -> mean and std over splits of the selected test values, with a status."""
+    summary = stats.summarise(long, ddof=STD_DDOF).set_index(["method", "dataset"])
+    statuses = _statuses(frame, summary.n_runs)
+    out = {}
+    for key in ((m, d) for m in suite.methods for d in suite.datasets):
+        found = key in summary.index
+        out[key] = Cell(float(summary.at[key, "mean"]) if found else np.nan,
+                        float(summary.at[key, "std"]) if found else np.nan,
+                        int(summary.at[key, "n_runs"]) if found else 0, statuses.get(key) or _absent(key[1]))
+    return out
+
+
+def _statuses(frame: pd.DataFrame, n_ok: pd.Series) -> dict[tuple[str, str], str]:
+    """ok when every stored split has a selected ok run; else the commonest failure, or partial."""
+    seeds = frame.groupby(["method", "dataset"]).seed.nunique()
+    failed = frame[frame.status != "ok"].groupby(["method", "dataset"]).status
+    commonest = failed.agg(lambda s: s.value_counts().sort_index().idxmax())
+    out = {}
+    for key, n_seeds in seeds.items():
+        ok = int(n_ok.get(key, 0))
+        out[key] = "ok" if ok == n_seeds else commonest[key] if ok == 0 and key in commonest.index else "partial"
+    return out
+
+
+def _absent(dataset: str) -> str:
+    return "data unavailable" if catalog.unavailable_reason(dataset) else "pending"
+
+
+def leaderboard(cells: dict[tuple[str, str], Cell], suite: Suite, metric: str, budget: str) -> pd.DataFrame:
+    """The long leaderboard: ours beside the paper, with the verdict against the paper's value."""
+    rows = []
+    for (method, dataset), cell in cells.items():
+        paper = _paper(suite, method, dataset, metric)
+        rows.append({
+            "method": method, "label": method_entry(method).label, "dataset": dataset,
+            "paper_dataset": catalog.spec(dataset).paper or dataset, "metric": metric, "setting": suite.setting,
+            "mean": _round(cell.mean), "std": _round(cell.std), "std_convention": f"ddof={STD_DDOF}",
+            "n_runs": cell.n_runs, "status": cell.status, "budget": budget,
+            "paper_mean": paper[0] if paper else np.nan, "paper_std": paper[1] if paper else np.nan,
+            "within_tolerance": _within(cell, paper),
+        })
+    return pd.DataFrame(rows)
+
+
+def _paper(suite: Suite, method: str, dataset: str, metric: str):
+    if suite.table is None:
+        return None
+    return paper_value(suite.table.csv, method_entry(method).label, catalog.spec(dataset).paper or dataset,
+                       suite.table.setting, metric)
+
+
+def _within(cell: Cell, paper) -> str:
+    """Verdict against the paper: |ours - paper| <= max(paper std, 2 points)."""
+    if paper is None or cell.status != "ok":
+        return ""
+    tolerance = max(paper[1] if np.isfinite(paper[1]) else 0.0, 2.0)
+    return "yes" if abs(cell.mean - paper[0]) <= tolerance else "no"
+
+
+def _round(value: float) -> float:
+    return round(value, 4) if np.isfinite(value) else np.nan
+
+
+def average_ranks(board: pd.DataFrame) -> dict[str, float]:
+    """Avg. Rank per method over the datasets every method ran (min-rank ties, as ZEN Tables 3 and 6)."""
+    complete = board.groupby("dataset").filter(lambda rows: rows["mean"].notna().all())
+    if board.method.nunique() < 2 or complete.empty:
+        return {}
+    frame = complete.rename(columns={"mean": "value"}).assign(seed=0)
+    return stats.average_ranks(frame, complete.metric.iloc[0], ties="min", decimals=1).to_dict()
+
+
+# ----------------------------------------------------------------------------- wide and global
+def wide(board: pd.DataFrame) -> pd.DataFrame:
+    """Methods x datasets: one row per (method, metric), numeric ``<dataset>_mean`` / ``<dataset>_std`` pairs.
+
+    An empty mean means no ok run (the long leaderboard's ``status`` says why); ``avg_rank`` is the
+    table's Avg. Rank (over the datasets every method ran), empty with a single method.
+    """
+    rows = []
+    for metric, part in board.groupby("metric", sort=False):
+        ranks = average_ranks(part)
+        for method, runs in part.groupby("method", sort=False):
+            row = {"method": method, "label": runs.label.iloc[0], "metric": metric}
+            for run in runs.itertuples():
+                row[f"{run.dataset}_mean"], row[f"{run.dataset}_std"] = run.mean, run.std
+            rows.append({**row, "avg_rank": ranks.get(method, np.nan)})
+    return pd.DataFrame(rows)
+
+
+def combined(boards: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every suite's long leaderboard stacked, with a leading ``suite`` column (suites in the given order)."""
+    frames = [board.assign(suite=name)[["suite", *board.columns]] for name, board in boards.items()]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["suite"])
+
+
+def write_csv(frame: pd.DataFrame, path) -> None:
+    """CSV with fixed float formatting (4 decimals; p-values in 3 significant digits) and ``\\n`` line ends."""
+    frame = frame.copy()
+    for column in ("p", "p_adj"):
+        if column in frame:
+            frame[column] = [f"{p:.3g}" if np.isfinite(p) else "" for p in frame[column].astype(float)]
+    frame.to_csv(path, index=False, float_format="%.4f", lineterminator="\n")

@@ -1,0 +1,101 @@
+"""LaTeX tables from a long leaderboard: shared cell formatting and the paper-beside-ours score table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..datasets import catalog
+from . import significance, stats
+from .leaderboards import average_ranks
+from .metrics import HIGHER_IS_BETTER
+from .paper import paper_value
+from .registry import method_entry
+from .suites import Suite
+
+FAILURE_LABELS = {"oom": "O.O.M", "timeout": "T.O.", "failed": "failed", "data unavailable": "n/a"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join({"_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#"}.get(ch, ch) for ch in str(text))
+
+
+def cell(mean: float, std: float = np.nan, emphasis: str = "", mark: str = "") -> str:
+    """``$48.3_{\\pm 5.8}$``; bold (``best``) / underlined (``second``), with a superscript mark."""
+    if not np.isfinite(mean):
+        return "--"
+    body = f"{mean:.1f}_{{\\pm {std:.1f}}}" if np.isfinite(std) else f"{mean:.1f}"
+    body = {"best": rf"\mathbf{{{body}}}", "second": rf"\underline{{{body}}}"}.get(emphasis, body)
+    return f"${body}^{{{mark}}}$" if mark else f"${body}$"
+
+
+def cell_mark(row) -> str:
+    """The stars of a cell's corrected p-value, a dagger where it has a value but no test."""
+    if isinstance(row.mark, str) and row.mark:
+        return row.mark
+    return r"\dagger" if row.untested else ""
+
+
+def table(headers: list[str], rows: list[list[str]], caption: str, label: str, spacing: list[bool]) -> str:
+    """A booktabs table: ``rows`` of cells under ``headers``, ``\\addlinespace`` after rows flagged in ``spacing``."""
+    lines = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}", rf"\label{{tab:{label}}}",
+             r"\begin{tabular}{" + "l" * 2 + "c" * (len(headers) - 2) + "}", r"\toprule",
+             " & ".join(headers) + r" \\", r"\midrule"]
+    for cells, space in zip(rows, spacing):
+        lines.append(" & ".join(cells) + r" \\")
+        if space:
+            lines.append(r"\addlinespace")
+    return "\n".join(lines + [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""])
+
+
+def scores_table(board: pd.DataFrame, suite: Suite, provenance: str) -> str:
+    """Methods as rows (a "paper" and an "ours" row each), datasets as columns.
+
+    On "ours" rows the best value per dataset is bold and the second underlined (as the papers),
+    followed by the significance mark against the suite's reference; with several methods an
+    Avg. Rank column follows (ties share the better rank, as ZEN Table 3).
+    """
+    board = board.assign(untested=significance.untested(board))
+    datasets = list(dict.fromkeys(board.dataset))
+    methods = list(dict.fromkeys(board.method))
+    higher = HIGHER_IS_BETTER[board.metric.iloc[0]]
+    emphasis = {d: stats.best_and_second(board[board.dataset == d].set_index("method")["mean"], higher, decimals=1)
+                for d in datasets}
+    ranked = len(methods) > 1
+    ranks = average_ranks(board)
+    headers = ["Method", "Source", *(latex_escape(catalog.spec(d).paper or d) for d in datasets)]
+    headers += ["Avg. Rank"] if ranked else []
+    rows, spacing = [], []
+    for method in methods:
+        runs = board[board.method == method].set_index("dataset")
+        label = latex_escape(runs.label.iloc[0])
+        if suite.table is not None:
+            paper = [cell(runs.at[d, "paper_mean"], runs.at[d, "paper_std"]) for d in datasets]
+            rows.append([label, "paper", *paper, *([cell(_paper_rank(suite, method))] if ranked else [])])
+            spacing.append(False)
+            label = ""
+        ours = [_ours(runs.loc[d], emphasis[d].get(method, "")) for d in datasets]
+        rows.append([label, "ours", *ours, *([cell(ranks.get(method, np.nan))] if ranked else [])])
+        spacing.append(suite.table is not None)
+    return table(headers, rows, _caption(board, suite, provenance), suite.name, spacing)
+
+
+def _ours(row: pd.Series, emphasis: str) -> str:
+    if row.status not in ("ok", "partial"):
+        return FAILURE_LABELS.get(row.status, "--")
+    return cell(row["mean"], row["std"], emphasis, cell_mark(row))
+
+
+def _caption(board: pd.DataFrame, suite: Suite, provenance: str) -> str:
+    title = latex_escape(suite.table.title if suite.table else suite.description)
+    text = (f"{title}. {provenance} Bold: best of our rows per dataset, underline: second; "
+            "our Avg. Rank is over the datasets every method ran.")
+    if suite.reference is not None:
+        text += " " + significance.caption(board, latex_escape(method_entry(suite.reference).label), suite.correction)
+    return text
+
+
+def _paper_rank(suite: Suite, method: str) -> float:
+    value = paper_value(suite.table.csv, method_entry(method).label, "all (10 datasets)", suite.table.setting,
+                        "Avg. Rank")
+    return value[0] if value else np.nan

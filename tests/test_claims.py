@@ -1,0 +1,164 @@
+"""The claims report: every claim mapped and given a verdict; checks and the verdict rule on known boards."""
+
+import inspect
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hgbench.benchmarks import claims
+from hgbench.benchmarks.registry import method_entry, method_names
+from hgbench.benchmarks.suites import suite, suite_names
+from hgbench.datasets import catalog
+
+RELATIONS = {"approx", "within", "<", "<=", ">", ">=", "=="}
+
+
+def board(cells, metric="accuracy", status=None):
+    """A long leaderboard from {label: {dataset: mean}} (std = mean / 10), statuses overridable per cell."""
+    status = status or {}
+    return pd.DataFrame([
+        {"method": label.lower(), "label": label, "dataset": dataset.lower(), "paper_dataset": dataset,
+         "metric": metric, "setting": "shots=5", "mean": np.nan if status.get((label, dataset)) else mean,
+         "std": mean / 10, "status": status.get((label, dataset), "ok")}
+        for label, means in cells.items() for dataset, mean in means.items()])
+
+
+def test_every_claim_gets_one_valid_verdict():
+    table = claims.evaluate({})
+    source = claims.claims_table()
+    assert len(source) == 107 and table.claim_id.tolist() == source.claim_id.tolist()
+    assert set(table.verdict) == {"not testable here", "pending"}  # nothing measured without boards
+    assert (table[table.verdict == "pending"].suite != "").all()
+    assert (table[table.verdict == "not testable here"].measured.str.len() > 20).all()  # the reason is given
+
+
+def test_mapping_rows_are_well_formed():
+    rows = claims.mapping()
+    assert set(rows.claim_id) == set(claims.claims_table().claim_id)
+    for row in rows.itertuples():
+        if not row.suite:
+            assert not (row.check or row.args or row.relation or row.target) and row.note, row.claim_id
+            continue
+        inspect.signature(claims.CHECKS[row.check]).bind(None, **claims.arguments(row.args))
+        assert row.relation in RELATIONS and [float(t) for t in row.target.split("..")], row.claim_id
+        assert (row.relation == "within") == (".." in row.target) or row.relation == "approx", row.claim_id
+        assert row.suite in suite_names() or row.suite.startswith("triprune-"), row.suite
+    kinds = rows.groupby("claim_id").suite.agg(lambda s: {bool(x) for x in s})
+    assert (kinds.map(len) == 1).all()  # a claim is wholly testable or wholly not
+
+
+def test_checks_name_methods_and_datasets_of_their_suites():
+    rows = claims.mapping()
+    for row in rows[rows.suite.isin(suite_names())].itertuples():
+        declared = suite(row.suite)
+        if not set(declared.methods) <= set(method_names()):
+            continue  # checked once its methods are registered
+        labels = {method_entry(m).label for m in declared.methods}
+        datasets = {catalog.spec(d).paper or d for d in declared.datasets}
+        args = claims.arguments(row.args)
+        for key in ("method", "reference", "methods", "exclude"):
+            assert set(claims._names(args.get(key, ""))) <= labels, (row.claim_id, args)
+        assert args.get("dataset", "") in datasets | {"", "mean", "average"}, (row.claim_id, args)
+
+
+def test_best_share_and_rank_position_skip_cells_that_cannot_run():
+    scores = board({"ZEN": {"Cora": 50, "Senate": 70, "Pubmed": 0}, "HGNN": {"Cora": 45, "Senate": 71, "Pubmed": 60}},
+                   status={("ZEN", "Pubmed"): "data unavailable"})
+    share = claims.best_share(scores, method="ZEN", metric="accuracy")
+    assert share.value == 0.5 and "1 of 2 cells" in share.text
+    assert claims.rank_position(scores, method="ZEN", metric="accuracy").value == 1  # tie on Avg. Rank 1.5
+    assert claims.rank_position(scores.assign(mean=scores["mean"] * [0.8, 1, 1, 1, 1, 1]), method="ZEN",
+                                metric="accuracy").value == 2
+    assert claims.share_won(scores, method="ZEN", metric="accuracy").value == 0.5
+
+
+def test_a_cell_without_runs_keeps_a_check_pending():
+    scores = board({"ZEN": {"Cora": 50, "Senate": 70}, "HGNN": {"Cora": 45, "Senate": 71}},
+                   status={("HGNN", "Senate"): "pending"})
+    with pytest.raises(claims.Pending, match="not run yet"):
+        claims.best_share(scores, method="ZEN", metric="accuracy")
+    assert claims.ratio(scores, method="HGNN", reference="ZEN", metric="accuracy", dataset="Cora").value == 0.9
+    with pytest.raises(claims.Pending, match="no rows of ED-HNN"):
+        claims.value(scores, method="ED-HNN", metric="accuracy", dataset="Cora")
+
+
+def test_cells_that_cannot_run_make_a_part_not_testable():
+    scores = board({"ZEN": {"Pubmed": 1.0}, "HGNN": {"Pubmed": 9.0}}, metric="one_config",
+                   status={("ZEN", "Pubmed"): "data unavailable"})
+    assert claims.fastest_competitor_ratio(scores, reference="ZEN", metric="one_config") is None
+    table = claims.evaluate({"zen-runtime": scores}).set_index("claim_id")
+    assert table.at["zen_1700x_alldeepsets_house", "verdict"] == "pending"  # AllDeepSets has no row: named
+    measured = table.at["zen_1700x_alldeepsets_house", "measured"]
+    assert "no rows of AllDeepSets / ZEN with metric one_config on House" in measured
+    assert table.at["zen_speedup_696x_abstract", "verdict"] == "not testable here"
+    assert "data unavailable" in table.at["zen_speedup_696x_abstract", "measured"]
+
+
+def test_ratio_and_change_checks():
+    seconds = board({"ZEN": {"Cora": 0.1, "House": 0.01}, "HGNN": {"Cora": 2.0, "House": 3.0},
+                     "UniGCN": {"Cora": 1.0, "House": 5.0}}, metric="one_config")
+    fastest = claims.fastest_competitor_ratio(seconds, reference="ZEN", metric="one_config")
+    assert fastest.value == pytest.approx(300.0) and "House" in fastest.text  # the larger of 10 (Cora) and 300
+    assert claims.fastest_competitor_ratio(seconds, reference="ZEN", metric="one_config",
+                                           dataset="Cora").value == pytest.approx(10.0)
+    assert claims.ratio(seconds, method="HGNN", reference="ZEN", metric="one_config",
+                        dataset="House").value == pytest.approx(300.0)
+    assert claims.ratio_range(seconds, methods="HGNN|UniGCN", reference="ZEN",
+                              metric="one_config").value == pytest.approx((10.0, 500.0))
+    mae = board({"Full": {"IMDB": 0.4, "DBLP": 0.5}, "w/o X": {"IMDB": 0.42, "DBLP": 0.5}}, metric="mae")
+    change = {d: claims.change_pct(mae, method="w/o X", reference="Full", metric="mae", dataset=d).value
+              for d in ("IMDB", "mean", "average")}
+    assert change == pytest.approx({"IMDB": 5.0, "mean": 2.5, "average": 100 * 0.02 / 0.9})
+    assert claims.change_range(mae, methods="w/o X", reference="Full", metric="mae").value == pytest.approx((0, 5))
+    assert claims.variance_change_pct(mae, method="Full", reference="w/o X", metric="mae",
+                                      dataset="IMDB").value == pytest.approx(100 * (0.04 ** 2 / 0.042 ** 2 - 1))
+
+
+def test_share_std_and_bonferroni_checks():
+    parts = board({"A": {"IMDB": 2.0}, "B": {"IMDB": 1.0}, "Total": {"IMDB": 10.0}}, metric="predict_seconds")
+    assert claims.share_pct(parts, parts="A|B", total="Total", metric="predict_seconds",
+                            dataset="IMDB").value == pytest.approx(30.0)
+    assert claims.max_std(parts, method="Total", metric="predict_seconds").value == pytest.approx(1.0)
+    assert claims.std_range(parts, exclude="Total", metric="predict_seconds").value == pytest.approx((0.1, 0.2))
+    assert claims.bonferroni_level(parts.assign(p=[0.01, 0.2, np.nan])).value == pytest.approx(0.025)
+    assert claims.value_range(parts, method="A", metric="predict_seconds").value == (2.0, 2.0)
+
+
+@pytest.mark.parametrize("measured, relation, target, expected", [
+    (696.0, "approx", "696", True), (620.0, "approx", "696", False), (766.0, "approx", "696", False),
+    (1748.7, ">", "1700", True), ((2.6, 1008.0), "within", "2.5..300", False),
+    ((2.6, 290.0), "within", "2.5..300", True), (1, "==", "1", True), (0.875, "==", "1", False),
+    (0.006, "<=", "0.007", True), ((0.39, 0.6), "approx", "0.383..0.642", True), (-0.2, ">", "-0.3", True),
+    ((5.0, 8.0), "<", "8", False),
+])
+def test_relations(measured, relation, target, expected):
+    assert claims.holds(measured, relation, target) is expected
+
+
+def test_combine_reproduces_only_when_every_part_does():
+    assert claims.combine(["not testable here"]) == "not testable here"
+    assert claims.combine(["reproduced", "not testable here"]) == "not testable here"
+    assert claims.combine(["reproduced", "pending", "not testable here"]) == "pending"
+    assert claims.combine(["pending", "not reproduced"]) == "not reproduced"
+    assert claims.combine(["reproduced", "reproduced"]) == "reproduced"
+
+
+def test_verdicts_from_suite_boards(tmp_path):
+    datasets = ["Cora", "Citeseer", "Senate"]
+    wins = board({"ZEN": dict.fromkeys(datasets, 60.0), **{m: dict.fromkeys(datasets, 50.0) for m in
+                                                            ("Linearized HGNN", "No TCS", "No RAP")}})
+    loses = wins.assign(mean=np.where(wins.label == "No TCS", 70.0, wins["mean"]))
+    for boards, verdict in (({"zen-ablation": wins}, "reproduced"), ({"zen-ablation": loses}, "not reproduced")):
+        table = claims.evaluate(boards).set_index("claim_id")
+        assert table.at["zen_ablation_full_model_best", "verdict"] == verdict
+    table = claims.evaluate({"zen-5shot": wins, "zen-ablation": wins}).set_index("claim_id")
+    assert table.at["zen_best_avg_rank", "verdict"] == "reproduced"
+    assert table.at["zen_table3_highest_avg_rank", "verdict"] == "pending"  # 10/20-shot and extra not run
+    assert "zen-5shot: 1 (ZEN Avg. Rank 1.0" in table.at["zen_table3_highest_avg_rank", "measured"]
+    paths = claims.write(claims.evaluate({"zen-ablation": loses}), tmp_path)
+    text = paths["claims_md"].read_text()
+    assert claims.RULE in text and all(cid in text for cid in claims.claims_table().claim_id)
+    written = pd.read_csv(paths["claims_csv"], keep_default_na=False)
+    assert len(written) == 107 and set(written.verdict) <= set(claims.VERDICTS)
+    assert "not reproduced" in set(written.verdict)

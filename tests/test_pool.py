@@ -1,0 +1,75 @@
+"""``bench run --jobs N``: the pool's records equal the sequential ones, it resumes, a dead worker becomes a record."""
+
+import json
+import multiprocessing
+import os
+import signal
+
+import pytest
+
+from hgbench.benchmarks.cli import main
+from hgbench.benchmarks.pool import PoolRunner
+from hgbench.benchmarks.runner import Runner, plan
+from hgbench.benchmarks.store import Store
+
+JOBS = plan("t", ["zen", "hgnn"], ["synthetic"], "5-shot", 2, budget="smoke")
+SAME = ("method", "config", "seed", "split_digest", "status", "val", "test", "train", "diagnostics")
+
+
+def records(store: Store, suite: str = "t") -> dict[str, dict]:
+    return {record["key"]: record for record in store.records(suite)}
+
+
+def test_pool_records_equal_the_sequential_ones(tmp_path):
+    Runner(Store(tmp_path / "sequential")).run(JOBS)
+    summary = PoolRunner(Store(tmp_path / "pool"), 2).run(JOBS)
+    sequential, pooled = records(Store(tmp_path / "sequential")), records(Store(tmp_path / "pool"))
+    assert summary.executed == 4 and summary.failed == 0 and sequential.keys() == pooled.keys()
+    for key, record in sequential.items():
+        assert {f: pooled[key][f] for f in SAME} == {f: record[f] for f in SAME}
+        assert record["status"] == "ok" and record["executor"] == "sequential"
+        assert pooled[key]["executor"] == "pool-2" and pooled[key]["environment"]["torch_threads"] == 1
+    assert not multiprocessing.active_children()
+
+
+def test_interrupted_pool_run_resumes_without_redoing_finished_runs(tmp_path):
+    done = []
+
+    def stop_after_two(job, record):
+        done.append(job.key)
+        if len(done) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        PoolRunner(Store(tmp_path), 2, on_record=stop_after_two).run(JOBS)
+    assert set(records(Store(tmp_path))) == set(done) and not multiprocessing.active_children()
+    rerun = []
+    summary = PoolRunner(Store(tmp_path), 2, on_record=lambda job, record: rerun.append(job.key)).run(JOBS)
+    assert summary.skipped == 2 and summary.executed == 2 and not set(rerun) & set(done)
+    assert len(records(Store(tmp_path))) == 4
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGKILL, "oom"), (signal.SIGTERM, "failed")])
+def test_a_dead_worker_becomes_a_record_and_the_suite_goes_on(tmp_path, sig, status):
+    jobs = plan("t", ["hgnn"], ["synthetic"], "5-shot", 3, budget="smoke")  # one chunk, so one worker
+
+    def kill_the_worker(job, record):
+        if job.seed == 0:  # the worker is now training seed 1
+            for child in multiprocessing.active_children():
+                os.kill(child.pid, sig)
+
+    summary = PoolRunner(Store(tmp_path), 2, on_record=kill_the_worker).run(jobs)
+    by_seed = {record["seed"]: record for record in records(Store(tmp_path)).values()}
+    assert by_seed[1]["status"] == status and sig.name in by_seed[1]["reason"]
+    assert by_seed[1]["executor"] == "pool-2" and by_seed[1]["split_digest"] and by_seed[1]["test"] is None
+    assert by_seed[0]["status"] == by_seed[2]["status"] == "ok"  # a new worker ran the rest of the chunk
+    assert summary.executed == 3 and summary.failed == 1
+
+
+def test_cli_jobs_option_runs_the_pool(tmp_path):
+    out = tmp_path / "results"
+    args = ["run", "--suite", "demo", "--methods", "zen,zen-no-rap", "--datasets", "synthetic", "--seeds", "2",
+            "--out", str(out)]
+    assert main(args + ["--jobs", "2"]) == 0
+    stored = [json.loads(path.read_text()) for path in (out / "store" / "records" / "demo").glob("*.json")]
+    assert len(stored) == 4 and {record["executor"] for record in stored} == {"pool-2"}

@@ -1,0 +1,193 @@
+"""Reports from a hand-made store: significance marks with a known answer, missing pairs, leaderboards,
+determinism, the Markdown summary."""
+
+import csv
+import dataclasses
+import filecmp
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as ss
+
+from hgbench.benchmarks import leaderboards, report, significance, stats, suites
+from hgbench.benchmarks.cli import main
+from hgbench.benchmarks.store import Store
+from hgbench.benchmarks.suites import Suite
+
+DATASETS = ("synthetic", "synthetic-heterophilic")
+SEEDS = range(6)
+ZEN = np.array([0.50, 0.52, 0.48, 0.51, 0.49, 0.50])
+SCORES = {  # test accuracy per seed on "synthetic"
+    "zen": ZEN,
+    "hgnn": ZEN - np.array([0.10, 0.11, 0.09, 0.10, 0.12, 0.10]),  # clearly worse than ZEN
+    "hnhn": ZEN + np.array([0.01, -0.02, 0.015, -0.01, 0.0, 0.005]),  # indistinguishable
+}
+MISSING = {("hgnn", "synthetic-heterophilic"): {3, 4, 5}, ("hnhn", "synthetic-heterophilic"): {1, 2, 3, 4, 5}}
+SUITE = Suite(name="t-marks", description="marks test", methods=("hgnn", "hnhn", "zen"), datasets=DATASETS,
+              seeds=len(SEEDS), reference="zen", correction="bonferroni")
+
+
+def _record(suite, method, dataset, seed, accuracy, config=None, val=0.5, status="ok"):
+    key = f"{method}-{dataset}-{seed}-{abs(hash(str(config))) % 10**6}"
+    scores = {"accuracy": accuracy, "mae": 1 - accuracy, "rmse": 1 - accuracy} if status == "ok" else None
+    return {"key": key, "suite": suite, "method": method, "dataset": dataset, "protocol": "5-shot", "seed": seed,
+            "budget": "full", "status": status, "reason": None if status == "ok" else "boom", "config": config or {},
+            "val": {"accuracy": val, "mae": 0.5, "rmse": 0.5} if scores else None, "test": scores,
+            "fit_seconds": 0.1, "predict_seconds": 0.01, "prepare_seconds": 0.0, "peak_memory_mb": 1.0,
+            "code_version": "test", "task": "classification"}
+
+
+def fill(store: Store, name: str = SUITE.name) -> None:
+    """The scores above on "synthetic"; on "synthetic-heterophilic" the same minus 0.2, with splits missing."""
+    for method, values in SCORES.items():
+        for dataset in DATASETS:
+            shift = 0.0 if dataset == "synthetic" else -0.2
+            for seed in SEEDS:
+                if seed not in MISSING.get((method, dataset), set()):
+                    store.put(_record(name, method, dataset, seed, float(values[seed] + shift)))
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "store")
+    fill(store)
+    return store
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    """SUITE and a second suite registered (as the runner's suites are) for render_all and the CLI."""
+    other = dataclasses.replace(SUITE, name="t-other", reference=None)
+    for chosen in (SUITE, other):
+        monkeypatch.setitem(suites._SUITES, chosen.name, chosen)
+    return other
+
+
+def _board(path):
+    return {(r["method"], r["dataset"]): r for r in csv.DictReader(open(path))}
+
+
+def _ours_row(tex: str, label: str) -> str:
+    """The "ours" line that follows ``label``'s paper line (suites without a paper table: the labelled line)."""
+    return next(line for line in tex.splitlines() if line.startswith(f"{label} & ours"))
+
+
+def test_marks_follow_scipy_paired_t_test_with_bonferroni(store, tmp_path):
+    paths = report.render(store, SUITE, tmp_path / "out")
+    board = _board(paths["leaderboard"])
+    expected = {m: ss.ttest_rel(SCORES[m] * 100, ZEN * 100).pvalue for m in ("hgnn", "hnhn")}
+    n_tests = 3  # hgnn and hnhn on synthetic, hgnn on synthetic-heterophilic (3 pairs); hnhn there has 1 pair
+    for method, p in expected.items():
+        row = board[(method, "synthetic")]
+        assert float(row["p"]) == pytest.approx(p, rel=1e-2)
+        assert float(row["p_adj"]) == pytest.approx(min(1.0, n_tests * p), rel=1e-2)
+        assert row["correction"] == "bonferroni" and row["reference"] == "zen"
+    assert n_tests * expected["hgnn"] < 0.001 and n_tests * expected["hnhn"] > 0.05
+    tex = paths["latex"].read_text()
+    hgnn, hnhn = _ours_row(tex, "HGNN"), _ours_row(tex, "HNHN")
+    assert hgnn.split(" & ")[2].endswith("^{***}$") and "^{" not in hnhn.split(" & ")[2]
+    assert board[("zen", "synthetic")]["p"] == "" and "^{" not in _ours_row(tex, "ZEN")
+    caption = re.search(r"\\caption\{(.*)\}", tex).group(1)
+    assert "paired t-test" in caption and "bonferroni over the 3 tests" in caption and "alpha = 0.05" in caption
+    assert "p < 0.001" in caption
+
+
+def test_missing_pairs_are_dropped_and_stated(store, tmp_path):
+    paths = report.render(store, SUITE, tmp_path / "out")
+    board = _board(paths["leaderboard"])
+    short, alone = board[("hgnn", "synthetic-heterophilic")], board[("hnhn", "synthetic-heterophilic")]
+    kept = [s for s in SEEDS if s not in MISSING[("hgnn", "synthetic-heterophilic")]]
+    shift = np.full(len(kept), 20.0)
+    p = ss.ttest_rel(SCORES["hgnn"][kept] * 100 - shift, ZEN[kept] * 100 - shift).pvalue
+    assert short["n_pairs"] == "3" and short["dropped_seeds"] == "3 4 5" and float(short["p"]) == pytest.approx(p, 1e-2)
+    assert alone["n_pairs"] == "1" and alone["dropped_seeds"] == "1 2 3 4 5"
+    assert alone["p"] == "" and alone["mark"] == ""
+    tex = paths["latex"].read_text()
+    assert _ours_row(tex, "HNHN").split(" & ")[3].endswith(r"^{\dagger}$")  # a value, but no test
+    assert "no test (1 cell(s))" in tex and "2 comparison(s) dropped splits" in tex
+    notes = paths["notes"].read_text()
+    assert "| HGNN | synthetic-heterophilic | 3 | 3 4 5 |" in notes
+    assert "| HNHN | synthetic-heterophilic | 1 | 1 2 3 4 5 | no test | no test | - |" in notes
+
+
+def test_a_reference_outside_the_suite_is_an_error(store, tmp_path):
+    with pytest.raises(ValueError, match="reference 'edhnn' is not one of its methods"):
+        report.render(store, dataclasses.replace(SUITE, reference="edhnn"), tmp_path)
+
+
+def test_wide_leaderboard_pairs_mean_and_std_per_dataset(store, tmp_path):
+    paths = report.render(store, SUITE, tmp_path / "out")
+    long = _board(paths["leaderboard"])
+    wide = {row["method"]: row for row in csv.DictReader(open(paths["leaderboard_wide"]))}
+    assert list(wide) == list(SUITE.methods)
+    assert list(wide["zen"])[:5] == ["method", "label", "metric", "synthetic_mean", "synthetic_std"]
+    for method in SUITE.methods:
+        for dataset in DATASETS:
+            assert wide[method][f"{dataset}_mean"] == long[(method, dataset)]["mean"]
+            assert wide[method][f"{dataset}_std"] == long[(method, dataset)]["std"]
+    # min-rank ties: hnhn ties zen on synthetic (50.0), beats it on the other (31.0 vs 30.0); hgnn is last on both
+    assert {m: float(wide[m]["avg_rank"]) for m in wide} == {"hgnn": 3.0, "hnhn": 1.0, "zen": 1.5}
+
+
+def test_render_all_writes_the_global_leaderboard_and_skips_what_it_cannot_render(store, tmp_path, registered):
+    fill(store, registered.name)
+    store.put(_record("t-unregistered", "zen", "synthetic", 0, 0.5))
+    result = report.render_all(store, tmp_path / "out")
+    assert list(result.suites) == [SUITE.name, registered.name]
+    assert result.skipped == {"t-unregistered": "not a registered suite"}
+    rows = list(csv.DictReader(open(tmp_path / "out" / "leaderboard.csv")))
+    assert [r["suite"] for r in rows] == [SUITE.name] * 6 + [registered.name] * 6
+    assert list(rows[0])[:3] == ["suite", "method", "label"]
+    per_suite = list(csv.DictReader(open(result.suites[registered.name]["leaderboard"])))
+    assert [{k: v for k, v in r.items() if k != "suite"} for r in rows[6:]] == per_suite
+    assert (tmp_path / "out" / "claims.md").exists() and len(result.claims) == 107
+
+
+def test_a_kind_without_layout_is_skipped(store, tmp_path, monkeypatch):
+    runtime = dataclasses.replace(SUITE, kind="not-a-layout")
+    monkeypatch.setitem(suites._SUITES, SUITE.name, runtime)
+    assert report.render_all(store, tmp_path).skipped == {SUITE.name: "no layout for suite kind 'not-a-layout' yet"}
+    with pytest.raises(KeyError, match="no layout for kind 'not-a-layout'"):
+        report.render(store, runtime, tmp_path)
+
+
+def test_render_all_is_deterministic_in_parallel_and_serially(store, tmp_path, registered, monkeypatch):
+    fill(store, registered.name)
+    store.put(_record(registered.name, "zen", "synthetic", 0, 0.3, config={"lr": 1}, status="failed"))
+    report.render_all(store, tmp_path / "a")
+    report.render_all(store, tmp_path / "b")
+    monkeypatch.setattr(report.os, "cpu_count", lambda: 1)
+    report.render_all(store, tmp_path / "c")
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) == 2 * 4 + 3  # 4 files per suite, the global leaderboard, claims.md and claims.csv
+    for other in ("b", "c"):
+        match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / other, files, shallow=False)
+        assert (mismatch, errors) == ([], [])
+
+
+def test_report_format_md_prints_a_summary(store, tmp_path, registered, capsys):
+    out = tmp_path / "results"
+    fill(Store(out / "store"))
+    assert main(["report", "--out", str(out), "--format", "md"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("# hgbench report") and f"## {SUITE.name}" in text
+    assert "| method | synthetic | synthetic-heterophilic |" in text
+    assert "| HGNN | 39.7\\*\\*\\* | 20\\*\\* |" in text  # means with escaped marks
+    assert "| HNHN | 50 | 31 |" in text  # 31: one split, not tested
+    counts = re.search(r"(\d+) reproduced, (\d+) not reproduced, (\d+) not testable here, (\d+) pending \(of 107", text)
+    assert counts and sum(map(int, counts.groups())) == 107
+    assert (out / "claims.csv").exists() and (out / SUITE.name / "table.tex").exists()
+    with pytest.raises(SystemExit, match="drop --suite"):
+        main(["report", "--out", str(out), "--suite", SUITE.name, "--format", "md"])
+
+
+def test_marks_agree_with_the_statistics_layer(store):
+    data = report.SuiteData.load(store, SUITE)
+    long = leaderboards.long_frame(leaderboards.select_on_validation(data.frame), SUITE, "accuracy")
+    ours = significance.compare(long, SUITE, "accuracy").set_index(["method", "dataset"]).sort_index()
+    theirs = stats.paired_ttests(long, "accuracy", "zen", correction="bonferroni", methods=["hgnn", "hnhn"])
+    theirs = theirs.set_index(["method", "dataset"]).sort_index()
+    for column in ("n_pairs", "p", "p_adj", "mark"):
+        pd.testing.assert_series_equal(ours[column], theirs[column], check_dtype=False)
