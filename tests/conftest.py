@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from hgbench.datasets.base import NodeDataset
 from hgbench.datasets.hypergraph import Hypergraph
+from hgbench.datasets.synthetic import SyntheticConfig, generate
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
@@ -44,3 +46,28 @@ def real_data_dir() -> Path:
     if not (root / "cora" / "hypergraph.pickle").exists():
         pytest.skip(f"raw datasets not found in {root}")
     return root
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Run a module's tiny models on one thread (``pytestmark = usefixtures("one_thread")``), then restore.
+
+    On a loaded 2-core machine, intra-op parallel ``index_add`` / ``index_select`` on tensors of a few
+    thousand entries spends most of its time waiting for the second (descheduled) thread: 20-300x
+    slower than one thread. The code under test never sets threads; only the test session does.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def small() -> NodeDataset:
+    return generate(SyntheticConfig(num_nodes=120, num_edges=80, num_features=8, num_classes=3))
+
+
+@pytest.fixture(scope="module")
+def easy() -> NodeDataset:
+    return generate(SyntheticConfig(num_nodes=300, num_edges=200, num_features=16, num_classes=3,
+                                    homophily=0.9, noise=0.5, seed=0))

@@ -18,33 +18,12 @@ from hgbench.datasets.synthetic import SyntheticConfig, generate
 from hgbench.methods.base import Diverged, TimedOut, time_limit
 from hgbench.methods.trainer import TrainedMethod, checkpoint_epochs
 
-NAMES = list(BASELINES)
+NAMES = ["hgnn", "hnhn", "hcha", "unigcn", "unigcnii", "alldeepsets", "allsettransformer", "edhnn"]  # Table 3
+TABLE11 = ["sgc", "appnp", "ssgc", "lin-unigcnii", "lin-alldeepsets", "lin-edhnn", "legcn", "hypernd"]  # own tests
 QUICK = {"lr": 1e-2, "layers": 2, "hidden": 16, "epochs": 30, "epoch_step": 10}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Run this module's tiny models on one thread, restoring the setting afterwards.
-
-    On a loaded 2-core machine, intra-op parallel ``index_add`` / ``index_select`` on tensors of a few
-    thousand entries spends most of its time waiting for the second (descheduled) thread: 20-300x
-    slower than one thread. The code under test never sets threads; only the test session does.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(scope="module")
-def small() -> NodeDataset:
-    return generate(SyntheticConfig(num_nodes=120, num_edges=80, num_features=8, num_classes=3))
-
-
-@pytest.fixture(scope="module")
-def easy() -> NodeDataset:
-    return generate(SyntheticConfig(num_nodes=300, num_edges=200, num_features=16, num_classes=3,
-                                    homophily=0.9, noise=0.5, seed=0))
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +34,7 @@ def hard() -> NodeDataset:
 
 
 def test_registry_is_a_flat_name_to_class_dict():
-    assert set(BASELINES) == {"hgnn", "hnhn", "hcha", "unigcn", "unigcnii", "alldeepsets",
-                              "allsettransformer", "edhnn"}
+    assert set(BASELINES) == set(NAMES) | set(TABLE11)
     for name, cls in BASELINES.items():
         assert issubclass(cls, TrainedMethod) and cls.name == name
         assert cls.__doc__ and cls.description

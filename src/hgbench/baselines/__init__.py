@@ -1,4 +1,5 @@
-"""The eight HNN baselines of ZEN's Table 3, all trained by :mod:`hgbench.methods.trainer`.
+"""The HNN baselines of ZEN's Table 3 and the extra baselines of its Table 11, all trained by
+:mod:`hgbench.methods.trainer`.
 
 ``BASELINES`` maps each registry name to its :class:`~hgbench.methods.trainer.TrainedMethod` class.
 """
@@ -7,8 +8,12 @@ from __future__ import annotations
 
 from .allset import AllDeepSets, AllSetTransformer
 from .edhnn import EDHNN
+from .graph import APPNP, SGC, SSGC
 from .hgnn import HCHA, HGNN
 from .hnhn import HNHN
+from .hypernd import HyperND
+from .legcn import LEGCN
+from .linearized import LinearizedAllDeepSets, LinearizedEDHNN, LinearizedUniGCNII
 from .unigcn import UniGCN, UniGCNII
 
 BASELINES = {
@@ -20,6 +25,17 @@ BASELINES = {
     "alldeepsets": AllDeepSets,
     "allsettransformer": AllSetTransformer,
     "edhnn": EDHNN,
+    # Table 11 (Appendix F.2)
+    "sgc": SGC,
+    "appnp": APPNP,
+    "ssgc": SSGC,
+    "lin-unigcnii": LinearizedUniGCNII,
+    "lin-alldeepsets": LinearizedAllDeepSets,
+    "lin-edhnn": LinearizedEDHNN,
+    "legcn": LEGCN,
+    "hypernd": HyperND,
 }
 
-__all__ = ["BASELINES", "AllDeepSets", "AllSetTransformer", "EDHNN", "HCHA", "HGNN", "HNHN", "UniGCN", "UniGCNII"]
+__all__ = ["BASELINES", "APPNP", "AllDeepSets", "AllSetTransformer", "EDHNN", "HCHA", "HGNN", "HNHN", "HyperND",
+           "LEGCN", "LinearizedAllDeepSets", "LinearizedEDHNN", "LinearizedUniGCNII", "SGC", "SSGC", "UniGCN",
+           "UniGCNII"]

@@ -17,7 +17,6 @@ is differentiable twice, like the structure's own aggregation.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 from ..datasets.hypergraph import Hypergraph

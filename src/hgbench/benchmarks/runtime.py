@@ -28,6 +28,7 @@ from . import tables
 from .leaderboards import select_on_validation
 from .paper import paper_value
 from .registry import method_entry
+from .runner import expand_grid
 
 REFERENCE = "zen"
 COSTS = ("one_config", "protocol")
@@ -168,3 +169,27 @@ def _machine(frame: pd.DataFrame) -> str:
     seen = sorted({f"{e.get('platform', '?')}, {e.get('torch_threads', '?')} torch threads"
                    for e in frame.environment if isinstance(e, dict)})
     return "; ".join(seen) or "this machine"
+
+
+def budget_and_cost(frame: pd.DataFrame, suite) -> list[str]:
+    """Markdown: per dataset the budgets and splits that ran, the seconds they took, and the projected
+    cost of the paper's full protocol (mean measured seconds per run x full-grid runs x the suite's splits).
+    """
+    ok = frame[frame.status == "ok"].assign(seconds=run_seconds)
+    if ok.empty:
+        return []
+    full_runs = {m: len(expand_grid(method_entry(m).factory().configurations("full"))) for m in ok.method.unique()}
+    lines = ["", "## Budget and cost per dataset", "",
+             "Measured: wall seconds of the stored runs (prepare + fit + predict, all executors). Projected full "
+             "protocol: mean seconds per run x runs of the full grid (18 for trained baselines, epochs as "
+             f"checkpoints) x {suite.seeds} splits, summed over methods, on this machine with one thread per run; "
+             "a lower bound when only reduced-budget runs were measured (hidden 64; the full grid adds 128 and 256).",
+             "", "| dataset | budgets | splits per method | runs | measured s | projected full protocol (h) |",
+             "|---|---|---|---|---|---|"]
+    for dataset, runs in ok.groupby("dataset", sort=False):
+        per_method = runs.groupby("method").seconds.mean()
+        projected = sum(per_method[m] * full_runs[m] * suite.seeds for m in per_method.index) / 3600
+        splits = runs.groupby("method").seed.nunique()
+        lines.append(f"| {dataset} | {', '.join(sorted(set(runs.budget)))} | {splits.min()}-{splits.max()} | "
+                     f"{len(runs)} | {runs.seconds.sum():.0f} | {projected:.1f} |")
+    return lines

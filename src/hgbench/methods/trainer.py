@@ -46,6 +46,14 @@ Budgets (:meth:`TrainedMethod.configurations`):
   points): drops the slowest learning rate (which rarely converges in 200 epochs) and the wide models;
 * ``smoke``: one configuration (lr 1e-2, 2 layers, hidden 64), 20 epochs with checkpoints at 10 and 20.
 
+Two hooks for models that are not a plain network on the raw features:
+
+* a model that transforms the node features before training (SGC's propagated features, computed
+  once per dataset in ``prepare``; HyperND's diffusion of the training labels) overrides
+  :meth:`TrainedMethod.training_data`; the model is built for, and trained on, what it returns;
+* a model whose architecture does not read ``hidden`` (or ``layers``) declares the shared keys it
+  reads in ``architecture``; its grids drop the others, so no two configurations build one model.
+
 Model-specific defaults (dropout, heads, ...) follow the official code of each model and are
 documented in the baseline's docstring; a configuration may override the ones a model reads.
 """
@@ -53,7 +61,7 @@ documented in the baseline's docstring; a configuration may override the ones a 
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn as nn
@@ -74,7 +82,14 @@ SMOKE_GRID: dict[str, list] = {
     "lr": [1e-2], "layers": [2], "hidden": [64], "epochs": [20], "epoch_step": [10],
 }
 GRIDS = {"full": FULL_GRID, "reduced": REDUCED_GRID, "smoke": SMOKE_GRID}
+ARCHITECTURE_KEYS = ("layers", "hidden")
 DEFAULT_EPOCHS, DEFAULT_EPOCH_STEP = 200, 50
+
+
+def grid(budget: str, architecture: tuple[str, ...] = ARCHITECTURE_KEYS) -> dict[str, list]:
+    """The shared grid of ``budget`` without the architecture keys a model does not read."""
+    return {key: list(values) for key, values in GRIDS[budget].items()
+            if key not in ARCHITECTURE_KEYS or key in architecture}
 
 
 def checkpoint_epochs(epochs: int, step: int) -> list[int]:
@@ -104,21 +119,33 @@ class TrainedMethod(Method):
     """A neural baseline trained by the shared protocol; subclasses implement :meth:`build` only."""
 
     search_space = FULL_GRID
+    architecture: ClassVar[tuple[str, ...]] = ARCHITECTURE_KEYS  # the shared keys the model reads
 
     def configurations(self, budget: str = "full") -> dict[str, list]:
         super().configurations(budget)  # validates the budget name
-        return {key: list(values) for key, values in GRIDS[budget].items()}
+        return grid(budget, self.architecture)
 
     @abstractmethod
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
         """The model for ``data`` under ``config``: ``model(features, hypergraph) -> N x C logits``."""
 
+    def training_data(self, data: NodeDataset, split: Split, config: dict, prepared: Any) -> NodeDataset:
+        """The dataset the model is built for and trained on (``prepared`` is :meth:`prepare`'s result).
+
+        ``data`` itself by default; a model with a feature transform returns ``data`` with new
+        features. It may read the labels of ``split.train``, never those of other nodes.
+        """
+        return data
+
     def fit(self, data: NodeDataset, split: Split, config: dict, seed: int, prepared: Any = None) -> Fitted:
-        for key in ("lr", "layers", "hidden"):
+        for key in ("lr", *self.architecture):
             if key not in config:
                 raise KeyError(f"{self.name}: configuration lacks {key!r} (got {sorted(config)})")
         epochs = int(config.get("epochs", DEFAULT_EPOCHS))
         points = checkpoint_epochs(epochs, int(config.get("epoch_step", DEFAULT_EPOCH_STEP)))
+        if prepared is None:
+            prepared = self.prepare(data, config)
+        data = self.training_data(data, split, config, prepared)
         x, hypergraph, labels = data.features, data.hypergraph, data.labels
         train, val = split.train, split.val
         y_train, y_val = labels[train], labels[val]
