@@ -59,7 +59,10 @@ class Store:
     def records(self, suite: str) -> list[dict]:
         """All records of ``suite``, in a deterministic order (by key)."""
         folder = self.root / "records" / suite
-        return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
+        if not folder.is_dir():
+            return []
+        names = sorted(name for name in os.listdir(folder) if name.endswith(".json") and not name.startswith("."))
+        return [json.loads((folder / name).read_bytes()) for name in names]
 
     def suites(self) -> list[str]:
         folder = self.root / "records"
