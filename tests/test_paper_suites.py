@@ -195,3 +195,12 @@ def test_runner_runs_episodes_and_records_the_effective_budget(tmp_path):
     for record in records:  # each run saw its own episode's split
         view = episode_view(data, "2-way-1-shot", record["seed"])
         assert record["split_digest"] == make_split(view.labels, "2-way-1-shot", record["seed"]).digest
+
+
+def test_provenance_lists_budgets_splits_and_statuses():
+    from hgbench.benchmarks import report
+    board = pd.DataFrame({"method": ["zen", "hgnn", "hgnn"], "dataset": ["cora", "cora", "walmart"],
+                          "budget": ["full,reduced"] * 3, "n_runs": [10, 5, 0], "status": ["ok", "ok", "pending"]})
+    text = report.provenance({"zen-5shot": board})
+    assert "| zen-5shot | cora | full,reduced | 5-10 | 2 ok |" in text
+    assert "| zen-5shot | walmart | full,reduced | - | 1 pending |" in text
