@@ -77,7 +77,7 @@ def cells(frame: pd.DataFrame, long: pd.DataFrame, suite: Suite) -> dict[tuple[s
         found = key in summary.index
         out[key] = Cell(float(summary.at[key, "mean"]) if found else np.nan,
                         float(summary.at[key, "std"]) if found else np.nan,
-                        int(summary.at[key, "n_runs"]) if found else 0, statuses.get(key) or _absent(key[1]))
+                        int(summary.at[key, "n_runs"]) if found else 0, statuses.get(key) or absent_status(key[1]))
     return out
 
 
@@ -93,7 +93,8 @@ def _statuses(frame: pd.DataFrame, n_ok: pd.Series) -> dict[tuple[str, str], str
     return out
 
 
-def _absent(dataset: str) -> str:
+def absent_status(dataset: str) -> str:
+    """Status of a cell without runs: its data cannot be had here, or it has not run yet."""
     return "data unavailable" if catalog.unavailable_reason(dataset) else "pending"
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..datasets import catalog
 from . import tables
-from .leaderboards import select_on_validation
+from .leaderboards import absent_status, select_on_validation
 from .paper import paper_value
 from .registry import method_entry
 from .runner import expand_grid
@@ -91,7 +91,7 @@ def board(data) -> pd.DataFrame:
         for dataset in suite.datasets:
             paper_dataset = catalog.spec(dataset).paper or dataset
             found = (method, dataset) in costs.index
-            status = "ok" if found else ("data unavailable" if catalog.unavailable_reason(dataset) else "pending")
+            status = "ok" if found else absent_status(dataset)
             for metric in METRICS:
                 paper = (paper_value(PAPER_COLUMNS[metric][0], label, paper_dataset, "shots=5", PAPER_COLUMNS[metric][1])
                          if metric in PAPER_COLUMNS else None)
