@@ -41,7 +41,7 @@ def test_registry_is_a_flat_name_to_class_dict():
 
 
 def test_budgets():
-    method = BASELINES["hgnn"]()
+    method = BASELINES["hnhn"]()
     count = lambda grid: len(list(itertools.product(*grid.values())))  # noqa: E731
     full = method.configurations("full")
     assert full == method.search_space
@@ -53,6 +53,18 @@ def test_budgets():
     with pytest.raises(ValueError):
         method.configurations("huge")
     assert checkpoint_epochs(45, 20) == [20, 40, 45]
+
+
+@pytest.mark.parametrize("name", ["hgnn", "hcha", "unigcn"])
+def test_grids_drop_layers_where_layers_one_and_two_build_the_same_network(name, small):
+    method = BASELINES[name]()
+    assert "layers" not in method.configurations("full") and method.configurations("full")["hidden"] == [64, 128, 256]
+    assert len(list(itertools.product(*method.configurations("full").values()))) == 9
+    outputs = []
+    for config in ({"hidden": 16}, {"hidden": 16, "layers": 1}, {"hidden": 16, "layers": 2}):
+        torch.manual_seed(0)
+        outputs.append(method.build(small, config).eval()(small.features, small.hypergraph))
+    assert all(torch.equal(outputs[0], out) for out in outputs[1:])
 
 
 # ----------------------------------------------------------------------------- models

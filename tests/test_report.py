@@ -191,3 +191,16 @@ def test_marks_agree_with_the_statistics_layer(store):
     theirs = theirs.set_index(["method", "dataset"]).sort_index()
     for column in ("n_pairs", "p", "p_adj", "mark"):
         pd.testing.assert_series_equal(ours[column], theirs[column], check_dtype=False)
+
+
+def test_a_split_rerun_under_a_larger_budget_reports_the_larger_grid_only(tmp_path):
+    store = Store(tmp_path / "store")
+    reduced = _record(SUITE.name, "hgnn", "synthetic", 0, 0.9, config={"lr": 0.01}, val=0.9)
+    full = _record(SUITE.name, "hgnn", "synthetic", 0, 0.4, config={"lr": 0.001}, val=0.6)
+    other_split = _record(SUITE.name, "hgnn", "synthetic", 1, 0.7, config={"lr": 0.01}, val=0.7)
+    for record, budget in ((reduced, "reduced"), (full, "full"), (other_split, "reduced")):
+        store.put({**record, "key": f"{record['key']}-{budget}", "budget": budget})
+    frame = report.SuiteData.load(store, SUITE).frame
+    assert sorted(zip(frame.seed, frame.budget)) == [(0, "full"), (1, "reduced")]
+    chosen = leaderboards.select_on_validation(frame).set_index("seed")
+    assert chosen.at[0, "test_accuracy"] == 0.4  # the reduced run's higher validation score is not seen

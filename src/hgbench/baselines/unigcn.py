@@ -25,8 +25,8 @@ UniGCN's ``1/sqrt`` degree normalisation). ``layers = L`` is the number of ``Uni
 
 Deviations / decisions:
   * UniGCN: ``layers = L`` builds ``max(L, 2)`` convolutions, like the official ``UniGNN`` class
-    (its first and output convolutions always exist), so layers 1 and 2 coincide; ``min_convs``
-    switches this.
+    (its first and output convolutions always exist), so layers 1 and 2 coincide and the grid drops
+    ``layers`` (``architecture = ("hidden",)``, as HGNN's); a configuration may still set it.
   * Degrees are membership-weighted under a soft mask; UniGNN sets ``1/sqrt(d_v) = 1`` for isolated
     nodes (only without self-loops), we use 0 (no message reaches them anyway).
   * No weight decay (ZEN's protocol), whereas UniGNN's scripts use 5e-4 (0.01 for UniGCNII's convs).
@@ -42,7 +42,7 @@ from torch import Tensor
 
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph, inverse_power
-from ..methods.trainer import TrainedMethod
+from ..methods.trainer import TrainedMethod, grid
 
 
 class UniGCNConv(nn.Module):
@@ -111,9 +111,12 @@ class UniGCN(TrainedMethod):
     name = "unigcn"
     description = "UniGCN (Huang & Yang 2021): GCN-style normalised two-stage hypergraph message passing"
     input_dropout, dropout, min_convs = 0.6, 0.6, 2
+    architecture = ("hidden",)  # layers 1 and 2 build the same network (module doc)
+    search_space = grid("full", architecture)
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
-        return UniGCNNet(data.num_features, int(config["hidden"]), data.num_classes, int(config["layers"]),
+        layers = int(config.get("layers", self.min_convs))
+        return UniGCNNet(data.num_features, int(config["hidden"]), data.num_classes, layers,
                          float(config.get("input_dropout", self.input_dropout)),
                          float(config.get("dropout", self.dropout)), self.min_convs)
 

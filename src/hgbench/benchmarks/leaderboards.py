@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..datasets import catalog
+from ..methods.base import BUDGETS
 from . import stats
 from .metrics import HIGHER_IS_BETTER, METRICS
 from .paper import paper_value
@@ -38,6 +39,20 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
             columns[f"{part}_{metric}"] = np.array([s.get(metric, np.nan) for s in scores], dtype=float)
     frame = pd.DataFrame(columns)
     return frame.sort_values(_CELL + ["config"], kind="stable").reset_index(drop=True)
+
+
+def largest_budget_per_split(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (method, dataset, protocol, seed): only the records of the largest budget stored for it.
+
+    A split rerun under a larger budget (``reduced`` then ``full``) keeps both sets of records in the
+    store; its cell reports the larger grid alone, so selection, run counts and costs are the larger
+    budget's (BUDGETS is ordered largest first).
+    """
+    if frame.empty:
+        return frame
+    rank = frame.budget.map({name: i for i, name in enumerate(BUDGETS)})
+    best = rank.groupby([frame[c] for c in _CELL]).transform("min")
+    return frame[rank == best].reset_index(drop=True)
 
 
 def select_on_validation(frame: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:

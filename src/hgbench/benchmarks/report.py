@@ -26,8 +26,8 @@ import pandas as pd
 from ..datasets import catalog
 from ..datasets.splits import protocol_shots
 from . import claims, figures, runtime, significance, tables, weights
-from .leaderboards import cells, combined, leaderboard, long_frame, records_frame, select_on_validation, wide, \
-    write_csv
+from .leaderboards import cells, combined, largest_budget_per_split, leaderboard, long_frame, records_frame, \
+    select_on_validation, wide, write_csv
 from .registry import method_entry
 from .store import Store
 from .suites import ACCURACY_AND_TIME, SHOT_SERIES, Suite, suite, suite_names
@@ -62,7 +62,8 @@ class SuiteData:
     @classmethod
     def load(cls, store: Store, chosen: Suite) -> "SuiteData":
         with _collector_paused():
-            return cls(chosen, store, records_frame(store.records(chosen.records_from or chosen.name)))
+            frame = records_frame(store.records(chosen.records_from or chosen.name))
+            return cls(chosen, store, largest_budget_per_split(frame))
 
     def provenance(self) -> str:
         """Caption sentence: suite, budgets, seeds, code versions and the std convention."""
