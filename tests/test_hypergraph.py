@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from hgbench.datasets.hypergraph import Hypergraph, inverse_power
+from hgbench.datasets.hypergraph import Hypergraph, SparseOperator, inverse_power
 from conftest import dense_incidence, random_hypergraph
 
 
@@ -26,6 +26,21 @@ def test_hgnn_operator_and_clique_expansion_match_dense():
     expected = dv @ h @ torch.diag(1 / h.sum(0)) @ h.T @ dv
     torch.testing.assert_close(hg.hgnn_operator().to_dense().double(), expected, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(hg.clique_expansion().to_dense().double(), h @ h.T)
+
+
+def test_sparse_operators_multiply_and_differentiate_as_their_dense_matrices():
+    rows, cols = torch.tensor([0, 1, 1, 2, 0]), torch.tensor([1, 0, 2, 1, 1])  # (0, 1) repeated: summed
+    values = torch.tensor([1.0, 2.0, 3.0, 3.0, 1.0], dtype=torch.float64)
+    general = SparseOperator.from_entries(rows, cols, values, (3, 4))
+    symmetric = SparseOperator.symmetric(torch.cat([rows, cols]), torch.cat([cols, rows]), values.repeat(2), 3)
+    for operator in (general, symmetric):
+        dense = operator.matrix.to_dense()
+        x = torch.randn(operator.shape[1], 2, dtype=torch.float64, requires_grad=True)
+        torch.testing.assert_close(operator @ x, dense @ x)
+        (grad,) = torch.autograd.grad((operator @ x).sin().sum(), x)
+        torch.testing.assert_close(grad, dense.T @ (dense @ x).cos().detach())
+    assert symmetric.transpose is symmetric.matrix  # stored once
+    torch.testing.assert_close(symmetric.matrix.to_dense(), symmetric.matrix.to_dense().T)
 
 
 def test_soft_mask_renormalises_degrees_and_is_twice_differentiable():

@@ -49,12 +49,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..datasets.base import NodeDataset
-from ..datasets.hypergraph import Hypergraph, inverse_power
+from ..datasets.hypergraph import Hypergraph, SparseOperator, inverse_power
 from ..methods.trainer import TrainedMethod, grid
-from .precomputed import FeatureTransformMethod, OperatorCache, SymmetricSparseOperator
+from .precomputed import FeatureTransformMethod, OperatorCache
 
 
-def normalized_clique_adjacency(hypergraph: Hypergraph) -> SymmetricSparseOperator:
+def normalized_clique_adjacency(hypergraph: Hypergraph) -> SparseOperator:
     """``(D + I)^-1/2 (A + I) (D + I)^-1/2`` of the weighted clique expansion ``A`` (no self-loops)."""
     expansion = hypergraph.clique_expansion()
     rows, cols = expansion.indices()
@@ -64,7 +64,7 @@ def normalized_clique_adjacency(hypergraph: Hypergraph) -> SymmetricSparseOperat
     cols = torch.cat([cols[between], loops])
     values = torch.cat([expansion.values()[between].float(), torch.ones(hypergraph.num_nodes)])
     scale = inverse_power(torch.zeros(hypergraph.num_nodes).index_add(0, rows, values), 0.5)
-    return SymmetricSparseOperator.from_entries(rows, cols, values * scale[rows] * scale[cols], hypergraph.num_nodes)
+    return SparseOperator.symmetric(rows, cols, values * scale[rows] * scale[cols], hypergraph.num_nodes)
 
 
 class SGC(FeatureTransformMethod):

@@ -58,9 +58,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..datasets.base import NodeDataset
-from ..datasets.hypergraph import Hypergraph, inverse_power
+from ..datasets.hypergraph import Hypergraph, SparseOperator, inverse_power
 from ..methods.trainer import TrainedMethod
-from .precomputed import OperatorCache, SymmetricSparseOperator
+from .precomputed import OperatorCache
 
 MEMORY_CAP_ENV = "HGBENCH_MEMORY_CAP_GB"
 DEFAULT_MEMORY_CAP_GB = 16.0  # two thirds of the 24 GiB development machine, leaving room for the rest
@@ -118,7 +118,7 @@ def check_line_expansion_memory(hypergraph: Hypergraph, activation_width: int) -
 class LineExpansion:
     """``A = D^-1 B`` of the line expansion, stored as the symmetric ``B`` and ``D^-1`` (``P x 1``)."""
 
-    adjacency: SymmetricSparseOperator
+    adjacency: SparseOperator
     inverse_degree: Tensor
 
     def propagate(self, x: Tensor) -> Tensor:
@@ -140,7 +140,8 @@ def line_expansion(hypergraph: Hypergraph, activation_width: int) -> LineExpansi
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
         product = torch.sparse.mm(incidence, incidence.t().coalesce()).coalesce()
     degree = torch.zeros(hypergraph.nnz).index_add(0, product.indices()[0], product.values())
-    return LineExpansion(SymmetricSparseOperator.from_coo(product), inverse_power(degree, 1.0).unsqueeze(1))
+    adjacency = SparseOperator.symmetric(*product.indices(), product.values(), hypergraph.nnz)
+    return LineExpansion(adjacency, inverse_power(degree, 1.0).unsqueeze(1))
 
 
 class LineExpansionConv(nn.Module):

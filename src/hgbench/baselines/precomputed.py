@@ -11,18 +11,16 @@
   trainer builds one model per run, so the operator is built once per run (the runner's
   ``prepare`` cache cannot reach a module; building it is a small part of a run, see
   docs/baselines.md).
-* :class:`SymmetricSparseOperator`: such an operator, a constant symmetric sparse CSR matrix
-  whose product ``operator @ x`` is its own transpose in the backward pass (torch would transpose
-  a CSR matrix at every backward step).
+
+Both operators are symmetric: they are the hypergraph ops' ``SparseOperator.symmetric``, a CSR
+matrix stored once and used as its own transpose in the backward pass.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from typing import Any, Callable, Generic, TypeVar
 
-import torch
 import torch.nn as nn
 from torch import Tensor
 
@@ -75,42 +73,3 @@ class OperatorCache(Generic[Operator]):
             self.operator = self.derive(hypergraph)
             self.source = hypergraph
         return self.operator
-
-
-class _SymmetricSparseProduct(torch.autograd.Function):
-    """``matrix @ x`` with a constant symmetric sparse ``matrix``; the gradient is ``matrix @ grad``."""
-
-    @staticmethod
-    def forward(ctx, matrix: Tensor, x: Tensor) -> Tensor:
-        ctx.matrix = matrix
-        return matrix @ x
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        return None, ctx.matrix @ grad
-
-
-@dataclasses.dataclass(frozen=True)
-class SymmetricSparseOperator:
-    """A constant symmetric ``n x n`` sparse CSR matrix; ``operator @ x`` is differentiable in ``x``."""
-
-    matrix: Tensor
-
-    @classmethod
-    def from_entries(cls, rows: Tensor, cols: Tensor, values: Tensor, size: int) -> "SymmetricSparseOperator":
-        """From symmetric COO entries (repeated ``(row, col)`` entries are summed)."""
-        coo = torch.sparse_coo_tensor(torch.stack([rows, cols]), values, (size, size), check_invariants=False)
-        return cls.from_coo(coo)
-
-    @classmethod
-    def from_coo(cls, coo: Tensor) -> "SymmetricSparseOperator":
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
-            return cls(coo.coalesce().to_sparse_csr())
-
-    @property
-    def nnz(self) -> int:
-        return int(self.matrix.values().numel())
-
-    def __matmul__(self, x: Tensor) -> Tensor:
-        return _SymmetricSparseProduct.apply(self.matrix, x)

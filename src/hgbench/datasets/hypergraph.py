@@ -398,6 +398,12 @@ class SparseOperator:
         """From COO entries (repeated ``(row, col)`` entries are summed)."""
         return cls(_csr(rows, cols, values, shape), _csr(cols, rows, values, (shape[1], shape[0])))
 
+    @classmethod
+    def symmetric(cls, rows: Tensor, cols: Tensor, values: Tensor, size: int) -> "SparseOperator":
+        """A symmetric ``size x size`` matrix from COO entries, stored once as its own transpose."""
+        matrix = _csr(rows, cols, values, (size, size))
+        return cls(matrix, matrix)
+
     @property
     def T(self) -> "SparseOperator":  # noqa: N802 (as torch's ``Tensor.T``)
         return SparseOperator(self.transpose, self.matrix)
