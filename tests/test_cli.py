@@ -27,6 +27,9 @@ def test_unknown_names_list_the_valid_ones(capsys):
     assert "zen-5shot" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="valid methods: .*zen"):
         main(["run", "--suite", "demo", "--methods", "hgnn-typo"])
+    with pytest.raises(SystemExit):
+        main(["run", "--suite", "demo", "--retry", "ok"])
+    assert "valid: failed, oom, timeout" in capsys.readouterr().err
 
 
 def test_list_prints_everything(capsys):

@@ -50,6 +50,19 @@ def test_failures_are_recorded_and_the_suite_goes_on(tmp_path, failing_method):
     assert "nan at epoch 3" in reasons["nan"] and "IndexError" in reasons["bug"]
 
 
+def test_retry_reruns_only_the_stored_runs_with_the_given_statuses(tmp_path, failing_method):
+    store = Store(tmp_path)
+    jobs = plan("t", ["failing"], ["synthetic"], "5-shot", 1)
+    Runner(store, time_limit_s=0.2).run(jobs)
+    rerun = []
+    summary = Runner(store, time_limit_s=0.2, retry=("timeout", "oom"),
+                     on_record=lambda job, record: rerun.append(job.config_dict["mode"])).run(jobs)
+    assert sorted(rerun) == ["oom", "slow"] and summary.skipped == len(jobs) - 2
+    assert len(store.records("t")) == len(jobs)  # replaced, not added
+    with pytest.raises(ValueError, match="retry takes failure statuses"):
+        Runner(store, retry=("ok",))
+
+
 def test_interrupted_run_resumes_with_only_the_missing_jobs(tmp_path):
     jobs = plan("t", ["zen", "zen-no-rap"], ["synthetic"], "5-shot", 4)
     done = []

@@ -18,7 +18,7 @@ from . import report
 from .paper import paper_table
 from .registry import method_entry, method_names
 from .pool import PoolRunner
-from .runner import Runner, plan
+from .runner import FAILURE_STATUSES, Runner, plan
 from .store import Store
 from .suites import Suite, suite, suite_names
 
@@ -33,6 +33,14 @@ def _names(value: str | None, valid: list[str], kind: str) -> list[str] | None:
     unknown = [v for v in chosen if v not in valid]
     if unknown:
         raise SystemExit(f"error: unknown {kind} {', '.join(unknown)}; valid {kind}s: {', '.join(valid)}")
+    return chosen
+
+
+def _statuses(value: str) -> tuple[str, ...]:
+    chosen = tuple(v.strip() for v in value.split(",") if v.strip())
+    unknown = [v for v in chosen if v not in FAILURE_STATUSES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown status {', '.join(unknown)}; valid: {', '.join(FAILURE_STATUSES)}")
     return chosen
 
 
@@ -149,8 +157,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 progress.console.print(f"[yellow]{record['status']}[/]: {job.method} on {job.dataset} "
                                        f"seed {job.seed}: {record['reason']}")
 
-        runner = (PoolRunner(store, args.jobs, time_limit_s=args.time_limit, on_record=on_record) if args.jobs > 1
-                  else Runner(store, time_limit_s=args.time_limit, on_record=on_record))
+        options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry)
+        runner = PoolRunner(store, args.jobs, **options) if args.jobs > 1 else Runner(store, **options)
         try:
             summary = runner.run(jobs)
         except DataError as exc:
@@ -232,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seeds", type=int, help="number of splits (default: the suite's)")
     run.add_argument("--budget", default="full", choices=BUDGETS, help="tuning budget of trained baselines")
     run.add_argument("--time-limit", type=float, default=None, help="seconds per run before it is a timeout")
+    run.add_argument("--retry", type=_statuses, default=(), metavar="STATUSES",
+                     help="comma-separated failure statuses (timeout, oom, failed) whose stored runs are run again, "
+                          "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
     run.add_argument("--jobs", type=int, default=1, help="worker processes (1 thread each); default 1: the "
                      "sequential executor, the only one whose timings are reported")
     run.add_argument("--out", default="results", help="output folder (store and tables), default: results")

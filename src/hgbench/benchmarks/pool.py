@@ -27,7 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import torch
 
@@ -76,10 +76,10 @@ class PoolRunner(Runner):
     """Runs jobs on ``workers`` processes; the same records as :class:`Runner` with ``executor = "pool-N"``."""
 
     def __init__(self, store: Store, workers: int, time_limit_s: float | None = None,
-                 on_record: Callable[[Job, dict], None] | None = None) -> None:
+                 on_record: Callable[[Job, dict], None] | None = None, retry: Iterable[str] = ()) -> None:
         if workers < 2:
             raise ValueError(f"a pool needs at least 2 workers, got {workers} (use Runner)")
-        super().__init__(store, time_limit_s, on_record)
+        super().__init__(store, time_limit_s, on_record, retry)
         self.workers = workers
         self.executor = f"pool-{workers}"
         self.context = _context()

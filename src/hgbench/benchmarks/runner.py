@@ -19,7 +19,7 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
@@ -35,7 +35,9 @@ from ..methods.base import Diverged, Method, TimedOut, time_limit
 from .metrics import evaluate
 from .profile import PeakMemory, timed
 from .registry import method_entry
-from .store import Store
+from .store import STATUSES, Store
+
+FAILURE_STATUSES = tuple(s for s in STATUSES if s != "ok")
 
 
 @dataclass(frozen=True)
@@ -122,9 +124,13 @@ class Runner:
     executor = "sequential"
 
     def __init__(self, store: Store, time_limit_s: float | None = None,
-                 on_record: Callable[[Job, dict], None] | None = None) -> None:
+                 on_record: Callable[[Job, dict], None] | None = None, retry: Iterable[str] = ()) -> None:
+        unknown = set(retry) - set(FAILURE_STATUSES)
+        if unknown:
+            raise ValueError(f"retry takes failure statuses ({', '.join(FAILURE_STATUSES)}), got {sorted(unknown)}")
         self.store = store
         self.time_limit_s = time_limit_s
+        self.retry = frozenset(retry)  # stored records with these statuses are run again and replaced
         self.on_record = on_record or (lambda job, record: None)
         self.version = code_version()
         self.environment = environment()
@@ -142,14 +148,15 @@ class Runner:
         return usable
 
     def pending(self, jobs: list[Job]) -> tuple[RunSummary, list[Job]]:
-        """The summary so far and the jobs to run: datasets verified, jobs already in the store skipped."""
+        """The summary so far and the jobs to run: datasets verified, jobs already in the store skipped
+        (unless their record's status is one to retry)."""
         summary = RunSummary(planned=len(jobs))
         usable = set(self.verify(list(dict.fromkeys(job.dataset for job in jobs)), summary))
         pending = []
         for job in jobs:
             if job.dataset not in usable:
                 continue
-            if self.store.has(job.suite, job.key):
+            if self.store.has(job.suite, job.key) and self.store.status(job.suite, job.key) not in self.retry:
                 summary.skipped += 1
             else:
                 pending.append(job)

@@ -51,6 +51,11 @@ class Store:
     def has(self, suite: str, key: str) -> bool:
         return self._record_path(suite, key).exists()
 
+    def status(self, suite: str, key: str) -> str | None:
+        """The stored record's status, or None when the job has no record."""
+        path = self._record_path(suite, key)
+        return json.loads(path.read_bytes())["status"] if path.exists() else None
+
     def put(self, record: dict) -> None:
         if record.get("status") not in STATUSES:
             raise ValueError(f"record status must be one of {STATUSES}, got {record.get('status')!r}")
