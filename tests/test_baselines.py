@@ -8,7 +8,8 @@ import itertools
 import pytest
 import torch
 
-from hgbench.baselines import BASELINES, ops
+from hgbench.baselines import BASELINES, PROBES, ops
+from hgbench.benchmarks.registry import method_entry
 from hgbench.baselines.hgnn import HypergraphConv
 from hgbench.baselines.hnhn import hnhn_normalisation
 from hgbench.datasets.base import NodeDataset
@@ -53,6 +54,19 @@ def test_budgets():
     with pytest.raises(ValueError):
         method.configurations("huge")
     assert checkpoint_epochs(45, 20) == [20, 40, 45]
+
+
+@pytest.mark.parametrize("name", PROBES)
+def test_a_probe_changes_its_baseline_and_is_compared_with_the_baselines_paper_row(name, small):
+    probe = PROBES[name]
+    base = next(cls for cls in BASELINES.values() if issubclass(probe, cls))
+    entry = method_entry(name)
+    assert entry.paper_row == method_entry(base.name).label != entry.label
+    outputs = []
+    for cls in (base, probe):
+        torch.manual_seed(0)
+        outputs.append(cls().build(small, {"layers": 2, "hidden": 16}).train()(small.features, small.hypergraph))
+    assert outputs[1].shape == (small.num_nodes, small.num_classes) and not torch.allclose(*outputs)
 
 
 @pytest.mark.parametrize("name", ["hgnn", "hcha", "unigcn"])

@@ -1,7 +1,8 @@
 """The HNN baselines of ZEN's Table 3 and the extra baselines of its Table 11, all trained by
 :mod:`hgbench.methods.trainer`.
 
-``BASELINES`` maps each registry name to its :class:`~hgbench.methods.trainer.TrainedMethod` class.
+``BASELINES`` maps each registry name to its :class:`~hgbench.methods.trainer.TrainedMethod` class;
+``PROBES`` holds the variants that test explanations of gaps to the paper (``probes`` module).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .hnhn import HNHN
 from .hypernd import HyperND
 from .legcn import LEGCN
 from .linearized import LinearizedAllDeepSets, LinearizedEDHNN, LinearizedUniGCNII
+from .probes import PROBES
 from .unigcn import UniGCN, UniGCNII
 
 BASELINES = {
@@ -36,6 +38,6 @@ BASELINES = {
     "hypernd": HyperND,
 }
 
-__all__ = ["BASELINES", "APPNP", "AllDeepSets", "AllSetTransformer", "EDHNN", "HCHA", "HGNN", "HNHN", "HyperND",
-           "LEGCN", "LinearizedAllDeepSets", "LinearizedEDHNN", "LinearizedUniGCNII", "SGC", "SSGC", "UniGCN",
-           "UniGCNII"]
+__all__ = ["BASELINES", "PROBES", "APPNP", "AllDeepSets", "AllSetTransformer", "EDHNN", "HCHA", "HGNN", "HNHN",
+           "HyperND", "LEGCN", "LinearizedAllDeepSets", "LinearizedEDHNN", "LinearizedUniGCNII", "SGC", "SSGC",
+           "UniGCN", "UniGCNII"]

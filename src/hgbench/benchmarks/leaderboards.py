@@ -132,7 +132,7 @@ def leaderboard(cells: dict[tuple[str, str], Cell], suite: Suite, metric: str, b
 def _paper(suite: Suite, method: str, dataset: str, metric: str):
     if suite.table is None:
         return None
-    return paper_value(suite.table.csv, method_entry(method).label, catalog.spec(dataset).paper or dataset,
+    return paper_value(suite.table.csv, method_entry(method).paper_row, catalog.spec(dataset).paper or dataset,
                        suite.table.setting, metric)
 
 

@@ -19,15 +19,21 @@ class MethodEntry:
     factory: Callable[[], Method]
     label: str  # the name the paper tables use
     description: str = ""
+    paper_label: str | None = None  # the paper row it is compared with, when not its own label (probes)
+
+    @property
+    def paper_row(self) -> str:
+        return self.paper_label or self.label
 
 
 _METHODS: dict[str, MethodEntry] = {}
 
 
-def register_method(name: str, factory: Callable[[], Method], label: str, description: str = "") -> None:
+def register_method(name: str, factory: Callable[[], Method], label: str, description: str = "",
+                    paper_label: str | None = None) -> None:
     if name in _METHODS:
         raise ValueError(f"method {name!r} registered twice")
-    _METHODS[name] = MethodEntry(name, factory, label, description)
+    _METHODS[name] = MethodEntry(name, factory, label, description, paper_label)
 
 
 def method_entry(name: str) -> MethodEntry:
@@ -58,8 +64,9 @@ def _ensure_registered() -> None:
     register_method("zen-weights", lambda: ZEN(record_weights=True), "ZEN",
                     "ZEN recording its class-by-feature weights W* (Table 5)")
     try:
-        from ..baselines import BASELINES
+        from ..baselines import BASELINES, PROBES
     except ImportError:  # baselines not installed in this checkout
-        BASELINES = {}
-    for name, cls in BASELINES.items():
-        register_method(name, cls, getattr(cls, "label", cls.__name__), (cls.__doc__ or "").strip().split("\n")[0])
+        BASELINES, PROBES = {}, {}
+    for name, cls in {**BASELINES, **PROBES}.items():
+        register_method(name, cls, getattr(cls, "label", cls.__name__), (cls.__doc__ or "").strip().split("\n")[0],
+                        getattr(cls, "paper_label", None))
