@@ -204,3 +204,10 @@ def test_a_split_rerun_under_a_larger_budget_reports_the_larger_grid_only(tmp_pa
     assert sorted(zip(frame.seed, frame.budget)) == [(0, "full"), (1, "reduced")]
     chosen = leaderboards.select_on_validation(frame).set_index("seed")
     assert chosen.at[0, "test_accuracy"] == 0.4  # the reduced run's higher validation score is not seen
+
+
+def test_two_std_summary_counts_cells_with_a_result_and_lists_the_rest():
+    board = pd.DataFrame({"label": ["A", "A", "A", "A"], "paper_dataset": ["x", "y", "z", "w"],
+                          "mean": [50.0, 60.0, np.nan, 70.0], "paper_mean": [51.0, 50.0, 40.0, np.nan],
+                          "paper_std": [1.0, 2.0, 3.0, np.nan], "status": ["ok", "ok", "timeout", "ok"]})
+    assert report.two_std_summary(board)[-1] == "| A | 1 of 2 | y | z (timeout) |"

@@ -113,6 +113,22 @@ def scores_latex(board: pd.DataFrame, data: SuiteData) -> str:
     return tables.scores_table(board, data.suite, data.provenance())
 
 
+def two_std_summary(board: pd.DataFrame) -> list[str]:
+    """Per method: on how many datasets with a paper value and a result ours is within 2 paper std."""
+    lines = ["", "## Within two paper standard deviations, per method", "",
+             "| method | within 2 std | datasets outside | datasets with a paper value but no result here |",
+             "|---|---|---|---|"]
+    for label, rows in board.groupby("label", sort=False):
+        has_paper = rows[np.isfinite(rows.paper_mean) & np.isfinite(rows.paper_std)]
+        compared = has_paper[np.isfinite(has_paper["mean"])]
+        inside = (compared["mean"] - compared.paper_mean).abs() <= 2 * compared.paper_std
+        outside = ", ".join(compared.paper_dataset[~inside]) or "-"
+        missing = ", ".join(f"{r.paper_dataset} ({r.status})" for r in has_paper.itertuples()
+                            if not np.isfinite(r.mean)) or "-"
+        lines.append(f"| {label} | {int(inside.sum())} of {len(compared)} | {outside} | {missing} |")
+    return lines
+
+
 def scores_notes(board: pd.DataFrame, data: SuiteData) -> str:
     chosen, frame = data.suite, data.frame
     lines = [f"# {chosen.name}: notes", "", chosen.description, "",
@@ -133,6 +149,8 @@ def scores_notes(board: pd.DataFrame, data: SuiteData) -> str:
             if np.isfinite(row.mean) and np.isfinite(row.paper_std) else "-"
         lines.append(f"| {row.label} | {row.paper_dataset} | {ours} | {paper} | {row.within_tolerance or '-'} | "
                      f"{two_std} | {row.status} | {row.n_runs} | {seconds.get((row.method, row.dataset), np.nan):.4f} |")
+    if chosen.table is not None:
+        lines += two_std_summary(board)
     if chosen.reference is not None:
         lines += significance.notes(board, method_entry(chosen.reference).label, chosen.correction)
     lines += runtime.budget_and_cost(frame, chosen)

@@ -86,16 +86,20 @@ register_suite(Suite(
                      "shots=5"),
     notes=("", "## Reading the baseline rows", "",
            "Cells with one split (n_runs = 1) only show that the baseline runs there; their std is 0 and their "
-           "verdicts are weak. The reduced budget drops lr 1e-4 and hidden 128/256 from the paper's grid, which can "
-           "only lower a baseline's validation-selected score.",
+           "verdicts are weak. A cell's budget is the largest one its splits ran under (provenance.md lists them): "
+           "the reduced grid drops lr 1e-4 and hidden 128/256, which changes which configuration validation "
+           "selects, in either direction on test.",
            "",
-           "UniGCN sits below the paper on Senate and House (and on the one Citeseer split). UniGCN is not in ED-HNN's "
-           "codebase, so ours follows UniGNN's own defaults (input dropout and dropout 0.6). A probe on Senate (reduced "
-           "grid, splits 0-3) gave 44.4% with 0.6, 51.1% with 0.2 and 50.0% without dropout: the dropout explains part "
-           "of the gap, not the rest (paper 61.4 +- 4.4). Which UniGCN ZEN ran is not stated.",
+           "UniGCN sits below the paper on Senate and House. UniGCN is not in ED-HNN's codebase, so ours follows "
+           "UniGNN's own defaults (input dropout and dropout 0.6); the probe suite zen-probes runs it with ED-HNN's "
+           "dropouts on the same splits (zen-probes/notes.md). Which UniGCN ZEN ran is not stated.",
            "",
-           "HNHN is above the paper on 20News (and Cora): the paper's HNHN row is far below every other model there; "
-           "ours follows HNHN's official normalisation (docs/baselines.md)."),
+           "HNHN is above the paper on 20News and Congress, where the paper's HNHN row is far below every other "
+           "model; ours follows HNHN's official normalisation (docs/baselines.md), and zen-probes runs ED-HNN's "
+           "degree-sum variant beside it.",
+           "",
+           "UniGCN, UniGCNII and the AllSet family cost 2-4x HGNN per run on Cora and Citeseer: their input "
+           "dropout draws a random number per entry of the dense feature matrix every step (docs/baselines.md)."),
 ))
 register_suite(Suite(
     name="zen-probes",
