@@ -211,3 +211,15 @@ def test_two_std_summary_counts_cells_with_a_result_and_lists_the_rest():
                           "mean": [50.0, 60.0, np.nan, 70.0], "paper_mean": [51.0, 50.0, 40.0, np.nan],
                           "paper_std": [1.0, 2.0, 3.0, np.nan], "status": ["ok", "ok", "timeout", "ok"]})
     assert report.two_std_summary(board)[-1] == "| A | 1 of 2 | y | z (timeout) |"
+
+
+def test_validation_ties_go_to_the_configuration_the_grid_enumerates_first(tmp_path):
+    store = Store(tmp_path / "store")
+    base = {"epoch_step": 50, "epochs": 200, "lr": 0.01}
+    for hidden, accuracy in ((128, 0.3), (64, 0.7)):  # as JSON text "128" sorts before "64"
+        store.put(_record(SUITE.name, "hgnn", "synthetic", 0, accuracy, config={**base, "hidden": hidden}, val=0.5))
+    store.put(_record(SUITE.name, "hgnn", "synthetic", 0, 0.1, config={**base, "hidden": 32}, val=0.5))  # off-grid
+    chosen = leaderboards.select_on_validation(report.SuiteData.load(store, SUITE).frame)
+    assert chosen.test_accuracy.tolist() == [0.7]
+    assert leaderboards.grid_position("hgnn", "full", chosen.config.iloc[0]) == 0
+    assert leaderboards.grid_position("hgnn", "full", '{"hidden": 32}') == 9

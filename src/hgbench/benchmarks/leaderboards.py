@@ -8,6 +8,7 @@ paper_dataset, metric, setting, mean, std, n_runs, status`` and whatever columns
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from . import stats
 from .metrics import HIGHER_IS_BETTER, METRICS
 from .paper import paper_value
 from .registry import method_entry
+from .runner import expand_grid
 from .suites import Suite
 
 PERCENT_METRICS = {"accuracy"}
@@ -58,12 +60,31 @@ def largest_budget_per_split(frame: pd.DataFrame) -> pd.DataFrame:
 def select_on_validation(frame: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     """Per (method, dataset, protocol, seed): the ok configuration with the best validation metric.
 
-    Ties go to the first configuration in sorted order, so the choice is deterministic.
+    Ties go to the configuration the method's grid enumerates first (the order ``plan`` runs them
+    in: the grid's first maximum, as the trainer's epoch checkpoints assume); configurations the
+    current grid does not hold come after, in the order of their JSON text.
     """
     ok = frame[frame.status == "ok"].copy()
     ok["_rank"] = ok[f"val_{metric}"] * (1 if HIGHER_IS_BETTER[metric] else -1)
-    ok = ok.sort_values(_CELL + ["_rank", "config"], ascending=[True] * 4 + [False, True], kind="stable")
-    return ok.groupby(_CELL, sort=True).head(1).drop(columns="_rank")
+    ok["_order"] = [grid_position(m, b, c) for m, b, c in zip(ok.method, ok.budget, ok.config)]
+    ok = ok.sort_values(_CELL + ["_rank", "_order", "config"], ascending=[True] * 4 + [False, True, True],
+                        kind="stable")
+    return ok.groupby(_CELL, sort=True).head(1).drop(columns=["_rank", "_order"])
+
+
+@functools.lru_cache(maxsize=None)
+def _grid_order(method: str, budget: str) -> dict[str, int]:
+    try:
+        grid = method_entry(method).factory().configurations(budget)
+    except (KeyError, ValueError):  # a method or budget this checkout does not know
+        return {}
+    return {json.dumps(dict(config), sort_keys=True): i for i, config in enumerate(expand_grid(grid))}
+
+
+def grid_position(method: str, budget: str, config: str) -> int:
+    """Where ``config`` (sorted JSON) comes in the enumeration of ``method``'s grid under ``budget``."""
+    order = _grid_order(method, budget)
+    return order.get(config, len(order))
 
 
 def long_frame(selected: pd.DataFrame, suite: Suite, metric: str) -> pd.DataFrame:
