@@ -102,18 +102,21 @@ class Cell:
     std: float
     n_runs: int
     status: str
+    budget: str  # the budgets its runs had ("-" without runs)
 
 
 def cells(frame: pd.DataFrame, long: pd.DataFrame, suite: Suite) -> dict[tuple[str, str], Cell]:
-    """(method, dataset) -> mean and std over splits of the selected test values, with a status."""
+    """(method, dataset) -> mean and std over splits of the selected test values, with a status and budget."""
     summary = stats.summarise(long, ddof=STD_DDOF).set_index(["method", "dataset"])
     statuses = _statuses(frame, summary.n_runs)
+    budgets = frame.groupby(["method", "dataset"]).budget.agg(lambda b: ",".join(sorted(set(b))))
     out = {}
     for key in ((m, d) for m in suite.methods for d in suite.datasets):
         found = key in summary.index
         out[key] = Cell(float(summary.at[key, "mean"]) if found else np.nan,
                         float(summary.at[key, "std"]) if found else np.nan,
-                        int(summary.at[key, "n_runs"]) if found else 0, statuses.get(key) or absent_status(key[1]))
+                        int(summary.at[key, "n_runs"]) if found else 0, statuses.get(key) or absent_status(key[1]),
+                        budgets.get(key, "-"))
     return out
 
 
@@ -134,7 +137,7 @@ def absent_status(dataset: str) -> str:
     return "data unavailable" if catalog.unavailable_reason(dataset) else "pending"
 
 
-def leaderboard(cells: dict[tuple[str, str], Cell], suite: Suite, metric: str, budget: str) -> pd.DataFrame:
+def leaderboard(cells: dict[tuple[str, str], Cell], suite: Suite, metric: str) -> pd.DataFrame:
     """The long leaderboard: ours beside the paper, with the verdict against the paper's value."""
     rows = []
     for (method, dataset), cell in cells.items():
@@ -143,7 +146,7 @@ def leaderboard(cells: dict[tuple[str, str], Cell], suite: Suite, metric: str, b
             "method": method, "label": method_entry(method).label, "dataset": dataset,
             "paper_dataset": catalog.spec(dataset).paper or dataset, "metric": metric, "setting": suite.setting,
             "mean": _round(cell.mean), "std": _round(cell.std), "std_convention": f"ddof={STD_DDOF}",
-            "n_runs": cell.n_runs, "status": cell.status, "budget": budget,
+            "n_runs": cell.n_runs, "status": cell.status, "budget": cell.budget,
             "paper_mean": paper[0] if paper else np.nan, "paper_std": paper[1] if paper else np.nan,
             "within_tolerance": _within(cell, paper),
         })
