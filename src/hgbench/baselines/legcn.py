@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from dataclasses import dataclass
 from functools import partial
 
@@ -58,7 +57,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..datasets.base import NodeDataset
-from ..datasets.hypergraph import Hypergraph, SparseOperator, inverse_power
+from ..datasets.hypergraph import Hypergraph, SparseOperator, inverse_power, quiet_sparse_beta
 from ..methods.trainer import TrainedMethod
 from .precomputed import OperatorCache
 
@@ -136,8 +135,7 @@ def line_expansion(hypergraph: Hypergraph, activation_width: int) -> LineExpansi
     incidence = torch.sparse_coo_tensor(torch.stack([rows, cols]), torch.cat([weight, weight]),
                                         (hypergraph.nnz, hypergraph.num_nodes + hypergraph.num_edges),
                                         check_invariants=False).coalesce()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
+    with quiet_sparse_beta():
         product = torch.sparse.mm(incidence, incidence.t().coalesce()).coalesce()
     degree = torch.zeros(hypergraph.nnz).index_add(0, product.indices()[0], product.values())
     adjacency = SparseOperator.symmetric(*product.indices(), product.values(), hypergraph.nnz)

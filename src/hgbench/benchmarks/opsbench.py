@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import platform
-import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -35,7 +34,7 @@ from torch import Tensor
 
 from ..baselines import BASELINES
 from ..datasets.base import NodeDataset
-from ..datasets.hypergraph import Hypergraph, inverse_power
+from ..datasets.hypergraph import Hypergraph, inverse_power, quiet_sparse_beta
 from .profile import timed
 from .runner import code_version, environment
 
@@ -158,8 +157,7 @@ def benchmark_layer(data: NodeDataset, model: str, repeats: int) -> dict:
     cotangent = torch.randn(data.num_nodes, HIDDEN, generator=torch.Generator().manual_seed(0))
     with timed() as first:  # builds the hypergraph's cached operators
         conv(x, hypergraph).backward(cotangent)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
+    with quiet_sparse_beta():
         refs = references(model, conv, hypergraph)
     implementations: dict[str, Layer] = {"ours": lambda x: conv(x, hypergraph)}
     implementations.update({name: layer for name, (layer, _) in refs.items()})

@@ -23,9 +23,10 @@ modified in place, so a hypergraph behaves as immutable.
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Callable, Hashable
+from typing import Callable, Hashable, Iterator
 
 import torch
 from torch import Tensor
@@ -309,15 +310,17 @@ class Hypergraph:
         """
         h = self.incidence_matrix()
         if edge_scale is not None:
-            h_scaled = torch.sparse_coo_tensor(h.indices(), h.values() * edge_scale[h.indices()[1]], h.shape)
+            h_scaled = torch.sparse_coo_tensor(h.indices(), h.values() * edge_scale[h.indices()[1]], h.shape,
+                                               check_invariants=False)
         else:
             h_scaled = h
-        adjacency = torch.sparse.mm(h_scaled, h.t().coalesce()).coalesce()
+        with quiet_sparse_beta():
+            adjacency = torch.sparse.mm(h_scaled, h.t().coalesce()).coalesce()
         if node_scale is not None:
             rows, cols = adjacency.indices()
             adjacency = torch.sparse_coo_tensor(
-                adjacency.indices(), adjacency.values() * node_scale[rows] * node_scale[cols], adjacency.shape
-            ).coalesce()
+                adjacency.indices(), adjacency.values() * node_scale[rows] * node_scale[cols], adjacency.shape,
+                check_invariants=False).coalesce()
         return adjacency
 
     # ----------------------------------------------------------------- derived structures
@@ -436,18 +439,24 @@ class _SparseProduct(torch.autograd.Function):
         return _SparseProduct.apply(grad, ctx.operator.T), None
 
 
-def _sparse_product(a: Tensor, b: Tensor) -> Tensor:
-    """CSR ``a @ b`` of two CSR matrices."""
+@contextmanager
+def quiet_sparse_beta() -> Iterator[None]:
+    """Silence torch's "Sparse CSR tensor support is in beta" warning (sparse products raise it too)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
+        yield
+
+
+def _sparse_product(a: Tensor, b: Tensor) -> Tensor:
+    """CSR ``a @ b`` of two CSR matrices."""
+    with quiet_sparse_beta():
         return a @ b
 
 
 def _csr(rows: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
     """Sparse CSR matrix with repeated (row, col) entries summed."""
     coo = torch.sparse_coo_tensor(torch.stack([rows, cols]), values, shape, check_invariants=False).coalesce()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
+    with quiet_sparse_beta():
         return coo.to_sparse_csr()
 
 
