@@ -1,10 +1,14 @@
 """The runner and store: resume, failure statuses, verification before writing, deterministic reports."""
 
+import subprocess
+
 import pytest
 import torch
 
+import hgbench
+
 from hgbench.benchmarks import registry, report
-from hgbench.benchmarks.runner import Runner, plan
+from hgbench.benchmarks.runner import Runner, code_version, plan
 from hgbench.benchmarks.store import Store
 from hgbench.benchmarks.suites import suite
 from hgbench.datasets import catalog
@@ -121,3 +125,22 @@ def test_report_is_deterministic(tmp_path):
     second = {k: p.read_bytes() for k, p in report.render(store, suite("demo"), tmp_path).items()}
     assert first == second
     assert b"Linearized HGNN" in first["latex"] and b"\\toprule" in first["latex"]
+
+
+def test_code_version_is_dirty_only_when_the_code_changed(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       check=True, capture_output=True)
+
+    for name in ("src/code.py", "results/record.json"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("0")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "start")
+    clean = code_version(tmp_path)
+    assert clean.startswith(hgbench.__version__ + "+") and not clean.endswith("-dirty")
+    (tmp_path / "results/record.json").write_text("1")  # a run wrote results: the code is unchanged
+    assert code_version(tmp_path) == clean
+    (tmp_path / "src/code.py").write_text("1")
+    assert code_version(tmp_path) == clean + "-dirty"

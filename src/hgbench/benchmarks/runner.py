@@ -91,12 +91,18 @@ def plan(suite: str, methods: list[str], datasets: list[str], protocol: str, see
     return jobs
 
 
-def code_version() -> str:
-    """Package version plus the git commit (and ``-dirty``) when run from a checkout."""
-    root = Path(__file__).resolve().parents[3]
+def code_version(root: Path = Path(__file__).resolve().parents[3]) -> str:
+    """Package version plus the git commit of the checkout ``root``, with ``-dirty`` when the code
+    (``src/``, ``pyproject.toml``) differs from it; results the runs write elsewhere do not count."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=5,
+                              check=True).stdout.strip()
+
     try:
-        commit = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=10"],
-                                capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+        commit = git("describe", "--always", "--abbrev=10")
+        if git("status", "--porcelain", "--untracked-files=no", "--", "src", "pyproject.toml"):
+            commit += "-dirty"
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
     return f"{hgbench.__version__}+{commit}"
