@@ -62,11 +62,25 @@ def test_a_probe_changes_its_baseline_and_is_compared_with_the_baselines_paper_r
     base = next(cls for cls in BASELINES.values() if issubclass(probe, cls))
     entry = method_entry(name)
     assert entry.paper_row == method_entry(base.name).label != entry.label
+    if probe.selection_ties != base.selection_ties:  # the same network, selected differently (test below)
+        return
     outputs = []
     for cls in (base, probe):
         torch.manual_seed(0)
         outputs.append(cls().build(small, {"layers": 2, "hidden": 16}).train()(small.features, small.hypergraph))
     assert outputs[1].shape == (small.num_nodes, small.num_classes) and not torch.allclose(*outputs)
+
+
+def test_last_tie_rule_keeps_the_last_epoch_at_the_best_validation_score(easy):
+    split = k_shot_split(easy.labels, 5, seed=0)  # 15 validation nodes: the score saturates
+    config = {"lr": 1e-2, "hidden": 16, "epochs": 60, "epoch_step": 20}
+    first, last = (BASELINES["hgnn"]().fit(easy, split, {**config, "selection_ties": ties}, seed=0).diagnostics
+                   for ties in ("first", "last"))
+    assert first["val_selected"] == last["val_selected"]
+    assert first["selected_epoch"] < last["selected_epoch"] and last["selected_checkpoint"] == 60
+    assert last["epoch_by_checkpoint"]["60"] == last["selected_epoch"]
+    with pytest.raises(ValueError, match="selection_ties"):
+        BASELINES["hgnn"]().fit(easy, split, {**config, "selection_ties": "middle"}, seed=0)
 
 
 @pytest.mark.parametrize("name", ["hgnn", "hcha", "unigcn"])

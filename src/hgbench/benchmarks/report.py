@@ -128,6 +128,20 @@ def two_std_summary(board: pd.DataFrame) -> list[str]:
     return lines
 
 
+def saturation_summary(frame: pd.DataFrame) -> list[str]:
+    """Per dataset: how many selected runs score 100% validation accuracy (selection then rests on ties)."""
+    selected = select_on_validation(frame)
+    if selected.empty or selected.val_accuracy.isna().all():
+        return []
+    saturated = (selected.val_accuracy == 1.0).groupby(selected.dataset)
+    lines = ["", "## Saturated validation", "",
+             "Selected runs (method x split) whose validation accuracy is 100%: there, every later epoch or "
+             "configuration that also scores 100% ties, and the tie rule (the first maximum, methods/trainer.py) "
+             "decides what is reported.", "", "| dataset | selected runs at 100% validation accuracy |", "|---|---|"]
+    lines += [f"| {catalog.spec(d).paper or d} | {int(hits.sum())} of {len(hits)} |" for d, hits in saturated]
+    return lines
+
+
 def scores_notes(board: pd.DataFrame, data: SuiteData) -> str:
     chosen, frame = data.suite, data.frame
     lines = [f"# {chosen.name}: notes", "", chosen.description, "",
@@ -151,6 +165,7 @@ def scores_notes(board: pd.DataFrame, data: SuiteData) -> str:
                      f"{seconds.get((row.method, row.dataset), np.nan):.4f} |")
     if chosen.table is not None:
         lines += two_std_summary(board)
+    lines += saturation_summary(frame)
     if chosen.reference is not None:
         lines += significance.notes(board, method_entry(chosen.reference).label, chosen.correction)
     lines += runtime.budget_and_cost(frame, chosen)

@@ -11,6 +11,10 @@ is here, identical for every model:
   validation nodes; model selection uses the validation metric **only** (accuracy; for ordinal
   tasks the MAE of the arg-max class). Test labels are never read: ``predict()`` returns scores for
   all nodes and the runner computes test metrics;
+* ties: an epoch that only equals the best validation score so far does not replace it (the first
+  maximum); ``selection_ties = "last"`` (class attribute or configuration key) keeps the last one
+  instead — with a few validation nodes per
+  class the score saturates early, and the rule then decides how long the model trains;
 * a non-finite training loss raises :class:`Diverged`; :func:`check_deadline` is called once per
   epoch (raises :class:`TimedOut`).
 
@@ -120,6 +124,7 @@ class TrainedMethod(Method):
 
     search_space = FULL_GRID
     architecture: ClassVar[tuple[str, ...]] = ARCHITECTURE_KEYS  # the shared keys the model reads
+    selection_ties: ClassVar[str] = "first"  # "last": a later epoch that ties the best validation score wins
 
     def configurations(self, budget: str = "full") -> dict[str, list]:
         super().configurations(budget)  # validates the budget name
@@ -141,6 +146,9 @@ class TrainedMethod(Method):
         for key in ("lr", *self.architecture):
             if key not in config:
                 raise KeyError(f"{self.name}: configuration lacks {key!r} (got {sorted(config)})")
+        ties = config.get("selection_ties", self.selection_ties)
+        if ties not in ("first", "last"):
+            raise ValueError(f"{self.name}: selection_ties must be 'first' or 'last', got {ties!r}")
         epochs = int(config.get("epochs", DEFAULT_EPOCHS))
         points = checkpoint_epochs(epochs, int(config.get("epoch_step", DEFAULT_EPOCH_STEP)))
         if prepared is None:
@@ -173,14 +181,15 @@ class TrainedMethod(Method):
                     logits = model(x, hypergraph)
                 # Without validation nodes every epoch "improves": each checkpoint keeps its last epoch.
                 score, metric = validation_score(logits[val], y_val, data.task) if has_val else (epoch, None)
-                if score > best_score:  # strict: the first maximum is kept
+                if score > best_score or (ties == "last" and score == best_score):  # "first": strict
                     best_score, best_metric, best_epoch = score, metric, epoch
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 if epoch in points:
                     at_checkpoint[epoch] = (best_score, best_metric, best_epoch, best_state)
 
-        # Best checkpoint on validation; max() keeps the first (smallest E) of equal scores.
-        chosen = max(points, key=lambda e: at_checkpoint[e][0])
+        # Best checkpoint on validation; max() keeps the first of equal scores: the smallest E, or the
+        # largest under "last" ties.
+        chosen = max(points[::-1] if ties == "last" else points, key=lambda e: at_checkpoint[e][0])
         _, chosen_metric, chosen_epoch, chosen_state = at_checkpoint[chosen]
         model.load_state_dict(chosen_state)
         model.eval()
