@@ -99,13 +99,14 @@ register_suite(Suite(
            "clearest case: with the last tied epoch kept instead (probe hgnn-last-tie) it lands on the paper's "
            "number, so the paper's selection must have kept training. ZEN does not state its tie rule; ours stays "
            "the first maximum (methods/trainer.py), and the probes show what the other rule gives.",
-           "* UniGCN below the paper on Senate, House and Congress. UniGCN is not in ED-HNN's codebase and ours "
+           "* UniGCN below the paper on Senate and Congress (and lower than it on House). UniGCN is not in ED-HNN's codebase and ours "
            "follows UniGNN's own dropouts (0.6 / 0.6). With ED-HNN's dropouts (probe unigcn-edhnn-dropout) it moves "
            "within two paper std on Senate and House; on Congress the last-tied-epoch probe recovers most of the "
            "gap. Which UniGCN ZEN ran is not stated.",
-           "* HNHN above the paper on 20News and Congress, where the paper's HNHN row is far below every other "
-           "model. Ours follows HNHN's official normalisation; ED-HNN's degree-sum variant (probe hnhn-edhnn-norm) "
-           "falls to the paper's weak row on 20News, so that variant is the likely source of the paper's row.",
+           "* HNHN above the paper on 20News, Congress and Walmart, where the paper's HNHN row is far below every "
+           "other model. Ours follows HNHN's official normalisation; ED-HNN's degree-sum variant (probe "
+           "hnhn-edhnn-norm) falls to the paper's weak row on 20News and Congress, so that variant is the likely "
+           "source of the paper's row.",
            "* AllDeepSets above the paper on Congress and 20News (one or two splits). Our set-function models use "
            "1-layer MLPs (docs/baselines.md, \"Training at 5 shots\"); with ED-HNN's default 2/2 depths (probe "
            "alldeepsets-mlp2) AllDeepSets lands on the paper's 20News number but collapses on Cora_CA, so neither "
