@@ -162,7 +162,8 @@ class Runner:
         for job in jobs:
             if job.dataset not in usable:
                 continue
-            if self.store.has(job.suite, job.key) and self.store.status(job.suite, job.key) not in self.retry:
+            if self.store.has(job.suite, job.key) and not (self.retry and
+                                                           self.store.status(job.suite, job.key) in self.retry):
                 summary.skipped += 1
             else:
                 pending.append(job)

@@ -13,8 +13,8 @@ is here, identical for every model:
   all nodes and the runner computes test metrics;
 * ties: an epoch that only equals the best validation score so far does not replace it (the first
   maximum); ``selection_ties = "last"`` (class attribute or configuration key) keeps the last one
-  instead — with a few validation nodes per
-  class the score saturates early, and the rule then decides how long the model trains;
+  instead, and then also prefers the larger ``E`` among tied checkpoints. With a few validation
+  nodes per class the score saturates early, and the rule decides how long the model trains;
 * a non-finite training loss raises :class:`Diverged`; :func:`check_deadline` is called once per
   epoch (raises :class:`TimedOut`).
 
