@@ -67,6 +67,12 @@ def test_retry_reruns_only_the_stored_runs_with_the_given_statuses(tmp_path, fai
         Runner(store, retry=("ok",))
 
 
+def test_plan_runs_a_whole_grid_on_one_split_before_the_next(failing_method):
+    jobs = plan("t", ["failing"], ["synthetic"], "5-shot", 3)
+    seeds = [job.seed for job in jobs]
+    assert seeds == sorted(seeds) and len(jobs) == 3 * len(Failing.search_space["mode"])
+
+
 def test_interrupted_run_resumes_with_only_the_missing_jobs(tmp_path):
     jobs = plan("t", ["zen", "zen-no-rap"], ["synthetic"], "5-shot", 4)
     done = []

@@ -19,7 +19,6 @@ Records say ``executor = "pool-N"``; ``seconds_per_dataset`` sums the workers' t
 from __future__ import annotations
 
 import contextlib
-import itertools
 import multiprocessing
 import os
 import signal
@@ -86,8 +85,10 @@ class PoolRunner(Runner):
 
     def run(self, jobs: list[Job]) -> RunSummary:
         summary, pending = self.pending(jobs)
-        by_chunk = itertools.groupby(pending, key=lambda job: (job.dataset, job.method, job.config))
-        chunks = deque([(job, self.split(job)) for job in group] for _, group in by_chunk)
+        by_chunk: dict[tuple, list[Job]] = {}
+        for job in pending:
+            by_chunk.setdefault((job.dataset, job.method, job.config), []).append(job)
+        chunks = deque([(job, self.split(job)) for job in group] for group in by_chunk.values())
         workers: list[_Worker] = []
         try:
             while chunks or any(worker.chunk for worker in workers):

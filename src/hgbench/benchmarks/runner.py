@@ -86,8 +86,9 @@ def plan(suite: str, methods: list[str], datasets: list[str], protocol: str, see
             grid = method.configurations(budget)
             # A method whose grid ignores the budget (ZEN) runs its full protocol, and says so.
             effective = budget if grid != method.configurations("full") else "full"
-            for config in expand_grid(grid):
-                jobs.extend(Job(suite, name, config, dataset, protocol, seed, effective) for seed in range(seeds))
+            # Split-major: an interrupted run leaves at most one split with part of the grid.
+            jobs.extend(Job(suite, name, config, dataset, protocol, seed, effective)
+                        for seed in range(seeds) for config in expand_grid(grid))
     return jobs
 
 
