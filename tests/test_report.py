@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from scipy import stats as ss
 
-from hgbench.benchmarks import leaderboards, report, significance, stats, suites
+from hgbench.benchmarks import leaderboards, registry, report, significance, stats, suites
 from hgbench.benchmarks.cli import main
+from hgbench.benchmarks.runner import expand_grid
 from hgbench.benchmarks.store import Store
 from hgbench.benchmarks.suites import Suite
 
@@ -219,7 +220,19 @@ def test_validation_ties_go_to_the_configuration_the_grid_enumerates_first(tmp_p
     for hidden, accuracy in ((128, 0.3), (64, 0.7)):  # as JSON text "128" sorts before "64"
         store.put(_record(SUITE.name, "hgnn", "synthetic", 0, accuracy, config={**base, "hidden": hidden}, val=0.5))
     store.put(_record(SUITE.name, "hgnn", "synthetic", 0, 0.1, config={**base, "hidden": 32}, val=0.5))  # off-grid
-    chosen = leaderboards.select_on_validation(report.SuiteData.load(store, SUITE).frame)
+    chosen = leaderboards.select_on_validation(leaderboards.records_frame(store.records(SUITE.name)))
     assert chosen.test_accuracy.tolist() == [0.7]
     assert leaderboards.grid_position("hgnn", "full", chosen.config.iloc[0]) == 0
     assert leaderboards.grid_position("hgnn", "full", '{"hidden": 32}') == 9
+
+
+def test_a_split_with_part_of_its_grid_is_left_out_and_listed(tmp_path):
+    store = Store(tmp_path / "store")
+    grid = [dict(config) for config in expand_grid(registry.method_entry("hgnn").factory().configurations("full"))]
+    for seed, configs in ((0, grid), (1, grid[:3]), (2, [{"hidden": 32}])):  # complete, cut, another grid's
+        for i, config in enumerate(configs):
+            store.put({**_record(SUITE.name, "hgnn", "synthetic", seed, 0.5, config=config), "key": f"{seed}-{i}"})
+    data = report.SuiteData.load(store, SUITE)
+    assert sorted(set(data.frame.seed)) == [0, 2]
+    assert data.incomplete[["seed", "n_configs", "n_grid"]].values.tolist() == [[1, 3, len(grid)]]
+    assert "hgnn on synthetic, seed 1, budget full: 3 of 9 configurations" in "\n".join(report.not_run(data))

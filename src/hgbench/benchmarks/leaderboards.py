@@ -57,6 +57,29 @@ def largest_budget_per_split(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[rank == best].reset_index(drop=True)
 
 
+def complete_grids(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The records of splits whose stored configurations cover the method's grid, and a list of the others.
+
+    A split that holds some of the grid's configurations but not all (an interrupted run) would select
+    from a cut grid, so it is left out of every leaderboard until a rerun completes it. A split holding
+    none of them ran another grid (an older checkout's, or hand-made records) and is kept as it is. The
+    list has one row per left-out split: ``method, dataset, protocol, seed, budget, n_configs, n_grid``.
+    """
+    keys = _CELL + ["budget"]
+    columns = keys + ["n_configs", "n_grid"]
+    if frame.empty:
+        return frame, pd.DataFrame(columns=columns)
+    stored = frame.groupby(keys, sort=True).config.agg(frozenset)
+    rows = []
+    for key, configs in stored.items():
+        grid = _grid_order(key[0], key[-1])
+        if configs & grid.keys() and not grid.keys() <= configs:
+            rows.append((*key, len(configs & grid.keys()), len(grid)))
+    incomplete = pd.DataFrame(rows, columns=columns)
+    cut = pd.MultiIndex.from_frame(frame[keys]).isin(list(map(tuple, incomplete[keys].itertuples(index=False))))
+    return frame[~cut].reset_index(drop=True), incomplete
+
+
 def select_on_validation(frame: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     """Per (method, dataset, protocol, seed): the ok configuration with the best validation metric.
 

@@ -26,8 +26,8 @@ import pandas as pd
 from ..datasets import catalog
 from ..datasets.splits import protocol_shots
 from . import claims, figures, runtime, significance, tables, weights
-from .leaderboards import cells, combined, largest_budget_per_split, leaderboard, long_frame, records_frame, \
-    select_on_validation, wide, write_csv
+from .leaderboards import cells, combined, complete_grids, largest_budget_per_split, leaderboard, long_frame, \
+    records_frame, select_on_validation, wide, write_csv
 from .registry import method_entry
 from .store import Store
 from .suites import ACCURACY_AND_TIME, SHOT_SERIES, Suite, suite, suite_names
@@ -58,12 +58,13 @@ class SuiteData:
     suite: Suite
     store: Store
     frame: pd.DataFrame
+    incomplete: pd.DataFrame  # splits left out because their grid is cut (``complete_grids``)
 
     @classmethod
     def load(cls, store: Store, chosen: Suite) -> "SuiteData":
         with _collector_paused():
             frame = records_frame(store.records(chosen.records_from or chosen.name))
-            return cls(chosen, store, largest_budget_per_split(frame))
+            return cls(chosen, store, *complete_grids(largest_budget_per_split(frame)))
 
     def provenance(self) -> str:
         """Caption sentence: suite, budgets, seeds, code versions and the std convention."""
@@ -178,10 +179,19 @@ def not_run(data: SuiteData) -> list[str]:
     unavailable = {d: catalog.unavailable_reason(d) for d in data.suite.datasets if catalog.unavailable_reason(d)}
     if unavailable:
         lines += ["", "## Datasets not run", ""] + [f"- {d}: {reason}" for d, reason in unavailable.items()]
+    if not data.incomplete.empty:
+        lines += ["", "## Splits left out: incomplete grid", "",
+                  "These splits hold only part of their method's grid (an interrupted run); no configuration is "
+                  "selected from a cut grid, so they count nowhere until `bench run` completes them.", ""]
+        lines += [f"- {r.method} on {r.dataset}, seed {r.seed}, budget {r.budget}: {r.n_configs} of {r.n_grid} "
+                  "configurations" for r in data.incomplete.itertuples()]
     failed = data.frame[data.frame.status != "ok"]
     if not failed.empty:
         lines += ["", "## Failed runs", ""]
-        lines += [f"- {r.method} on {r.dataset}, seed {r.seed}: {r.status} ({r.reason})" for r in failed.itertuples()]
+        counts = failed.groupby(["method", "dataset", "seed", "status", "reason"], sort=True, dropna=False).size()
+        for (method, dataset, seed, status, reason), n in counts.items():
+            lines.append(f"- {method} on {dataset}, seed {seed}: {status} ({reason})"
+                         + (f", {n} configurations" if n > 1 else ""))
     return lines
 
 
