@@ -152,12 +152,16 @@ def test_runtime_layout_renders_seconds_and_ratios(tmp_path):
         store.put(_stored("zen-5shot", "zen", "senate", seed, 0, 0.5, 0.01))
         store.put(_stored("zen-5shot", "hgnn", "senate", seed, 1, 0.9, 2.0))
         store.put(_stored("zen-5shot", "hgnn", "senate", seed, 2, 0.1, 4.0))
+        store.put({**_stored("zen-5shot", "hcha", "senate", seed, 1, 0.9, 2.0), "executor": "pool-2"})
+        store.put({**_stored("zen-5shot", "hnhn", "senate", seed, 1, 0.0, 9.0), "status": "timeout"})
     paths = report.render(store, suite("zen-runtime"), tmp_path / "out")
     board = pd.read_csv(paths["leaderboard"]).set_index(["method", "dataset", "metric"])
     assert board.at[("hgnn", "senate", "ratio_one_config"), "mean"] == pytest.approx(200.0)
     assert board.at[("hgnn", "senate", "ratio_protocol"), "mean"] == pytest.approx(600.0)
     assert board.at[("hgnn", "senate", "ratio_one_config"), "paper_mean"] == pytest.approx(777.14)  # Table 4
     assert board.at[("hgnn", "cora", "one_config"), "status"] == "pending"
+    assert board.at[("hcha", "senate", "one_config"), "status"] == "untimed"  # pool runs only
+    assert board.at[("hnhn", "senate", "one_config"), "status"] == "timeout"
     latex = paths["latex"].read_text()
     assert "777.14" in latex and "200.00" in latex and latex.count(r"\begin{table}") == 2
 

@@ -91,7 +91,7 @@ def board(data) -> pd.DataFrame:
         for dataset in suite.datasets:
             paper_dataset = catalog.spec(dataset).paper or dataset
             found = (method, dataset) in costs.index
-            status = "ok" if found else absent_status(dataset)
+            status = "ok" if found else _untimed_status(frame, method, dataset)
             for metric in METRICS:
                 paper = (paper_value(PAPER_COLUMNS[metric][0], label, paper_dataset, "shots=5", PAPER_COLUMNS[metric][1])
                          if metric in PAPER_COLUMNS else None)
@@ -103,6 +103,17 @@ def board(data) -> pd.DataFrame:
                     "budget": budget, "paper_mean": paper[0] if paper else np.nan, "paper_std": np.nan,
                 })
     return pd.DataFrame(rows)
+
+
+def _untimed_status(frame: pd.DataFrame, method: str, dataset: str) -> str:
+    """Why a cell has no time: ``untimed`` when it has ok runs but its selected ones were not timed by the
+    sequential executor (pool runs), else its runs' commonest failure, else the status of a cell without runs."""
+    runs = frame[(frame.method == method) & (frame.dataset == dataset)]
+    if runs.empty:
+        return absent_status(dataset)
+    if (runs.status == "ok").any():
+        return "untimed"
+    return runs.status.value_counts().sort_index().idxmax()
 
 
 def latex(board_: pd.DataFrame, data) -> str:
@@ -140,7 +151,8 @@ def notes(board_: pd.DataFrame, data) -> str:
              f"Records: {len(frame)} sequential ok runs of suite `{data.suite.records_from}` on {_machine(frame)}; "
              f"budgets {', '.join(sorted(set(frame.budget))) or '-'}; "
              f"{int((data.frame.get('executor', pd.Series(dtype=str)).fillna('sequential') != 'sequential').sum())} "
-             "pool records ignored.", "",
+             "pool records ignored (a cell whose selected runs all came from the pool is ``untimed``: "
+             "`bench run` without `--jobs` times it).", "",
              "| method | dataset | s (selected config) | s (protocol) | x ZEN (config) | paper x ZEN | x ZEN (protocol) |"
              " splits |", "|---|---|---|---|---|---|---|---|"]
     table = board_.pivot_table(index=["label", "paper_dataset"], columns="metric", values="mean", sort=False)

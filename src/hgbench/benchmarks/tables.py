@@ -13,7 +13,8 @@ from .paper import paper_value
 from .registry import method_entry
 from .suites import Suite
 
-FAILURE_LABELS = {"oom": "O.O.M", "timeout": "T.O.", "failed": "failed", "data unavailable": "n/a"}
+FAILURE_LABELS = {"oom": "O.O.M", "timeout": "T.O.", "failed": "failed", "data unavailable": "n/a",
+                  "untimed": "untimed"}
 
 
 def latex_escape(text: str) -> str:
