@@ -236,3 +236,13 @@ def test_a_split_with_part_of_its_grid_is_left_out_and_listed(tmp_path):
     assert sorted(set(data.frame.seed)) == [0, 2]
     assert data.incomplete[["seed", "n_configs", "n_grid"]].values.tolist() == [[1, 3, len(grid)]]
     assert "hgnn on synthetic, seed 1, budget full: 3 of 9 configurations" in "\n".join(report.not_run(data))
+
+
+def test_failed_runs_are_listed_once_per_split_and_reason(tmp_path):
+    store = Store(tmp_path / "store")
+    for i in range(2):
+        store.put(_record(SUITE.name, "hgnn", "synthetic", 0, 0.0, config={"lr": i}, status="timeout"))
+    store.put(_record(SUITE.name, "hgnn", "synthetic", 1, 0.0, status="oom"))
+    lines = report.not_run(report.SuiteData.load(store, SUITE))
+    assert lines[-2:] == ["- hgnn on synthetic, seed 0: timeout (boom), 2 configurations",
+                          "- hgnn on synthetic, seed 1: oom (boom)"]
