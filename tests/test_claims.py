@@ -102,6 +102,9 @@ def test_ratio_and_change_checks():
     assert fastest.value == pytest.approx(300.0) and "House" in fastest.text  # the larger of 10 (Cora) and 300
     assert claims.fastest_competitor_ratio(seconds, reference="ZEN", metric="one_config",
                                            dataset="Cora").value == pytest.approx(10.0)
+    measured = claims.evaluate({"zen-runtime": seconds}).set_index("claim_id").at["zen_speedup_696x_abstract",
+                                                                                  "measured"]
+    assert "300 (fastest competitor on House" in measured and "RTX A6000" in measured  # the mapping's note
     assert claims.ratio(seconds, method="HGNN", reference="ZEN", metric="one_config",
                         dataset="House").value == pytest.approx(300.0)
     assert claims.ratio_range(seconds, methods="HGNN|UniGCN", reference="ZEN",

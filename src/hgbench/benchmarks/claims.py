@@ -275,7 +275,8 @@ def _part(row, boards: dict[str, pd.DataFrame]) -> tuple[str, str, str]:
     if measured is None:
         return "not testable here", f"{row.suite}: no ok cell (data unavailable here, or every run failed)", rule
     verdict = "reproduced" if holds(measured.value, row.relation, row.target) else "not reproduced"
-    return verdict, f"{row.suite}: {_fmt(measured.value)} ({measured.text})", rule
+    note = f"; {row.note}" if row.note else ""
+    return verdict, f"{row.suite}: {_fmt(measured.value)} ({measured.text}){note}", rule
 
 
 def arguments(text: str) -> dict[str, str]:
