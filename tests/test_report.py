@@ -232,8 +232,12 @@ def test_a_split_with_part_of_its_grid_is_left_out_and_listed(tmp_path):
     for seed, configs in ((0, grid), (1, grid[:3]), (2, [{"hidden": 32}])):  # complete, cut, another grid's
         for i, config in enumerate(configs):
             store.put({**_record(SUITE.name, "hgnn", "synthetic", seed, 0.5, config=config), "key": f"{seed}-{i}"})
+    reduced = [dict(c) for c in expand_grid(registry.method_entry("hgnn").factory().configurations("reduced"))]
+    for i, config in enumerate(reduced):  # seed 1 also holds the whole reduced grid: it falls back to it
+        store.put({**_record(SUITE.name, "hgnn", "synthetic", 1, 0.5, config=config), "key": f"r{i}",
+                   "budget": "reduced"})
     data = report.SuiteData.load(store, SUITE)
-    assert sorted(set(data.frame.seed)) == [0, 2]
+    assert sorted(set(zip(data.frame.seed, data.frame.budget))) == [(0, "full"), (1, "reduced"), (2, "full")]
     assert data.incomplete[["seed", "n_configs", "n_grid"]].values.tolist() == [[1, 3, len(grid)]]
     assert "hgnn on synthetic, seed 1, budget full: 3 of 9 configurations" in "\n".join(report.not_run(data))
 

@@ -61,7 +61,8 @@ def complete_grids(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The records of splits whose stored configurations cover the method's grid, and a list of the others.
 
     A split that holds some of the grid's configurations but not all (an interrupted run) would select
-    from a cut grid, so it is left out of every leaderboard until a rerun completes it. A split holding
+    from a cut grid, so its records under that budget are left out of every leaderboard until a rerun
+    completes them (the split's records under another budget are judged on their own). A split holding
     none of them ran another grid (an older checkout's, or hand-made records) and is kept as it is. The
     list has one row per left-out split: ``method, dataset, protocol, seed, budget, n_configs, n_grid``.
     """

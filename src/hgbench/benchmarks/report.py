@@ -64,7 +64,8 @@ class SuiteData:
     def load(cls, store: Store, chosen: Suite) -> "SuiteData":
         with _collector_paused():
             frame = records_frame(store.records(chosen.records_from or chosen.name))
-            return cls(chosen, store, *complete_grids(largest_budget_per_split(frame)))
+            complete, incomplete = complete_grids(frame)
+            return cls(chosen, store, largest_budget_per_split(complete), incomplete)
 
     def provenance(self) -> str:
         """Caption sentence: suite, budgets, seeds, code versions and the std convention."""
@@ -181,8 +182,9 @@ def not_run(data: SuiteData) -> list[str]:
         lines += ["", "## Datasets not run", ""] + [f"- {d}: {reason}" for d, reason in unavailable.items()]
     if not data.incomplete.empty:
         lines += ["", "## Splits left out: incomplete grid", "",
-                  "These splits hold only part of their method's grid (an interrupted run); no configuration is "
-                  "selected from a cut grid, so they count nowhere until `bench run` completes them.", ""]
+                  "These splits hold only part of their method's grid under the budget named (an interrupted run). "
+                  "No configuration is selected from a cut grid: the split is reported under a smaller budget whose "
+                  "grid it holds entirely, if any, and otherwise counts nowhere until `bench run` completes it.", ""]
         lines += [f"- {r.method} on {r.dataset}, seed {r.seed}, budget {r.budget}: {r.n_configs} of {r.n_grid} "
                   "configurations" for r in data.incomplete.itertuples()]
     failed = data.frame[data.frame.status != "ok"]
