@@ -77,7 +77,7 @@ def complete_grids(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         if configs & grid.keys() and not grid.keys() <= configs:
             rows.append((*key, len(configs & grid.keys()), len(grid)))
     incomplete = pd.DataFrame(rows, columns=columns)
-    cut = pd.MultiIndex.from_frame(frame[keys]).isin(list(map(tuple, incomplete[keys].itertuples(index=False))))
+    cut = pd.MultiIndex.from_frame(frame[keys]).isin(list(incomplete[keys].itertuples(index=False, name=None)))
     return frame[~cut].reset_index(drop=True), incomplete
 
 
