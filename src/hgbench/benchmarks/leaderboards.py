@@ -132,7 +132,7 @@ class Cell:
 def cells(frame: pd.DataFrame, long: pd.DataFrame, suite: Suite) -> dict[tuple[str, str], Cell]:
     """(method, dataset) -> mean and std over splits of the selected test values, with a status and budget."""
     summary = stats.summarise(long, ddof=STD_DDOF).set_index(["method", "dataset"])
-    statuses = _statuses(frame, summary.n_runs)
+    statuses = cell_statuses(frame, summary.n_runs)
     budgets = frame.groupby(["method", "dataset"]).budget.agg(lambda b: ",".join(sorted(set(b))))
     out = {}
     for key in ((m, d) for m in suite.methods for d in suite.datasets):
@@ -144,7 +144,7 @@ def cells(frame: pd.DataFrame, long: pd.DataFrame, suite: Suite) -> dict[tuple[s
     return out
 
 
-def _statuses(frame: pd.DataFrame, n_ok: pd.Series) -> dict[tuple[str, str], str]:
+def cell_statuses(frame: pd.DataFrame, n_ok: pd.Series) -> dict[tuple[str, str], str]:
     """ok when every stored split has a selected ok run; else the commonest failure, or partial."""
     seeds = frame.groupby(["method", "dataset"]).seed.nunique()
     failed = frame[frame.status != "ok"].groupby(["method", "dataset"]).status

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -59,6 +59,7 @@ class SuiteData:
     store: Store
     frame: pd.DataFrame
     incomplete: pd.DataFrame  # splits left out because their grid is cut (``complete_grids``)
+    _selected: dict[str, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, store: Store, chosen: Suite) -> "SuiteData":
@@ -66,6 +67,12 @@ class SuiteData:
             frame = records_frame(store.records(chosen.records_from or chosen.name))
             complete, incomplete = complete_grids(frame)
             return cls(chosen, store, largest_budget_per_split(complete), incomplete)
+
+    def selected(self, metric: str = "accuracy") -> pd.DataFrame:
+        """``select_on_validation`` of the frame, computed once per metric (board and notes both read it)."""
+        if metric not in self._selected:
+            self._selected[metric] = select_on_validation(self.frame, metric)
+        return self._selected[metric]
 
     def provenance(self) -> str:
         """Caption sentence: suite, budgets, seeds, code versions and the std convention."""
@@ -105,7 +112,7 @@ def scores_board(data: SuiteData) -> pd.DataFrame:
     """Test metric of the configuration selected on validation, per (method, dataset), with marks."""
     chosen = data.suite
     metric = chosen.table.metric if chosen.table else "accuracy"
-    long = long_frame(select_on_validation(data.frame, metric), chosen, metric)
+    long = long_frame(data.selected(metric), chosen, metric)
     board = leaderboard(cells(data.frame, long, chosen), chosen, metric)
     return significance.attach(board, significance.compare(long, chosen, metric))
 
@@ -130,9 +137,8 @@ def two_std_summary(board: pd.DataFrame) -> list[str]:
     return lines
 
 
-def saturation_summary(frame: pd.DataFrame) -> list[str]:
+def saturation_summary(selected: pd.DataFrame) -> list[str]:
     """Per dataset: how many selected runs score 100% validation accuracy (selection then rests on ties)."""
-    selected = select_on_validation(frame)
     if selected.empty or selected.val_accuracy.isna().all():
         return []
     saturated = (selected.val_accuracy == 1.0).groupby(selected.dataset)
@@ -167,7 +173,7 @@ def scores_notes(board: pd.DataFrame, data: SuiteData) -> str:
                      f"{seconds.get((row.method, row.dataset), np.nan):.4f} |")
     if chosen.table is not None:
         lines += two_std_summary(board)
-    lines += saturation_summary(frame)
+    lines += saturation_summary(data.selected())
     if chosen.reference is not None:
         lines += significance.notes(board, method_entry(chosen.reference).label, chosen.correction)
     lines += runtime.budget_and_cost(frame, chosen)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..datasets import catalog
 from . import tables
-from .leaderboards import absent_status, select_on_validation
+from .leaderboards import absent_status, cell_statuses
 from .paper import paper_value
 from .registry import method_entry
 from .runner import expand_grid
@@ -83,7 +83,9 @@ DESCRIBED = {"one_config": "s, selected configuration", "protocol": "s, whole tu
 def board(data) -> pd.DataFrame:
     """Long leaderboard: per (method, dataset) one row per cost and ratio, beside Tables 13 and 4."""
     suite, frame = data.suite, data.frame
-    costs = cost_frame(frame, select_on_validation(frame)).set_index(["method", "dataset"])
+    costs = cost_frame(frame, data.selected()).set_index(["method", "dataset"])
+    ok = frame[frame.status == "ok"]
+    statuses = cell_statuses(frame, ok.groupby(["method", "dataset"]).seed.nunique())
     budget = ",".join(sorted(set(frame.budget))) or "-"
     rows = []
     for method in suite.methods:
@@ -91,7 +93,7 @@ def board(data) -> pd.DataFrame:
         for dataset in suite.datasets:
             paper_dataset = catalog.spec(dataset).paper or dataset
             found = (method, dataset) in costs.index
-            status = "ok" if found else _untimed_status(frame, method, dataset)
+            status = "ok" if found else _untimed(statuses.get((method, dataset)) or absent_status(dataset))
             for metric in METRICS:
                 paper = (paper_value(PAPER_COLUMNS[metric][0], label, paper_dataset, "shots=5", PAPER_COLUMNS[metric][1])
                          if metric in PAPER_COLUMNS else None)
@@ -105,15 +107,10 @@ def board(data) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _untimed_status(frame: pd.DataFrame, method: str, dataset: str) -> str:
-    """Why a cell has no time: ``untimed`` when it has ok runs but its selected ones were not timed by the
-    sequential executor (pool runs), else its runs' commonest failure, else the status of a cell without runs."""
-    runs = frame[(frame.method == method) & (frame.dataset == dataset)]
-    if runs.empty:
-        return absent_status(dataset)
-    if (runs.status == "ok").any():
-        return "untimed"
-    return runs.status.value_counts().sort_index().idxmax()
+def _untimed(status: str) -> str:
+    """A cell with ok runs but no time (its selected runs came from the pool) is ``untimed``; failures and
+    cells without runs keep the leaderboard's status."""
+    return "untimed" if status in ("ok", "partial") else status
 
 
 def latex(board_: pd.DataFrame, data) -> str:
