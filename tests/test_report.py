@@ -250,3 +250,15 @@ def test_failed_runs_are_listed_once_per_split_and_reason(tmp_path):
     lines = report.not_run(report.SuiteData.load(store, SUITE))
     assert lines[-2:] == ["- hgnn on synthetic, seed 0: timeout (boom), 2 configurations",
                           "- hgnn on synthetic, seed 1: oom (boom)"]
+
+
+def test_records_made_under_other_settings_are_left_out_and_listed(tmp_path):
+    store = Store(tmp_path / "store")
+    now = registry.method_entry("hgnn").factory().settings()
+    for seed, settings in ((0, now), (1, {**now, "dropout": 0.1}), (2, None)):  # current, changed, before settings
+        record = _record(SUITE.name, "hgnn", "synthetic", seed, 0.5)
+        store.put(record if settings is None else {**record, "settings": settings})
+    data = report.SuiteData.load(store, SUITE)
+    assert sorted(data.frame.seed) == [0, 2] and data.stale.seed.tolist() == [1]
+    listed = "\n".join(report.not_run(data))
+    assert "## Records left out: made under other settings" in listed and '"dropout": 0.1' in listed

@@ -7,6 +7,7 @@ import torch
 
 import hgbench
 
+from hgbench.baselines import BASELINES, PROBES
 from hgbench.benchmarks import registry, report
 from hgbench.benchmarks.runner import Runner, code_version, plan
 from hgbench.benchmarks.store import Store
@@ -65,6 +66,28 @@ def test_retry_reruns_only_the_stored_runs_with_the_given_statuses(tmp_path, fai
     assert len(store.records("t")) == len(jobs)  # replaced, not added
     with pytest.raises(ValueError, match="retry takes failure statuses"):
         Runner(store, retry=("ok",))
+
+
+def test_a_job_stored_under_other_method_settings_runs_again(tmp_path, failing_method, monkeypatch):
+    store = Store(tmp_path)
+    jobs = plan("t", ["failing"], ["synthetic"], "5-shot", 1)[:1]
+    Runner(store).run(jobs)
+    assert store.records("t")[0]["settings"] == Failing().settings() == {}
+    monkeypatch.setattr(Failing, "dropout", 0.3, raising=False)
+    summary = Runner(store).run(jobs)
+    assert (summary.executed, summary.stale, summary.skipped) == (1, 1, 0)
+    assert [r["settings"] for r in store.records("t")] == [{"dropout": 0.3}]
+    legacy = {k: v for k, v in store.records("t")[0].items() if k != "settings"}
+    store.put(legacy)  # a record from before records carried settings counts as current
+    monkeypatch.setattr(Failing, "dropout", 0.5)
+    assert Runner(store).run(jobs).skipped == 1
+
+
+def test_settings_are_the_scalar_class_defaults_without_metadata():
+    hgnn = BASELINES["hgnn"]().settings()
+    assert hgnn == {"dropout": 0.5, "min_convs": 2, "selection_ties": "first", "symmetric": True}
+    assert PROBES["hgnn-last-tie"]().settings() == {**hgnn, "selection_ties": "last"}
+    assert registry.method_entry("zen-no-rap").factory().settings()["variant"] == "no-rap"
 
 
 def test_plan_runs_a_whole_grid_on_one_split_before_the_next(failing_method):

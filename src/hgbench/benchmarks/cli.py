@@ -169,8 +169,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"  {dataset}: {seconds:.2f} s")
     for dataset, reason in summary.unavailable.items():
         console.print(f"  {dataset}: skipped, {reason}")
-    console.print(f"{summary.executed} runs executed ({summary.failed} not ok), {summary.skipped} already in the "
-                  f"store, total {sum(summary.seconds_per_dataset.values()):.2f} s")
+    console.print(f"{summary.executed} runs executed ({summary.failed} not ok, {summary.stale} replacing records "
+                  f"made under other method settings), {summary.skipped} already in the store, "
+                  f"total {sum(summary.seconds_per_dataset.values()):.2f} s")
     _print_rendered(report.render_all(store, out))
     return 0
 

@@ -35,6 +35,7 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
     """One row per record, metrics flattened to ``val_<metric>`` / ``test_<metric>``, sorted."""
     columns = {name: [r.get(name) for r in records] for name in _FIELDS}
     columns["config"] = [json.dumps(r.get("config", {}), sort_keys=True) for r in records]
+    columns["settings"] = [json.dumps(r["settings"], sort_keys=True) if "settings" in r else None for r in records]
     for part in ("val", "test"):
         scores = [r.get(part) or {} for r in records]
         for metric in METRICS:
@@ -55,6 +56,26 @@ def largest_budget_per_split(frame: pd.DataFrame) -> pd.DataFrame:
     rank = frame.budget.map({name: i for i, name in enumerate(BUDGETS)})
     best = rank.groupby([frame[c] for c in _CELL]).transform("min")
     return frame[rank == best].reset_index(drop=True)
+
+
+def current_settings(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The records made under their method's current settings (``Method.settings``), and the others.
+
+    A record from before records carried settings, or of a method this checkout does not know, counts
+    as current. The others ran a model whose defaults have changed since: they are left out of every
+    leaderboard (their split then has an incomplete grid or none) until ``bench run`` replaces them.
+    """
+    now = frame.method.map(_settings_text)
+    stale = frame.settings.notna() & now.notna() & (frame.settings != now)
+    return frame[~stale].reset_index(drop=True), frame[stale].reset_index(drop=True)
+
+
+@functools.lru_cache(maxsize=None)
+def _settings_text(method: str) -> str | None:
+    try:
+        return json.dumps(method_entry(method).factory().settings(), sort_keys=True)
+    except KeyError:
+        return None
 
 
 def complete_grids(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

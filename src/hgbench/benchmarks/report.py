@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -26,8 +27,8 @@ import pandas as pd
 from ..datasets import catalog
 from ..datasets.splits import protocol_shots
 from . import claims, figures, runtime, significance, tables, weights
-from .leaderboards import cells, combined, complete_grids, largest_budget_per_split, leaderboard, long_frame, \
-    records_frame, select_on_validation, wide, write_csv
+from .leaderboards import cells, combined, complete_grids, current_settings, largest_budget_per_split, leaderboard, \
+    long_frame, records_frame, select_on_validation, wide, write_csv
 from .registry import method_entry
 from .store import Store
 from .suites import ACCURACY_AND_TIME, SHOT_SERIES, Suite, suite, suite_names
@@ -59,14 +60,15 @@ class SuiteData:
     store: Store
     frame: pd.DataFrame
     incomplete: pd.DataFrame  # splits left out because their grid is cut (``complete_grids``)
+    stale: pd.DataFrame  # records left out because their method's settings changed (``current_settings``)
     _selected: dict[str, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, store: Store, chosen: Suite) -> "SuiteData":
         with _collector_paused():
-            frame = records_frame(store.records(chosen.records_from or chosen.name))
-            complete, incomplete = complete_grids(frame)
-            return cls(chosen, store, largest_budget_per_split(complete), incomplete)
+            current, stale = current_settings(records_frame(store.records(chosen.records_from or chosen.name)))
+            complete, incomplete = complete_grids(current)
+            return cls(chosen, store, largest_budget_per_split(complete), incomplete, stale)
 
     def selected(self, metric: str = "accuracy") -> pd.DataFrame:
         """``select_on_validation`` of the frame, computed once per metric (board and notes both read it)."""
@@ -186,6 +188,14 @@ def not_run(data: SuiteData) -> list[str]:
     unavailable = {d: catalog.unavailable_reason(d) for d in data.suite.datasets if catalog.unavailable_reason(d)}
     if unavailable:
         lines += ["", "## Datasets not run", ""] + [f"- {d}: {reason}" for d, reason in unavailable.items()]
+    if not data.stale.empty:
+        lines += ["", "## Records left out: made under other settings", "",
+                  "These runs used fixed hyperparameters that the method's code no longer has; `bench run` replaces "
+                  "them.", ""]
+        counts = data.stale.groupby(["method", "dataset", "settings"], sort=True).size()
+        lines += [f"- {method} on {dataset}: {n} records with `{settings}`, now "
+                  f"`{json.dumps(method_entry(method).factory().settings(), sort_keys=True)}`"
+                  for (method, dataset, settings), n in counts.items()]
     if not data.incomplete.empty:
         lines += ["", "## Splits left out: incomplete grid", "",
                   "These splits hold only part of their method's grid under the budget named (an interrupted run). "

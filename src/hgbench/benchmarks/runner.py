@@ -67,6 +67,7 @@ class RunSummary:
     skipped: int = 0
     executed: int = 0
     failed: int = 0
+    stale: int = 0  # stored records made under other method settings, run again
     unavailable: dict[str, str] = field(default_factory=dict)
     seconds_per_dataset: dict[str, float] = field(default_factory=dict)
 
@@ -156,18 +157,22 @@ class Runner:
 
     def pending(self, jobs: list[Job]) -> tuple[RunSummary, list[Job]]:
         """The summary so far and the jobs to run: datasets verified, jobs already in the store skipped
-        (unless their record's status is one to retry)."""
+        unless their record's status is one to retry or it was made under other settings (stale; a record
+        from before records carried settings counts as current)."""
         summary = RunSummary(planned=len(jobs))
         usable = set(self.verify(list(dict.fromkeys(job.dataset for job in jobs)), summary))
+        settings = {name: method_entry(name).factory().settings() for name in {job.method for job in jobs}}
         pending = []
         for job in jobs:
             if job.dataset not in usable:
                 continue
-            if self.store.has(job.suite, job.key) and not (self.retry and
-                                                           self.store.status(job.suite, job.key) in self.retry):
-                summary.skipped += 1
-            else:
+            stored = self.store.get(job.suite, job.key)
+            stale = stored is not None and stored.get("settings", settings[job.method]) != settings[job.method]
+            summary.stale += stale
+            if stored is None or stale or stored["status"] in self.retry:
                 pending.append(job)
+            else:
+                summary.skipped += 1
         return summary, pending
 
     def split(self, job: Job) -> Split:
@@ -250,7 +255,7 @@ class Runner:
             "split_id": job.seed, "split_digest": split_digest, "budget": job.budget, "task": data.task.value,
             "status": None, "reason": None, "val": None, "test": None, "train": None,
             "fit_seconds": None, "predict_seconds": None, "prepare_seconds": None, "diagnostics": {},
-            "code_version": self.version, "environment": self.environment, "data_sha256": data.sources,
+            "settings": method_entry(job.method).factory().settings(), "code_version": self.version, "environment": self.environment, "data_sha256": data.sources,
             "executor": self.executor,
         }
 

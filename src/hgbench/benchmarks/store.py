@@ -8,7 +8,8 @@ Layout under the store root::
 Every write goes to a temporary file in the same directory and is moved into place with
 ``os.replace``, so a killed run leaves either a whole record or none. A record's key is the hash
 of its job (suite, method, config, dataset, protocol, seed, budget); the runner skips jobs whose
-key is present, which is how an interrupted suite resumes.
+key is present, which is how an interrupted suite resumes. The record also carries the method's
+fixed settings (``Method.settings``): a job stored under other settings is run again.
 """
 
 from __future__ import annotations
@@ -48,13 +49,10 @@ class Store:
     def _record_path(self, suite: str, key: str) -> Path:
         return self.root / "records" / suite / f"{key}.json"
 
-    def has(self, suite: str, key: str) -> bool:
-        return self._record_path(suite, key).exists()
-
-    def status(self, suite: str, key: str) -> str | None:
-        """The stored record's status, or None when the job has no record."""
+    def get(self, suite: str, key: str) -> dict | None:
+        """The stored record, or None when the job has no record."""
         path = self._record_path(suite, key)
-        return json.loads(path.read_bytes())["status"] if path.exists() else None
+        return json.loads(path.read_bytes()) if path.exists() else None
 
     def put(self, record: dict) -> None:
         if record.get("status") not in STATUSES:

@@ -13,6 +13,7 @@ Methods never compute metrics, time themselves or touch the store: the runner do
 
 from __future__ import annotations
 
+import json
 import time
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
@@ -27,6 +28,8 @@ from ..datasets.splits import Split
 
 
 BUDGETS = ("full", "reduced", "smoke")
+_METADATA = frozenset({"name", "label", "description", "search_space", "architecture", "paper_label"})
+_SETTING_TYPES = (bool, int, float, str)
 
 
 class Diverged(RuntimeError):
@@ -75,6 +78,20 @@ class Method(ABC):
         if budget not in BUDGETS:
             raise ValueError(f"unknown budget {budget!r}; valid: {', '.join(BUDGETS)}")
         return self.search_space
+
+    def settings(self) -> dict[str, Any]:
+        """The fixed hyperparameters: public scalar attributes of the class (dropout, heads, ...) and of the
+        instance (a variant), without the metadata (name, label, ...), as JSON values.
+
+        They are not in a job's key but in its record: the runner reruns a stored job whose settings
+        differ from the current ones, and reports leave such records out, so editing a default never
+        mixes two models in one cell.
+        """
+        values: dict[str, Any] = {}
+        for namespace in [vars(cls) for cls in reversed(type(self).__mro__)] + [vars(self)]:
+            values.update({name: value for name, value in namespace.items()
+                           if not name.startswith("_") and name not in _METADATA and isinstance(value, _SETTING_TYPES)})
+        return json.loads(json.dumps(dict(sorted(values.items()))))
 
     def prepare(self, data: NodeDataset, config: dict) -> Any:
         """Split-independent precomputation; the runner caches it per (dataset, config)."""

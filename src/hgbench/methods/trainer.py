@@ -59,7 +59,8 @@ Two hooks for models that are not a plain network on the raw features:
   reads in ``architecture``; its grids drop the others, so no two configurations build one model.
 
 Model-specific defaults (dropout, heads, ...) follow the official code of each model and are
-documented in the baseline's docstring; a configuration may override the ones a model reads.
+documented in the baseline's docstring; a configuration may override the ones a model reads. They
+are class attributes, stored in every record as ``Method.settings()``.
 """
 
 from __future__ import annotations
