@@ -170,9 +170,10 @@ def scores_notes(board: pd.DataFrame, data: SuiteData) -> str:
         paper = f"{row.paper_mean:.1f} ± {row.paper_std:.1f}" if np.isfinite(row.paper_mean) else "-"
         two_std = ("yes" if abs(row.mean - row.paper_mean) <= 2 * row.paper_std else "no") \
             if np.isfinite(row.mean) and np.isfinite(row.paper_std) else "-"
+        cost = seconds.get((row.method, row.dataset), np.nan)
         lines.append(f"| {row.label} | {row.paper_dataset} | {ours} | {paper} | {row.within_tolerance or '-'} | "
                      f"{two_std} | {row.status} | {row.n_runs} | {row.budget} | "
-                     f"{seconds.get((row.method, row.dataset), np.nan):.4f} |")
+                     f"{f'{cost:.4f}' if np.isfinite(cost) else '-'} |")
     if chosen.table is not None:
         lines += two_std_summary(board)
     lines += saturation_summary(data.selected())
