@@ -126,7 +126,7 @@ def test_row_relative_scales_each_row():
 # ----------------------------------------------------------------------------- plots
 def test_plots_render(tmp_path):
     board = pd.DataFrame({"method": ["zen", "hgnn"], "label": ["ZEN", "HGNN"], "dataset": ["cora"] * 2,
-                          "mean": [50.0, 45.0], "std": [3.0, 4.0]})
+                          "paper_dataset": ["Cora"] * 2, "mean": [50.0, 45.0], "std": [3.0, 4.0]})
     shots = figures.accuracy_vs_shots({5: board, 10: board.assign(mean=[60.0, 55.0])}, tmp_path / "s.png")
     costs = pd.DataFrame({"method": ["zen", "hgnn"], "dataset": ["cora"] * 2, "one_config": [0.1, 3.0]})
     timing = figures.accuracy_vs_time(board, costs, tmp_path / "t.png")

@@ -33,6 +33,11 @@ def _save(fig, panels, path: Path) -> Path:
     return path
 
 
+def _title(board: pd.DataFrame, dataset: str) -> str:
+    """The dataset's name as the paper prints it (leaderboard column ``paper_dataset``)."""
+    return board.paper_dataset[board.dataset == dataset].iloc[0]
+
+
 def accuracy_vs_shots(boards: dict[int, pd.DataFrame], path: Path) -> Path | None:
     """One panel per dataset: mean accuracy (± std) of each method against the shots per class."""
     frames = [board.assign(shots=shots) for shots, board in sorted(boards.items()) if not board.empty]
@@ -46,7 +51,7 @@ def accuracy_vs_shots(boards: dict[int, pd.DataFrame], path: Path) -> Path | Non
             curve = curve.sort_values("shots")
             ax.errorbar(curve.shots, curve["mean"], yerr=curve["std"], marker="o", markersize=3, capsize=2,
                         linewidth=1, label=label)
-        ax.set_title(dataset, fontsize=9)
+        ax.set_title(_title(data, dataset), fontsize=9)
         ax.set_xticks(sorted(boards))
         ax.set_xlabel("shots per class", fontsize=8)
         ax.set_ylabel("test accuracy (%)", fontsize=8)
@@ -64,7 +69,7 @@ def accuracy_vs_time(board: pd.DataFrame, costs: pd.DataFrame, path: Path, cost:
         for point in data[data.dataset == dataset].sort_values("label").itertuples():
             ax.scatter(getattr(point, cost), point.mean, s=14, label=point.label)
         ax.set_xscale("log")
-        ax.set_title(dataset, fontsize=9)
+        ax.set_title(_title(data, dataset), fontsize=9)
         ax.set_xlabel(f"seconds ({cost.replace('_', ' ')})", fontsize=8)
         ax.set_ylabel("test accuracy (%)", fontsize=8)
     return _save(fig, panels, path)
