@@ -134,6 +134,22 @@ def test_plots_render(tmp_path):
     assert figures.accuracy_vs_shots({5: board.assign(mean=np.nan)}, tmp_path / "none.png") is None
 
 
+def test_a_method_has_one_colour_in_every_panel_and_the_legend_lists_every_method(tmp_path, monkeypatch):
+    board = pd.DataFrame({"method": ["zen", "hgnn", "zen"], "label": ["ZEN", "HGNN", "ZEN"],
+                          "dataset": ["cora", "cora", "senate"], "paper_dataset": ["Cora", "Cora", "Senate"],
+                          "mean": [50.0, 45.0, 60.0], "std": [1.0, 1.0, 1.0]})
+    costs = board[["method", "dataset"]].assign(one_config=[0.1, 3.0, 0.2])
+    drawn = []
+    monkeypatch.setattr(figures, "_save", lambda fig, panels, path: drawn.append(panels) or path)
+    figures.accuracy_vs_time(board.iloc[::-1], costs, tmp_path / "t.png")  # Senate first: it has ZEN only
+    colours = {}
+    for ax, _ in drawn[0]:
+        for points in ax.collections:
+            colours.setdefault(points.get_label(), set()).add(tuple(points.get_facecolor()[0]))
+    assert set(colours) == {"ZEN", "HGNN"} and all(len(c) == 1 for c in colours.values())
+    assert colours["ZEN"] != colours["HGNN"]
+
+
 # ----------------------------------------------------------------------------- layouts through the report
 def _stored(suite_name, method, dataset, seed, config, val, seconds, diagnostics=None):
     return {"key": f"{method}-{dataset}-{seed}-{config}", "suite": suite_name, "method": method, "dataset": dataset,

@@ -14,6 +14,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
+
+def _colors(labels) -> dict[str, tuple]:
+    """One colour per method label, the same in every panel."""
+    names = sorted(set(labels))
+    palette = plt.get_cmap("tab10" if len(names) <= 10 else "tab20").colors
+    return {label: palette[i % len(palette)] for i, label in enumerate(names)}
+
 
 def _panels(datasets: list[str]):
     columns = min(4, len(datasets))
@@ -25,7 +33,11 @@ def _panels(datasets: list[str]):
 
 
 def _save(fig, panels, path: Path) -> Path:
-    handles, labels = panels[0][0].get_legend_handles_labels()
+    legend = {}
+    for ax, _ in panels:
+        legend.update(zip(*reversed(ax.get_legend_handles_labels())))
+    labels = sorted(legend)
+    handles = [legend[label] for label in labels]
     fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, dpi=150, metadata={"Software": None})
@@ -46,11 +58,12 @@ def accuracy_vs_shots(boards: dict[int, pd.DataFrame], path: Path) -> Path | Non
     if data.empty:
         return None
     fig, panels = _panels(list(dict.fromkeys(data.dataset)))
+    colors = _colors(data.label)
     for ax, dataset in panels:
         for label, curve in data[data.dataset == dataset].groupby("label", sort=True):
             curve = curve.sort_values("shots")
             ax.errorbar(curve.shots, curve["mean"], yerr=curve["std"], marker="o", markersize=3, capsize=2,
-                        linewidth=1, label=label)
+                        linewidth=1, label=label, color=colors[label])
         ax.set_title(_title(data, dataset), fontsize=9)
         ax.set_xticks(sorted(boards))
         ax.set_xlabel("shots per class", fontsize=8)
@@ -65,10 +78,12 @@ def accuracy_vs_time(board: pd.DataFrame, costs: pd.DataFrame, path: Path, cost:
     if data.empty:
         return None
     fig, panels = _panels(list(dict.fromkeys(data.dataset)))
+    colors = _colors(data.label)
     for ax, dataset in panels:
         for point in data[data.dataset == dataset].sort_values("label").itertuples():
-            ax.scatter(getattr(point, cost), point.mean, s=14, label=point.label)
+            ax.scatter(getattr(point, cost), point.mean, s=14, label=point.label, color=colors[point.label])
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on spans under a decade
         ax.set_title(_title(data, dataset), fontsize=9)
         ax.set_xlabel(f"seconds ({cost.replace('_', ' ')})", fontsize=8)
         ax.set_ylabel("test accuracy (%)", fontsize=8)
