@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 import torch
 
-from hgbench.benchmarks import figures, runtime, weights
-from hgbench.benchmarks.suites import suite, suite_names
+from hgbench.benchmarks import figures, leaderboards, registry, runtime, weights
+from hgbench.benchmarks.runner import expand_grid
+from hgbench.benchmarks.suites import Suite, suite, suite_names
 from hgbench.datasets import synthetic
 from hgbench.datasets.episodes import episode_classes, episode_view
 from hgbench.datasets.splits import make_split, parse_episode, protocol_shots
@@ -224,3 +225,12 @@ def test_provenance_lists_budgets_splits_and_statuses():
     text = report.provenance({"zen-5shot": board})
     assert "| zen-5shot | cora | full,reduced | 5-10 | 2 ok |" in text
     assert "| zen-5shot | walmart | full,reduced | - | 1 pending |" in text
+
+
+def test_budget_and_cost_projects_the_full_grid_and_says_how_many_methods_it_covers():
+    records = [_stored("t", method, "senate", seed, c, 0.5, 2.0) for method in ("hgnn", "zen") for seed in range(2)
+               for c in range(2)]
+    chosen = Suite(name="t", description="", methods=("hgnn", "hnhn", "zen"), datasets=("senate",), seeds=10)
+    lines = runtime.budget_and_cost(leaderboards.records_frame(records), chosen)
+    full_runs = len(expand_grid(registry.method_entry("hgnn").factory().configurations("full")))  # 9; ZEN's 1
+    assert lines[-1] == f"| senate | reduced | 2 of 3 | 2-2 | 8 | 16 | {2.0 * (full_runs + 1) * 10 / 3600:.1f} |"

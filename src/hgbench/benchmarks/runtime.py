@@ -191,14 +191,16 @@ def budget_and_cost(frame: pd.DataFrame, suite) -> list[str]:
     lines = ["", "## Budget and cost per dataset", "",
              "Measured: wall seconds of the stored runs (prepare + fit + predict, all executors). Projected full "
              "protocol: mean seconds per run x runs of the full grid (18 for trained baselines, epochs as "
-             f"checkpoints) x {suite.seeds} splits, summed over methods, on this machine with one thread per run; "
-             "a lower bound when only reduced-budget runs were measured (hidden 64; the full grid adds 128 and 256).",
-             "", "| dataset | budgets | splits per method | runs | measured s | projected full protocol (h) |",
-             "|---|---|---|---|---|---|"]
+             f"checkpoints) x {suite.seeds} splits, summed over the methods measured, on this machine with one "
+             "thread per run; a lower bound when only reduced-budget runs were measured (hidden 64; the full grid "
+             "adds 128 and 256) or when some of the suite's methods have no run there.",
+             "", "| dataset | budgets | methods measured | splits per method | runs | measured s | "
+             "projected full protocol (h) |", "|---|---|---|---|---|---|---|"]
     for dataset, runs in ok.groupby("dataset", sort=False):
         per_method = runs.groupby("method").seconds.mean()
         projected = sum(per_method[m] * full_runs[m] * suite.seeds for m in per_method.index) / 3600
         splits = runs.groupby("method").seed.nunique()
-        lines.append(f"| {dataset} | {', '.join(sorted(set(runs.budget)))} | {splits.min()}-{splits.max()} | "
+        lines.append(f"| {dataset} | {', '.join(sorted(set(runs.budget)))} | {len(per_method)} of "
+                     f"{len(suite.methods)} | {splits.min()}-{splits.max()} | "
                      f"{len(runs)} | {runs.seconds.sum():.0f} | {projected:.1f} |")
     return lines
