@@ -292,7 +292,8 @@ def provenance(boards: dict[str, pd.DataFrame]) -> str:
             ran = cells_[cells_.n_runs > 0]
             splits = f"{ran.n_runs.min()}-{ran.n_runs.max()}" if not ran.empty else "-"
             statuses = ", ".join(f"{n} {status}" for status, n in cells_.status.value_counts().sort_index().items())
-            lines.append(f"| {name} | {dataset} | {cells_.budget.iloc[0]} | {splits} | {statuses} |")
+            budgets = sorted({b for cell in cells_.budget for b in cell.split(",") if b != "-"}) or ["-"]
+            lines.append(f"| {name} | {dataset} | {', '.join(budgets)} | {splits} | {statuses} |")
     return "\n".join(lines) + "\n"
 
 
