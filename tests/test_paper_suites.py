@@ -140,11 +140,14 @@ def test_a_method_has_one_colour_in_every_panel_and_the_legend_lists_every_metho
                           "dataset": ["cora", "cora", "senate"], "paper_dataset": ["Cora", "Cora", "Senate"],
                           "mean": [50.0, 45.0, 60.0], "std": [1.0, 1.0, 1.0]})
     costs = board[["method", "dataset"]].assign(one_config=[0.1, 3.0, 0.2])
-    drawn = []
-    monkeypatch.setattr(figures, "_save", lambda fig, panels, path: drawn.append(panels) or path)
+    drawn, save = [], figures._save
+    monkeypatch.setattr(figures, "_save",
+                        lambda fig, panels, path: drawn.append((fig, panels)) or save(fig, panels, path))
     figures.accuracy_vs_time(board.iloc[::-1], costs, tmp_path / "t.png")  # Senate first: it has ZEN only
+    fig, panels = drawn[0]
+    assert [text.get_text() for text in fig.legends[0].get_texts()] == ["HGNN", "ZEN"]
     colours = {}
-    for ax, _ in drawn[0]:
+    for ax, _ in panels:
         for points in ax.collections:
             colours.setdefault(points.get_label(), set()).add(tuple(points.get_facecolor()[0]))
     assert set(colours) == {"ZEN", "HGNN"} and all(len(c) == 1 for c in colours.values())

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
+
 def _colors(labels) -> dict[str, tuple]:
     """One colour per method label, the same in every panel."""
     names = sorted(set(labels))

@@ -65,13 +65,14 @@ def current_settings(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     as current. The others ran a model whose defaults have changed since: they are left out of every
     leaderboard (their split then has an incomplete grid or none) until ``bench run`` replaces them.
     """
-    now = frame.method.map(_settings_text)
+    now = frame.method.map(settings_text)
     stale = frame.settings.notna() & now.notna() & (frame.settings != now)
     return frame[~stale].reset_index(drop=True), frame[stale].reset_index(drop=True)
 
 
 @functools.lru_cache(maxsize=None)
-def _settings_text(method: str) -> str | None:
+def settings_text(method: str) -> str | None:
+    """The method's current ``Method.settings`` as sorted JSON (as records_frame stores them); None if unknown."""
     try:
         return json.dumps(method_entry(method).factory().settings(), sort_keys=True)
     except KeyError:

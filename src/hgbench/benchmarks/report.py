@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +27,7 @@ from ..datasets import catalog
 from ..datasets.splits import protocol_shots
 from . import claims, figures, runtime, significance, tables, weights
 from .leaderboards import cells, combined, complete_grids, current_settings, largest_budget_per_split, leaderboard, \
-    long_frame, records_frame, select_on_validation, wide, write_csv
+    long_frame, records_frame, select_on_validation, settings_text, wide, write_csv
 from .registry import method_entry
 from .store import Store
 from .suites import ACCURACY_AND_TIME, SHOT_SERIES, Suite, suite, suite_names
@@ -194,8 +193,7 @@ def not_run(data: SuiteData) -> list[str]:
                   "These runs used fixed hyperparameters that the method's code no longer has; `bench run` replaces "
                   "them.", ""]
         counts = data.stale.groupby(["method", "dataset", "settings"], sort=True).size()
-        lines += [f"- {method} on {dataset}: {n} records with `{settings}`, now "
-                  f"`{json.dumps(method_entry(method).factory().settings(), sort_keys=True)}`"
+        lines += [f"- {method} on {dataset}: {n} records with `{settings}`, now `{settings_text(method)}`"
                   for (method, dataset, settings), n in counts.items()]
     if not data.incomplete.empty:
         lines += ["", "## Splits left out: incomplete grid", "",

@@ -255,8 +255,8 @@ class Runner:
             "split_id": job.seed, "split_digest": split_digest, "budget": job.budget, "task": data.task.value,
             "status": None, "reason": None, "val": None, "test": None, "train": None,
             "fit_seconds": None, "predict_seconds": None, "prepare_seconds": None, "diagnostics": {},
-            "settings": method_entry(job.method).factory().settings(), "code_version": self.version, "environment": self.environment, "data_sha256": data.sources,
-            "executor": self.executor,
+            "settings": method_entry(job.method).factory().settings(), "code_version": self.version,
+            "environment": self.environment, "data_sha256": data.sources, "executor": self.executor,
         }
 
 
