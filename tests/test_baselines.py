@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from hgbench.baselines import BASELINES, PROBES, ops
-from hgbench.benchmarks.registry import method_entry
+from hgbench.benchmarks.run.registry import method_entry
 from hgbench.baselines.hgnn import HypergraphConv
 from hgbench.baselines.hnhn import hnhn_normalisation
 from hgbench.datasets.base import NodeDataset

@@ -15,9 +15,9 @@ from conftest import dense_incidence, random_hypergraph
 from hgbench.baselines import BASELINES, legcn
 from hgbench.baselines.graph import normalized_clique_adjacency
 from hgbench.baselines.hypernd import nonlinear_diffusion
-from hgbench.benchmarks import registry
-from hgbench.benchmarks.runner import Runner, expand_grid, plan
-from hgbench.benchmarks.store import Store
+from hgbench.benchmarks.run import registry
+from hgbench.benchmarks.run.runner import Runner, expand_grid, plan
+from hgbench.benchmarks.run.store import Store
 from hgbench.datasets.base import NodeDataset
 from hgbench.datasets.splits import k_shot_split
 from hgbench.methods.base import BUDGETS, Diverged

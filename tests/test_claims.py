@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hgbench.benchmarks import claims
-from hgbench.benchmarks.registry import method_entry, method_names
+from hgbench.benchmarks.report import claims
+from hgbench.benchmarks.run.registry import method_entry, method_names
 from hgbench.benchmarks.suites import suite, suite_names
 from hgbench.datasets import catalog
 

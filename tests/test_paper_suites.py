@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 import torch
 
-from hgbench.benchmarks import figures, leaderboards, registry, runtime, weights
-from hgbench.benchmarks.runner import expand_grid
+from hgbench.benchmarks.report import figures, leaderboards, runtime, weights
+from hgbench.benchmarks.run import registry
+from hgbench.benchmarks.run.runner import expand_grid
 from hgbench.benchmarks.suites import Suite, suite, suite_names
 from hgbench.datasets import synthetic
 from hgbench.datasets.episodes import episode_classes, episode_view
@@ -165,8 +166,8 @@ def _stored(suite_name, method, dataset, seed, config, val, seconds, diagnostics
 
 
 def test_runtime_layout_renders_seconds_and_ratios(tmp_path):
-    from hgbench.benchmarks import report
-    from hgbench.benchmarks.store import Store
+    from hgbench.benchmarks.report import render
+    from hgbench.benchmarks.run.store import Store
     store = Store(tmp_path / "store")
     for seed in range(3):
         store.put(_stored("zen-5shot", "zen", "senate", seed, 0, 0.5, 0.01))
@@ -174,7 +175,7 @@ def test_runtime_layout_renders_seconds_and_ratios(tmp_path):
         store.put(_stored("zen-5shot", "hgnn", "senate", seed, 2, 0.1, 4.0))
         store.put({**_stored("zen-5shot", "hcha", "senate", seed, 1, 0.9, 2.0), "executor": "pool-2"})
         store.put({**_stored("zen-5shot", "hnhn", "senate", seed, 1, 0.0, 9.0), "status": "timeout"})
-    paths = report.render(store, suite("zen-runtime"), tmp_path / "out")
+    paths = render.render(store, suite("zen-runtime"), tmp_path / "out")
     board = pd.read_csv(paths["leaderboard"]).set_index(["method", "dataset", "metric"])
     assert board.at[("hgnn", "senate", "ratio_one_config"), "mean"] == pytest.approx(200.0)
     assert board.at[("hgnn", "senate", "ratio_protocol"), "mean"] == pytest.approx(600.0)
@@ -187,14 +188,14 @@ def test_runtime_layout_renders_seconds_and_ratios(tmp_path):
 
 
 def test_weights_layout_compares_with_table5(tmp_path):
-    from hgbench.benchmarks import report
-    from hgbench.benchmarks.store import Store
+    from hgbench.benchmarks.report import render
+    from hgbench.benchmarks.run.store import Store
     paper = weights.paper_weights("zen_table5_zoo_weights.csv").to_numpy()
     store = Store(tmp_path / "store")
     for seed, scale in enumerate((0.9, 1.1)):
         store.put({**_stored("zen-zoo", "zen-weights", "zoo", seed, 0, 0.9, 0.01,
                              {"class_feature_weights": (paper * scale).tolist()}), "protocol": "3-shot"})
-    paths = report.render(store, suite("zen-zoo"), tmp_path / "out")
+    paths = render.render(store, suite("zen-zoo"), tmp_path / "out")
     board = pd.read_csv(paths["leaderboard"]).set_index("metric")
     assert board.at["W*:Hair:Mammal", "mean"] == pytest.approx(0.1735, abs=1e-4)
     assert board.at["pearson_r_vs_paper", "mean"] == pytest.approx(1.0)
@@ -205,8 +206,8 @@ def test_weights_layout_compares_with_table5(tmp_path):
 
 # ----------------------------------------------------------------------------- runner
 def test_runner_runs_episodes_and_records_the_effective_budget(tmp_path):
-    from hgbench.benchmarks.runner import Runner, plan
-    from hgbench.benchmarks.store import Store
+    from hgbench.benchmarks.run.runner import Runner, plan
+    from hgbench.benchmarks.run.store import Store
     jobs = plan("t-episodes", ["zen", "hgnn"], ["synthetic"], "2-way-1-shot", seeds=2, budget="smoke")
     assert {job.budget for job in jobs if job.method == "zen"} == {"full"}  # ZEN's grid ignores the budget
     assert {job.budget for job in jobs if job.method == "hgnn"} == {"smoke"}
@@ -222,11 +223,11 @@ def test_runner_runs_episodes_and_records_the_effective_budget(tmp_path):
 
 
 def test_provenance_lists_budgets_splits_and_statuses():
-    from hgbench.benchmarks import report
+    from hgbench.benchmarks.report import render
     board = pd.DataFrame({"method": ["zen", "hgnn", "hgnn"], "dataset": ["cora", "cora", "walmart"],
                           "budget": ["full", "full,reduced", "-"], "n_runs": [10, 5, 0],
                           "status": ["ok", "ok", "pending"]})
-    text = report.provenance({"zen-5shot": board})
+    text = render.provenance({"zen-5shot": board})
     assert "| zen-5shot | cora | full, reduced | 5-10 | 2 ok |" in text  # every budget of the dataset's cells
     assert "| zen-5shot | walmart | - | - | 1 pending |" in text
 

@@ -8,9 +8,9 @@ import signal
 import pytest
 
 from hgbench.benchmarks.cli import main
-from hgbench.benchmarks.pool import PoolRunner
-from hgbench.benchmarks.runner import Runner, plan
-from hgbench.benchmarks.store import Store
+from hgbench.benchmarks.run.pool import PoolRunner
+from hgbench.benchmarks.run.runner import Runner, plan
+from hgbench.benchmarks.run.store import Store
 
 JOBS = plan("t", ["zen", "hgnn"], ["synthetic"], "5-shot", 2, budget="smoke")
 SAME = ("method", "config", "seed", "split_digest", "status", "val", "test", "train", "diagnostics")

@@ -11,10 +11,12 @@ import pandas as pd
 import pytest
 from scipy import stats as ss
 
-from hgbench.benchmarks import leaderboards, registry, report, significance, stats, suites
+from hgbench.benchmarks.report import leaderboards, render, significance, stats
+from hgbench.benchmarks.run import registry
+from hgbench.benchmarks import suites
 from hgbench.benchmarks.cli import main
-from hgbench.benchmarks.runner import expand_grid
-from hgbench.benchmarks.store import Store
+from hgbench.benchmarks.run.runner import expand_grid
+from hgbench.benchmarks.run.store import Store
 from hgbench.benchmarks.suites import Suite
 
 DATASETS = ("synthetic", "synthetic-heterophilic")
@@ -62,7 +64,7 @@ def registered(monkeypatch):
     """SUITE and a second suite registered (as the runner's suites are) for render_all and the CLI."""
     other = dataclasses.replace(SUITE, name="t-other", reference=None)
     for chosen in (SUITE, other):
-        monkeypatch.setitem(suites._SUITES, chosen.name, chosen)
+        monkeypatch.setitem(suites.base._SUITES, chosen.name, chosen)
     return other
 
 
@@ -76,7 +78,7 @@ def _ours_row(tex: str, label: str) -> str:
 
 
 def test_marks_follow_scipy_paired_t_test_with_bonferroni(store, tmp_path):
-    paths = report.render(store, SUITE, tmp_path / "out")
+    paths = render.render(store, SUITE, tmp_path / "out")
     board = _board(paths["leaderboard"])
     expected = {m: ss.ttest_rel(SCORES[m] * 100, ZEN * 100).pvalue for m in ("hgnn", "hnhn")}
     n_tests = 3  # hgnn and hnhn on synthetic, hgnn on synthetic-heterophilic (3 pairs); hnhn there has 1 pair
@@ -96,7 +98,7 @@ def test_marks_follow_scipy_paired_t_test_with_bonferroni(store, tmp_path):
 
 
 def test_missing_pairs_are_dropped_and_stated(store, tmp_path):
-    paths = report.render(store, SUITE, tmp_path / "out")
+    paths = render.render(store, SUITE, tmp_path / "out")
     board = _board(paths["leaderboard"])
     short, alone = board[("hgnn", "synthetic-heterophilic")], board[("hnhn", "synthetic-heterophilic")]
     kept = [s for s in SEEDS if s not in MISSING[("hgnn", "synthetic-heterophilic")]]
@@ -115,11 +117,11 @@ def test_missing_pairs_are_dropped_and_stated(store, tmp_path):
 
 def test_a_reference_outside_the_suite_is_an_error(store, tmp_path):
     with pytest.raises(ValueError, match="reference 'edhnn' is not one of its methods"):
-        report.render(store, dataclasses.replace(SUITE, reference="edhnn"), tmp_path)
+        render.render(store, dataclasses.replace(SUITE, reference="edhnn"), tmp_path)
 
 
 def test_wide_leaderboard_pairs_mean_and_std_per_dataset(store, tmp_path):
-    paths = report.render(store, SUITE, tmp_path / "out")
+    paths = render.render(store, SUITE, tmp_path / "out")
     long = _board(paths["leaderboard"])
     wide = {row["method"]: row for row in csv.DictReader(open(paths["leaderboard_wide"]))}
     assert list(wide) == list(SUITE.methods)
@@ -135,7 +137,7 @@ def test_wide_leaderboard_pairs_mean_and_std_per_dataset(store, tmp_path):
 def test_render_all_writes_the_global_leaderboard_and_skips_what_it_cannot_render(store, tmp_path, registered):
     fill(store, registered.name)
     store.put(_record("t-unregistered", "zen", "synthetic", 0, 0.5))
-    result = report.render_all(store, tmp_path / "out")
+    result = render.render_all(store, tmp_path / "out")
     assert list(result.suites) == [SUITE.name, registered.name]
     assert result.skipped == {"t-unregistered": "not a registered suite"}
     rows = list(csv.DictReader(open(tmp_path / "out" / "leaderboard.csv")))
@@ -148,19 +150,19 @@ def test_render_all_writes_the_global_leaderboard_and_skips_what_it_cannot_rende
 
 def test_a_kind_without_layout_is_skipped(store, tmp_path, monkeypatch):
     runtime = dataclasses.replace(SUITE, kind="not-a-layout")
-    monkeypatch.setitem(suites._SUITES, SUITE.name, runtime)
-    assert report.render_all(store, tmp_path).skipped == {SUITE.name: "no layout for suite kind 'not-a-layout' yet"}
+    monkeypatch.setitem(suites.base._SUITES, SUITE.name, runtime)
+    assert render.render_all(store, tmp_path).skipped == {SUITE.name: "no layout for suite kind 'not-a-layout' yet"}
     with pytest.raises(KeyError, match="no layout for kind 'not-a-layout'"):
-        report.render(store, runtime, tmp_path)
+        render.render(store, runtime, tmp_path)
 
 
 def test_render_all_is_deterministic_in_parallel_and_serially(store, tmp_path, registered, monkeypatch):
     fill(store, registered.name)
     store.put(_record(registered.name, "zen", "synthetic", 0, 0.3, config={"lr": 1}, status="failed"))
-    report.render_all(store, tmp_path / "a")
-    report.render_all(store, tmp_path / "b")
-    monkeypatch.setattr(report.os, "cpu_count", lambda: 1)
-    report.render_all(store, tmp_path / "c")
+    render.render_all(store, tmp_path / "a")
+    render.render_all(store, tmp_path / "b")
+    monkeypatch.setattr(render.os, "cpu_count", lambda: 1)
+    render.render_all(store, tmp_path / "c")
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert len(files) == 2 * 4 + 4  # 4 files per suite; the global leaderboard, provenance.md, claims.md and .csv
     for other in ("b", "c"):
@@ -185,7 +187,7 @@ def test_report_format_md_prints_a_summary(store, tmp_path, registered, capsys):
 
 
 def test_marks_agree_with_the_statistics_layer(store):
-    data = report.SuiteData.load(store, SUITE)
+    data = render.SuiteData.load(store, SUITE)
     long = leaderboards.long_frame(leaderboards.select_on_validation(data.frame), SUITE, "accuracy")
     ours = significance.compare(long, SUITE, "accuracy").set_index(["method", "dataset"]).sort_index()
     theirs = stats.paired_ttests(long, "accuracy", "zen", correction="bonferroni", methods=["hgnn", "hnhn"])
@@ -201,7 +203,7 @@ def test_a_split_rerun_under_a_larger_budget_reports_the_larger_grid_only(tmp_pa
     other_split = _record(SUITE.name, "hgnn", "synthetic", 1, 0.7, config={"lr": 0.01}, val=0.7)
     for record, budget in ((reduced, "reduced"), (full, "full"), (other_split, "reduced")):
         store.put({**record, "key": f"{record['key']}-{budget}", "budget": budget})
-    frame = report.SuiteData.load(store, SUITE).frame
+    frame = render.SuiteData.load(store, SUITE).frame
     assert sorted(zip(frame.seed, frame.budget)) == [(0, "full"), (1, "reduced")]
     chosen = leaderboards.select_on_validation(frame).set_index("seed")
     assert chosen.at[0, "test_accuracy"] == 0.4  # the reduced run's higher validation score is not seen
@@ -211,7 +213,7 @@ def test_two_std_summary_counts_cells_with_a_result_and_lists_the_rest():
     board = pd.DataFrame({"label": ["A", "A", "A", "A"], "paper_dataset": ["x", "y", "z", "w"],
                           "mean": [50.0, 60.0, np.nan, 70.0], "paper_mean": [51.0, 50.0, 40.0, np.nan],
                           "paper_std": [1.0, 2.0, 3.0, np.nan], "status": ["ok", "ok", "timeout", "ok"]})
-    assert report.two_std_summary(board)[-1] == "| A | 1 of 2 | y | z (timeout) |"
+    assert render.two_std_summary(board)[-1] == "| A | 1 of 2 | y | z (timeout) |"
 
 
 def test_validation_ties_go_to_the_configuration_the_grid_enumerates_first(tmp_path):
@@ -236,10 +238,10 @@ def test_a_split_with_part_of_its_grid_is_left_out_and_listed(tmp_path):
     for i, config in enumerate(reduced):  # seed 1 also holds the whole reduced grid: it falls back to it
         store.put({**_record(SUITE.name, "hgnn", "synthetic", 1, 0.5, config=config), "key": f"r{i}",
                    "budget": "reduced"})
-    data = report.SuiteData.load(store, SUITE)
+    data = render.SuiteData.load(store, SUITE)
     assert sorted(set(zip(data.frame.seed, data.frame.budget))) == [(0, "full"), (1, "reduced"), (2, "full")]
     assert data.incomplete[["seed", "n_configs", "n_grid"]].values.tolist() == [[1, 3, len(grid)]]
-    assert "hgnn on synthetic, seed 1, budget full: 3 of 9 configurations" in "\n".join(report.not_run(data))
+    assert "hgnn on synthetic, seed 1, budget full: 3 of 9 configurations" in "\n".join(render.not_run(data))
 
 
 def test_failed_runs_are_listed_once_per_split_and_reason(tmp_path):
@@ -247,7 +249,7 @@ def test_failed_runs_are_listed_once_per_split_and_reason(tmp_path):
     for i in range(2):
         store.put(_record(SUITE.name, "hgnn", "synthetic", 0, 0.0, config={"lr": i}, status="timeout"))
     store.put(_record(SUITE.name, "hgnn", "synthetic", 1, 0.0, status="oom"))
-    lines = report.not_run(report.SuiteData.load(store, SUITE))
+    lines = render.not_run(render.SuiteData.load(store, SUITE))
     assert lines[-2:] == ["- hgnn on synthetic, seed 0: timeout (boom), 2 configurations",
                           "- hgnn on synthetic, seed 1: oom (boom)"]
 
@@ -258,7 +260,7 @@ def test_records_made_under_other_settings_are_left_out_and_listed(tmp_path):
     for seed, settings in ((0, now), (1, {**now, "dropout": 0.1}), (2, None)):  # current, changed, before settings
         record = _record(SUITE.name, "hgnn", "synthetic", seed, 0.5)
         store.put(record if settings is None else {**record, "settings": settings})
-    data = report.SuiteData.load(store, SUITE)
+    data = render.SuiteData.load(store, SUITE)
     assert sorted(data.frame.seed) == [0, 2] and data.stale.seed.tolist() == [1]
-    listed = "\n".join(report.not_run(data))
+    listed = "\n".join(render.not_run(data))
     assert "## Records left out: made under other settings" in listed and '"dropout": 0.1' in listed

@@ -8,9 +8,10 @@ import torch
 import hgbench
 
 from hgbench.baselines import BASELINES, PROBES
-from hgbench.benchmarks import registry, report
-from hgbench.benchmarks.runner import Runner, code_version, plan
-from hgbench.benchmarks.store import Store
+from hgbench.benchmarks.run import registry
+from hgbench.benchmarks.report import render
+from hgbench.benchmarks.run.runner import Runner, code_version, plan
+from hgbench.benchmarks.run.store import Store
 from hgbench.benchmarks.suites import suite
 from hgbench.datasets import catalog
 from hgbench.datasets.catalog import DatasetSpec
@@ -150,8 +151,8 @@ def test_every_method_sees_the_same_split(tmp_path):
 def test_report_is_deterministic(tmp_path):
     store = Store(tmp_path / "store")
     Runner(store).run(plan("demo", ["zen", "zen-no-tcs"], ["synthetic"], "5-shot", 3))
-    first = {k: p.read_bytes() for k, p in report.render(store, suite("demo"), tmp_path).items()}
-    second = {k: p.read_bytes() for k, p in report.render(store, suite("demo"), tmp_path).items()}
+    first = {k: p.read_bytes() for k, p in render.render(store, suite("demo"), tmp_path).items()}
+    second = {k: p.read_bytes() for k, p in render.render(store, suite("demo"), tmp_path).items()}
     assert first == second
     assert b"Linearized HGNN" in first["latex"] and b"\\toprule" in first["latex"]
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from hgbench.benchmarks.store import Store
+from hgbench.benchmarks.run.store import Store
 from hgbench.datasets.splits import Split, k_shot_split, make_split, ratio_split
 
 

@@ -1,4 +1,4 @@
-"""Known-answer tests for hgbench.benchmarks.stats (fast: no training, small data)."""
+"""Known-answer tests for hgbench.benchmarks.report.stats (fast: no training, small data)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats as ss
 
-from hgbench.benchmarks import stats as st
+from hgbench.benchmarks.report import stats as st
 
 PAPER_TABLES = Path(__file__).resolve().parents[1] / "src" / "hgbench" / "paper_tables"
 

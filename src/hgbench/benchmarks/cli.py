@@ -14,12 +14,12 @@ from ..datasets import catalog
 from ..datasets.files import DataError, DataUnavailable
 from ..datasets.hetero import hetero_summary
 from ..methods.base import BUDGETS
-from . import report
-from .paper import paper_table
-from .registry import method_entry, method_names
-from .pool import PoolRunner
-from .runner import FAILURE_STATUSES, Runner, plan
-from .store import Store
+from .report import render
+from .report.paper import paper_table
+from .run.registry import method_entry, method_names
+from .run.pool import PoolRunner
+from .run.runner import FAILURE_STATUSES, Runner, plan
+from .run.store import Store
 from .suites import Suite, suite, suite_names
 
 console = Console(stderr=True)
@@ -172,7 +172,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"{summary.executed} runs executed ({summary.failed} not ok, {summary.stale} replacing records "
                   f"made under other method settings), {summary.skipped} already in the store, "
                   f"total {sum(summary.seconds_per_dataset.values()):.2f} s")
-    _print_rendered(report.render_all(store, out))
+    _print_rendered(render.render_all(store, out))
     return 0
 
 
@@ -182,17 +182,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.suite:
         if args.format == "md":
             raise SystemExit("error: --format md summarises every suite of the store; drop --suite")
-        paths = report.render(store, suite(args.suite), out)
+        paths = render.render(store, suite(args.suite), out)
         console.print(f"{args.suite}: {paths['latex'].parent}/")
         return 0
-    rendered = report.render_all(store, out)
+    rendered = render.render_all(store, out)
     _print_rendered(rendered)
     if args.format == "md":
-        sys.stdout.write(report.markdown(rendered))
+        sys.stdout.write(render.markdown(rendered))
     return 0
 
 
-def _print_rendered(rendered: report.Report) -> None:
+def _print_rendered(rendered: render.Report) -> None:
     for name, paths in rendered.suites.items():
         console.print(f"{name}: {paths['latex'].parent}/ (leaderboard.csv, leaderboard_wide.csv, table.tex, notes.md)")
     for name, reason in rendered.skipped.items():

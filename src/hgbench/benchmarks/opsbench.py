@@ -35,8 +35,8 @@ from torch import Tensor
 from ..baselines import BASELINES
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph, inverse_power, quiet_sparse_beta
-from .profile import timed
-from .runner import code_version, environment
+from .run.profile import timed
+from .run.runner import code_version, environment
 
 MODELS = ("hgnn", "hnhn", "unigcn")
 DATASETS = ("walmart", "congress", "20news")  # the largest available, by memberships

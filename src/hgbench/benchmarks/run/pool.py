@@ -30,8 +30,8 @@ from typing import Any, Callable, Iterable
 
 import torch
 
-from ..datasets import catalog
-from ..datasets.splits import Split
+from ...datasets import catalog
+from ...datasets.splits import Split
 from .profile import timed
 from .runner import Job, Runner, RunSummary
 from .store import Store

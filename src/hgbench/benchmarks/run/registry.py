@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..methods.base import Method
-from ..methods.zen import ZEN
+from ...methods.base import Method
+from ...methods.zen import ZEN
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _ensure_registered() -> None:
     register_method("zen-weights", lambda: ZEN(record_weights=True), "ZEN",
                     "ZEN recording its class-by-feature weights W* (Table 5)")
     try:
-        from ..baselines import BASELINES, PROBES
+        from ...baselines import BASELINES, PROBES
     except ImportError:  # baselines not installed in this checkout
         BASELINES, PROBES = {}, {}
     for name, cls in {**BASELINES, **PROBES}.items():

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats as ss
 
 from . import stats
-from .suites import Suite
+from ..suites import Suite
 
 ALPHA = 0.05
 TEST = "two-sided paired t-test (scipy.stats.ttest_rel) on the same splits"

@@ -23,12 +23,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..datasets import catalog
+from ...datasets import catalog
 from . import tables
 from .leaderboards import absent_status, cell_statuses
 from .paper import paper_value
-from .registry import method_entry
-from .runner import expand_grid
+from ..run.registry import method_entry
+from ..run.runner import expand_grid
 
 REFERENCE = "zen"
 COSTS = ("one_config", "protocol")

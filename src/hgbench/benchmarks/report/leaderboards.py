@@ -15,14 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..datasets import catalog
-from ..methods.base import BUDGETS
+from ...datasets import catalog
+from ...methods.base import BUDGETS
 from . import stats
-from .metrics import HIGHER_IS_BETTER, METRICS
+from ..run.metrics import HIGHER_IS_BETTER, METRICS
 from .paper import paper_value
-from .registry import method_entry
-from .runner import expand_grid
-from .suites import Suite
+from ..run.registry import method_entry
+from ..run.runner import expand_grid
+from ..suites import Suite
 
 PERCENT_METRICS = {"accuracy"}
 STD_DDOF = 0  # population std over splits, as numpy.std in ZEN's official code

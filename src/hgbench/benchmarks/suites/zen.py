@@ -1,69 +1,11 @@
-"""Suites: which methods run on which datasets under which split protocol, and which paper table
-they reproduce. A suite only declares; the runner executes and the report renders.
-"""
+"""The ZEN paper's suites (Tables 3-6, 9-13) and the demo suite: declarations only."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from ..datasets.splits import parse_episode, protocol_shots
+from .base import PaperTable, Suite, register_suite
 
 ZEN_DATASETS = ("cora", "citeseer", "pubmed", "cora-ca", "20news", "modelnet40",
                 "congress", "walmart", "senate", "house")
-
-
-@dataclass(frozen=True)
-class PaperTable:
-    """A paper table this suite reproduces: the packaged CSV and the setting it reports."""
-
-    csv: str
-    title: str
-    setting: str  # e.g. "shots=5", matched against the CSV's ``setting`` column
-    metric: str = "accuracy"
-
-
-@dataclass(frozen=True)
-class Suite:
-    name: str
-    description: str
-    methods: tuple[str, ...]
-    datasets: tuple[str, ...]
-    protocol: str = "5-shot"
-    seeds: int = 10
-    table: PaperTable | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    kind: str = "accuracy"  # which table the report builds: accuracy, runtime or weights
-    records_from: str | None = None  # render another suite's records (e.g. runtime from zen-5shot)
-    includes: tuple[str, ...] = ()  # a group suite: runs and renders these suites in order
-    reference: str | None = None  # significance marks: every other method is tested against it (ZEN suites: zen)
-    correction: str = "holm"  # multiple-comparison correction of those tests (stats.CORRECTIONS; TriPrune: bonferroni)
-
-    @property
-    def setting(self) -> str:
-        shots = protocol_shots(self.protocol)
-        return f"shots={shots}" if shots is not None and not parse_episode(self.protocol) else self.protocol
-
-
-_SUITES: dict[str, Suite] = {}
-
-
-def register_suite(suite: Suite) -> Suite:
-    if suite.name in _SUITES:
-        raise ValueError(f"suite {suite.name!r} registered twice")
-    _SUITES[suite.name] = suite
-    return suite
-
-
-def suite(name: str) -> Suite:
-    try:
-        return _SUITES[name]
-    except KeyError:
-        raise KeyError(f"unknown suite {name!r}; valid names: {', '.join(_SUITES)}") from None
-
-
-def suite_names() -> list[str]:
-    return list(_SUITES)
-
 
 TABLE3_BASELINES = ("hgnn", "hnhn", "hcha", "unigcn", "unigcnii", "alldeepsets", "allsettransformer", "edhnn")
 TABLE3_METHODS = TABLE3_BASELINES + ("zen",)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..datasets import catalog
-from . import significance, stats
+from ...datasets import catalog
+from . import significance
+from . import stats
 from .leaderboards import average_ranks
-from .metrics import HIGHER_IS_BETTER
+from ..run.metrics import HIGHER_IS_BETTER
 from .paper import paper_value
-from .registry import method_entry
-from .suites import Suite
+from ..run.registry import method_entry
+from ..suites import Suite
 
 FAILURE_LABELS = {"oom": "O.O.M", "timeout": "T.O.", "failed": "failed", "data unavailable": "n/a",
                   "untimed": "untimed"}

@@ -23,14 +23,19 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..datasets import catalog
-from ..datasets.splits import protocol_shots
-from . import claims, figures, runtime, significance, tables, weights
+from ...datasets import catalog
+from ...datasets.splits import protocol_shots
+from . import claims
+from . import figures
+from . import runtime
+from . import significance
+from . import tables
+from . import weights
 from .leaderboards import cells, combined, complete_grids, current_settings, largest_budget_per_split, leaderboard, \
     long_frame, records_frame, select_on_validation, settings_text, wide, write_csv
-from .registry import method_entry
-from .store import Store
-from .suites import ACCURACY_AND_TIME, SHOT_SERIES, Suite, suite, suite_names
+from ..run.registry import method_entry
+from ..run.store import Store
+from ..suites import ACCURACY_AND_TIME, SHOT_SERIES, Suite, suite, suite_names
 
 STD_CONVENTION = "population std over splits (ddof=0, as numpy.std in ZEN's official code)"
 

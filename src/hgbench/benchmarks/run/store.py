@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 from torch import Tensor
 
-from ..datasets.splits import Split
+from ...datasets.splits import Split
 
 STATUSES = ("ok", "failed", "oom", "timeout")
 

@@ -26,12 +26,12 @@ import torch
 
 import hgbench
 
-from ..datasets import catalog
-from ..datasets.base import NodeDataset
-from ..datasets.files import DataUnavailable
-from ..datasets.episodes import episode_view
-from ..datasets.splits import Split, make_split, protocol_shots
-from ..methods.base import Diverged, Method, TimedOut, time_limit
+from ...datasets import catalog
+from ...datasets.base import NodeDataset
+from ...datasets.files import DataUnavailable
+from ...datasets.episodes import episode_view
+from ...datasets.splits import Split, make_split, protocol_shots
+from ...methods.base import Diverged, Method, TimedOut, time_limit
 from .metrics import evaluate
 from .profile import PeakMemory, timed
 from .registry import method_entry

@@ -1,0 +1,1 @@
+"""Reporting: statistics, leaderboards, tables, figures and claims, from stored records only."""

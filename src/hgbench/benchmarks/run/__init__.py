@@ -1,0 +1,1 @@
+"""Running: the registry of methods, planning jobs, executors, the store and the timer."""

@@ -1,0 +1,7 @@
+"""Suites: declarations of which runs a paper table needs (one module per paper) and which layout renders them."""
+
+from .base import PaperTable, Suite, register_suite, suite, suite_names
+from .zen import ACCURACY_AND_TIME, SHOT_SERIES, ZEN_DATASETS
+
+__all__ = ["ACCURACY_AND_TIME", "SHOT_SERIES", "ZEN_DATASETS", "PaperTable", "Suite", "register_suite", "suite",
+           "suite_names"]
