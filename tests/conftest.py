@@ -71,3 +71,32 @@ def small() -> NodeDataset:
 def easy() -> NodeDataset:
     return generate(SyntheticConfig(num_nodes=300, num_edges=200, num_features=16, num_classes=3,
                                     homophily=0.9, noise=0.5, seed=0))
+
+
+def put_planned(store, record: dict) -> dict:
+    """Store a hand-made record as ``bench run`` would: the schema's fields filled in where the test leaves
+    them out, and a plan entry for ``record["suite"]`` (its budget, and its grid position when the method's
+    grid for that budget holds the config; the end of the grid otherwise)."""
+    from hgbench.benchmarks.run.plan import PlanEntry, expand_grid
+    from hgbench.benchmarks.run.registry import method_entry, method_names
+
+    record = {"params": record.get("config", {}), "config": {}, "reason": None, "val": None, "test": None,
+              "fit_seconds": 0.0, "code_version": "test", "environment": {}, "executor": "sequential", **record}
+    suite, budget = record.pop("suite"), record.pop("budget", "full")
+    grid = ([dict(c) for c in expand_grid(method_entry(record["method"]).factory().configurations(budget))]
+            if record["method"] in method_names() else [])
+    full = (len(expand_grid(method_entry(record["method"]).factory().configurations("full")))
+            if record["method"] in method_names() else 1)
+    index = grid.index(record["config"]) if record["config"] in grid else len(grid)
+    store.put(record)
+    store.add_plan(suite, [PlanEntry(record["key"], record["method"], record["config"], record["dataset"],
+                                     record["protocol"], record["seed"], budget, index, None, full)])
+    return record
+
+
+def plan_unrun(store, suite: str, method: str, dataset: str, seed: int, budget: str, configs: list[dict]) -> None:
+    """Plan jobs that have no record yet (what an interrupted ``bench run`` leaves): one entry per config."""
+    from hgbench.benchmarks.run.plan import PlanEntry
+
+    store.add_plan(suite, [PlanEntry(f"unrun-{seed}-{budget}-{i}", method, config, dataset, "5-shot", seed, budget, i)
+                           for i, config in enumerate(configs)])

@@ -16,7 +16,8 @@ from hgbench.baselines import BASELINES, legcn
 from hgbench.baselines.graph import normalized_clique_adjacency
 from hgbench.baselines.hypernd import nonlinear_diffusion
 from hgbench.benchmarks.run import registry
-from hgbench.benchmarks.run.runner import Runner, expand_grid, plan
+from hgbench.benchmarks.run.plan import expand_grid, schedule
+from hgbench.benchmarks.run.runner import Runner
 from hgbench.benchmarks.run.store import Store
 from hgbench.datasets.base import NodeDataset
 from hgbench.datasets.splits import k_shot_split
@@ -246,7 +247,7 @@ def test_legcn_memory_guard_names_estimate_and_cap(monkeypatch):
 def test_legcn_over_the_cap_is_recorded_as_oom(tmp_path, monkeypatch):
     monkeypatch.setenv(legcn.MEMORY_CAP_ENV, "1e-6")
     store = Store(tmp_path)
-    Runner(store).run(plan("t", ["legcn"], ["synthetic"], "5-shot", 1, budget="smoke"))
+    Runner(store).run(schedule(store, "t", ["legcn"], ["synthetic"], "5-shot", 1, budget="smoke"))
     (record,) = store.records("t")
     assert record["status"] == "oom" and "exceeds the cap" in record["reason"]
 
@@ -256,7 +257,7 @@ def test_legcn_over_the_cap_is_recorded_as_oom(tmp_path, monkeypatch):
 def test_smoke_runs_on_cora(real_data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("HGBENCH_DATA", str(real_data_dir))
     store = Store(tmp_path)
-    summary = Runner(store).run(plan("t", NAMES, ["cora"], "5-shot", 1, budget="smoke"))
+    summary = Runner(store).run(schedule(store, "t", NAMES, ["cora"], "5-shot", 1, budget="smoke"))
     records = store.records("t")
     assert summary.executed == len(NAMES) == len(records)
     assert {r["method"]: r["status"] for r in records} == dict.fromkeys(NAMES, "ok"), \

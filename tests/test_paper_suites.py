@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
+from conftest import put_planned
 from hgbench.benchmarks.report import figures, leaderboards, runtime, weights
 from hgbench.benchmarks.run import registry
-from hgbench.benchmarks.run.runner import expand_grid
+from hgbench.benchmarks.run.plan import expand_grid
 from hgbench.benchmarks.suites import Suite, suite, suite_names
 from hgbench.datasets import synthetic
 from hgbench.datasets.episodes import episode_classes, episode_view
@@ -170,11 +171,11 @@ def test_runtime_layout_renders_seconds_and_ratios(tmp_path):
     from hgbench.benchmarks.run.store import Store
     store = Store(tmp_path / "store")
     for seed in range(3):
-        store.put(_stored("zen-5shot", "zen", "senate", seed, 0, 0.5, 0.01))
-        store.put(_stored("zen-5shot", "hgnn", "senate", seed, 1, 0.9, 2.0))
-        store.put(_stored("zen-5shot", "hgnn", "senate", seed, 2, 0.1, 4.0))
-        store.put({**_stored("zen-5shot", "hcha", "senate", seed, 1, 0.9, 2.0), "executor": "pool-2"})
-        store.put({**_stored("zen-5shot", "hnhn", "senate", seed, 1, 0.0, 9.0), "status": "timeout"})
+        put_planned(store, _stored("zen-5shot", "zen", "senate", seed, 0, 0.5, 0.01))
+        put_planned(store, _stored("zen-5shot", "hgnn", "senate", seed, 1, 0.9, 2.0))
+        put_planned(store, _stored("zen-5shot", "hgnn", "senate", seed, 2, 0.1, 4.0))
+        put_planned(store, {**_stored("zen-5shot", "hcha", "senate", seed, 1, 0.9, 2.0), "executor": "pool-2"})
+        put_planned(store, {**_stored("zen-5shot", "hnhn", "senate", seed, 1, 0.0, 9.0), "status": "timeout"})
     paths = render.render(store, suite("zen-runtime"), tmp_path / "out")
     board = pd.read_csv(paths["leaderboard"]).set_index(["method", "dataset", "metric"])
     assert board.at[("hgnn", "senate", "ratio_one_config"), "mean"] == pytest.approx(200.0)
@@ -193,7 +194,7 @@ def test_weights_layout_compares_with_table5(tmp_path):
     paper = weights.paper_weights("zen_table5_zoo_weights.csv").to_numpy()
     store = Store(tmp_path / "store")
     for seed, scale in enumerate((0.9, 1.1)):
-        store.put({**_stored("zen-zoo", "zen-weights", "zoo", seed, 0, 0.9, 0.01,
+        put_planned(store, {**_stored("zen-zoo", "zen-weights", "zoo", seed, 0, 0.9, 0.01,
                              {"class_feature_weights": (paper * scale).tolist()}), "protocol": "3-shot"})
     paths = render.render(store, suite("zen-zoo"), tmp_path / "out")
     board = pd.read_csv(paths["leaderboard"]).set_index("metric")
@@ -206,12 +207,14 @@ def test_weights_layout_compares_with_table5(tmp_path):
 
 # ----------------------------------------------------------------------------- runner
 def test_runner_runs_episodes_and_records_the_effective_budget(tmp_path):
-    from hgbench.benchmarks.run.runner import Runner, plan
+    from hgbench.benchmarks.run.plan import schedule
+    from hgbench.benchmarks.run.runner import Runner
     from hgbench.benchmarks.run.store import Store
-    jobs = plan("t-episodes", ["zen", "hgnn"], ["synthetic"], "2-way-1-shot", seeds=2, budget="smoke")
-    assert {job.budget for job in jobs if job.method == "zen"} == {"full"}  # ZEN's grid ignores the budget
-    assert {job.budget for job in jobs if job.method == "hgnn"} == {"smoke"}
     store = Store(tmp_path / "store")
+    jobs = schedule(store, "t-episodes", ["zen", "hgnn"], ["synthetic"], "2-way-1-shot", seeds=2, budget="smoke")
+    entries = store.plan("t-episodes")
+    assert {e["budget"] for e in entries if e["method"] == "zen"} == {"full"}  # ZEN's grid ignores the budget
+    assert {e["budget"] for e in entries if e["method"] == "hgnn"} == {"smoke"}
     Runner(store).run(jobs)
     records = store.records("t-episodes")
     assert len(records) == len(jobs) and all(r["status"] == "ok" for r in records)
@@ -236,6 +239,10 @@ def test_budget_and_cost_projects_the_full_grid_and_says_how_many_methods_it_cov
     records = [_stored("t", method, "senate", seed, c, 0.5, 2.0) for method in ("hgnn", "zen") for seed in range(2)
                for c in range(2)]
     chosen = Suite(name="t", description="", methods=("hgnn", "hnhn", "zen"), datasets=("senate",), seeds=10)
-    lines = runtime.budget_and_cost(leaderboards.records_frame(records), chosen)
     full_runs = len(expand_grid(registry.method_entry("hgnn").factory().configurations("full")))  # 9; ZEN's 1
+    planned = leaderboards.planned_frame([{"key": r["key"], "method": r["method"], "dataset": r["dataset"],
+                                           "protocol": "5-shot", "seed": r["seed"], "budget": "reduced",
+                                           "grid_index": 0, "full_grid_size": full_runs if r["method"] == "hgnn" else 1,
+                                           "config": r["config"]} for r in records])
+    lines = runtime.budget_and_cost(leaderboards.records_frame(records), planned, chosen)
     assert lines[-1] == f"| senate | reduced | 2 of 3 | 2-2 | 8 | 16 | {2.0 * (full_runs + 1) * 10 / 3600:.1f} |"

@@ -9,15 +9,16 @@ import pytest
 
 from hgbench.benchmarks.cli import main
 from hgbench.benchmarks.run.pool import PoolRunner
-from hgbench.benchmarks.run.runner import Runner, plan
+from hgbench.benchmarks.run.plan import plan
+from hgbench.benchmarks.run.runner import Runner
 from hgbench.benchmarks.run.store import Store
 
-JOBS = plan("t", ["zen", "hgnn"], ["synthetic"], "5-shot", 2, budget="smoke")
+JOBS, ENTRIES = plan("t", ["zen", "hgnn"], ["synthetic"], "5-shot", 2, budget="smoke")
 SAME = ("method", "config", "seed", "split_digest", "status", "val", "test", "train", "diagnostics")
 
 
-def records(store: Store, suite: str = "t") -> dict[str, dict]:
-    return {record["key"]: record for record in store.records(suite)}
+def records(store: Store) -> dict[str, dict]:
+    return {record["key"]: record for record in store.all_records()}
 
 
 def test_pool_records_equal_the_sequential_ones(tmp_path):
@@ -49,9 +50,9 @@ def test_interrupted_pool_run_resumes_without_redoing_finished_runs(tmp_path):
     assert len(records(Store(tmp_path))) == 4
 
 
-@pytest.mark.parametrize("sig, status", [(signal.SIGKILL, "oom"), (signal.SIGTERM, "failed")])
-def test_a_dead_worker_becomes_a_record_and_the_suite_goes_on(tmp_path, sig, status):
-    jobs = plan("t", ["hgnn"], ["synthetic"], "5-shot", 3, budget="smoke")  # one chunk, so one worker
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_dead_worker_is_recorded_failed_and_run_again(tmp_path, sig):
+    jobs, _ = plan("t", ["hgnn"], ["synthetic"], "5-shot", 3, budget="smoke")  # one chunk, so one worker
 
     def kill_the_worker(job, record):
         if job.seed == 0:  # the worker is now training seed 1
@@ -60,10 +61,13 @@ def test_a_dead_worker_becomes_a_record_and_the_suite_goes_on(tmp_path, sig, sta
 
     summary = PoolRunner(Store(tmp_path), 2, on_record=kill_the_worker).run(jobs)
     by_seed = {record["seed"]: record for record in records(Store(tmp_path)).values()}
-    assert by_seed[1]["status"] == status and sig.name in by_seed[1]["reason"]
+    assert by_seed[1]["status"] == "failed" and sig.name in by_seed[1]["reason"]
     assert by_seed[1]["executor"] == "pool-2" and by_seed[1]["split_digest"] and by_seed[1]["test"] is None
     assert by_seed[0]["status"] == by_seed[2]["status"] == "ok"  # a new worker ran the rest of the chunk
     assert summary.executed == 3 and summary.failed == 1
+    again = PoolRunner(Store(tmp_path), 2).run(jobs)  # a plain rerun runs the killed job, and only it
+    assert again.executed == 1 and again.skipped == 2
+    assert {r["seed"]: r["status"] for r in records(Store(tmp_path)).values()} == {0: "ok", 1: "ok", 2: "ok"}
 
 
 def test_cli_jobs_option_runs_the_pool(tmp_path):
@@ -71,5 +75,5 @@ def test_cli_jobs_option_runs_the_pool(tmp_path):
     args = ["run", "--suite", "demo", "--methods", "zen,zen-no-rap", "--datasets", "synthetic", "--seeds", "2",
             "--out", str(out)]
     assert main(args + ["--jobs", "2"]) == 0
-    stored = [json.loads(path.read_text()) for path in (out / "store" / "records" / "demo").glob("*.json")]
+    stored = [json.loads(path.read_text()) for path in (out / "store" / "records").glob("*/*.json")]
     assert len(stored) == 4 and {record["executor"] for record in stored} == {"pool-2"}

@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 from scipy import stats as ss
 
+from conftest import plan_unrun, put_planned
 from hgbench.benchmarks.report import leaderboards, render, significance, stats
 from hgbench.benchmarks.run import registry
 from hgbench.benchmarks import suites
 from hgbench.benchmarks.cli import main
-from hgbench.benchmarks.run.runner import expand_grid
+from hgbench.benchmarks.run.plan import expand_grid
 from hgbench.benchmarks.run.store import Store
 from hgbench.benchmarks.suites import Suite
 
@@ -49,7 +50,7 @@ def fill(store: Store, name: str = SUITE.name) -> None:
             shift = 0.0 if dataset == "synthetic" else -0.2
             for seed in SEEDS:
                 if seed not in MISSING.get((method, dataset), set()):
-                    store.put(_record(name, method, dataset, seed, float(values[seed] + shift)))
+                    put_planned(store, _record(name, method, dataset, seed, float(values[seed] + shift)))
 
 
 @pytest.fixture
@@ -136,7 +137,7 @@ def test_wide_leaderboard_pairs_mean_and_std_per_dataset(store, tmp_path):
 
 def test_render_all_writes_the_global_leaderboard_and_skips_what_it_cannot_render(store, tmp_path, registered):
     fill(store, registered.name)
-    store.put(_record("t-unregistered", "zen", "synthetic", 0, 0.5))
+    put_planned(store, _record("t-unregistered", "zen", "synthetic", 0, 0.5))
     result = render.render_all(store, tmp_path / "out")
     assert list(result.suites) == [SUITE.name, registered.name]
     assert result.skipped == {"t-unregistered": "not a registered suite"}
@@ -158,7 +159,7 @@ def test_a_kind_without_layout_is_skipped(store, tmp_path, monkeypatch):
 
 def test_render_all_is_deterministic_in_parallel_and_serially(store, tmp_path, registered, monkeypatch):
     fill(store, registered.name)
-    store.put(_record(registered.name, "zen", "synthetic", 0, 0.3, config={"lr": 1}, status="failed"))
+    put_planned(store, _record(registered.name, "zen", "synthetic", 0, 0.3, config={"lr": 1}, status="failed"))
     render.render_all(store, tmp_path / "a")
     render.render_all(store, tmp_path / "b")
     monkeypatch.setattr(render.os, "cpu_count", lambda: 1)
@@ -202,7 +203,7 @@ def test_a_split_rerun_under_a_larger_budget_reports_the_larger_grid_only(tmp_pa
     full = _record(SUITE.name, "hgnn", "synthetic", 0, 0.4, config={"lr": 0.001}, val=0.6)
     other_split = _record(SUITE.name, "hgnn", "synthetic", 1, 0.7, config={"lr": 0.01}, val=0.7)
     for record, budget in ((reduced, "reduced"), (full, "full"), (other_split, "reduced")):
-        store.put({**record, "key": f"{record['key']}-{budget}", "budget": budget})
+        put_planned(store, {**record, "key": f"{record['key']}-{budget}", "budget": budget})
     frame = render.SuiteData.load(store, SUITE).frame
     assert sorted(zip(frame.seed, frame.budget)) == [(0, "full"), (1, "reduced")]
     chosen = leaderboards.select_on_validation(frame).set_index("seed")
@@ -220,26 +221,29 @@ def test_validation_ties_go_to_the_configuration_the_grid_enumerates_first(tmp_p
     store = Store(tmp_path / "store")
     base = {"epoch_step": 50, "epochs": 200, "lr": 0.01}
     for hidden, accuracy in ((128, 0.3), (64, 0.7)):  # as JSON text "128" sorts before "64"
-        store.put(_record(SUITE.name, "hgnn", "synthetic", 0, accuracy, config={**base, "hidden": hidden}, val=0.5))
-    store.put(_record(SUITE.name, "hgnn", "synthetic", 0, 0.1, config={**base, "hidden": 32}, val=0.5))  # off-grid
-    chosen = leaderboards.select_on_validation(leaderboards.records_frame(store.records(SUITE.name)))
+        put_planned(store, _record(SUITE.name, "hgnn", "synthetic", 0, accuracy, config={**base, "hidden": hidden},
+                                   val=0.5))
+    put_planned(store, _record(SUITE.name, "hgnn", "synthetic", 0, 0.1, config={**base, "hidden": 32}, val=0.5))
+    records = store.records(SUITE.name)
+    assert {r["config"]["hidden"]: r["grid_index"] for r in records} == {64: 0, 128: 3, 32: 9}  # off-grid: last
+    chosen = leaderboards.select_on_validation(leaderboards.records_frame(records))
     assert chosen.test_accuracy.tolist() == [0.7]
-    assert leaderboards.grid_position("hgnn", "full", chosen.config.iloc[0]) == 0
-    assert leaderboards.grid_position("hgnn", "full", '{"hidden": 32}') == 9
 
 
 def test_a_split_with_part_of_its_grid_is_left_out_and_listed(tmp_path):
     store = Store(tmp_path / "store")
     grid = [dict(config) for config in expand_grid(registry.method_entry("hgnn").factory().configurations("full"))]
-    for seed, configs in ((0, grid), (1, grid[:3]), (2, [{"hidden": 32}])):  # complete, cut, another grid's
+    for seed, configs in ((0, grid), (1, grid[:3])):  # complete; cut: the rest of its grid planned, never run
         for i, config in enumerate(configs):
-            store.put({**_record(SUITE.name, "hgnn", "synthetic", seed, 0.5, config=config), "key": f"{seed}-{i}"})
+            put_planned(store, {**_record(SUITE.name, "hgnn", "synthetic", seed, 0.5, config=config),
+                                "key": f"{seed}-{i}"})
+    plan_unrun(store, SUITE.name, "hgnn", "synthetic", 1, "full", grid[3:])
     reduced = [dict(c) for c in expand_grid(registry.method_entry("hgnn").factory().configurations("reduced"))]
     for i, config in enumerate(reduced):  # seed 1 also holds the whole reduced grid: it falls back to it
-        store.put({**_record(SUITE.name, "hgnn", "synthetic", 1, 0.5, config=config), "key": f"r{i}",
-                   "budget": "reduced"})
+        put_planned(store, {**_record(SUITE.name, "hgnn", "synthetic", 1, 0.5, config=config), "key": f"r{i}",
+                            "budget": "reduced"})
     data = render.SuiteData.load(store, SUITE)
-    assert sorted(set(zip(data.frame.seed, data.frame.budget))) == [(0, "full"), (1, "reduced"), (2, "full")]
+    assert sorted(set(zip(data.frame.seed, data.frame.budget))) == [(0, "full"), (1, "reduced")]
     assert data.incomplete[["seed", "n_configs", "n_grid"]].values.tolist() == [[1, 3, len(grid)]]
     assert "hgnn on synthetic, seed 1, budget full: 3 of 9 configurations" in "\n".join(render.not_run(data))
 
@@ -247,20 +251,8 @@ def test_a_split_with_part_of_its_grid_is_left_out_and_listed(tmp_path):
 def test_failed_runs_are_listed_once_per_split_and_reason(tmp_path):
     store = Store(tmp_path / "store")
     for i in range(2):
-        store.put(_record(SUITE.name, "hgnn", "synthetic", 0, 0.0, config={"lr": i}, status="timeout"))
-    store.put(_record(SUITE.name, "hgnn", "synthetic", 1, 0.0, status="oom"))
+        put_planned(store, _record(SUITE.name, "hgnn", "synthetic", 0, 0.0, config={"lr": i}, status="timeout"))
+    put_planned(store, _record(SUITE.name, "hgnn", "synthetic", 1, 0.0, status="oom"))
     lines = render.not_run(render.SuiteData.load(store, SUITE))
     assert lines[-2:] == ["- hgnn on synthetic, seed 0: timeout (boom), 2 configurations",
                           "- hgnn on synthetic, seed 1: oom (boom)"]
-
-
-def test_records_made_under_other_settings_are_left_out_and_listed(tmp_path):
-    store = Store(tmp_path / "store")
-    now = registry.method_entry("hgnn").factory().settings()
-    for seed, settings in ((0, now), (1, {**now, "dropout": 0.1}), (2, None)):  # current, changed, before settings
-        record = _record(SUITE.name, "hgnn", "synthetic", seed, 0.5)
-        store.put(record if settings is None else {**record, "settings": settings})
-    data = render.SuiteData.load(store, SUITE)
-    assert sorted(data.frame.seed) == [0, 2] and data.stale.seed.tolist() == [1]
-    listed = "\n".join(render.not_run(data))
-    assert "## Records left out: made under other settings" in listed and '"dropout": 0.1' in listed

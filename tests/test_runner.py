@@ -10,8 +10,9 @@ import hgbench
 from hgbench.baselines import BASELINES, PROBES
 from hgbench.benchmarks.run import registry
 from hgbench.benchmarks.report import render
-from hgbench.benchmarks.run.runner import Runner, code_version, plan
-from hgbench.benchmarks.run.store import Store
+from hgbench.benchmarks.run.plan import Job, plan, schedule
+from hgbench.benchmarks.run.runner import Runner, code_version
+from hgbench.benchmarks.run.store import BadRecord, Store
 from hgbench.benchmarks.suites import suite
 from hgbench.datasets import catalog
 from hgbench.datasets.catalog import DatasetSpec
@@ -47,7 +48,7 @@ def failing_method(monkeypatch):
 
 def test_failures_are_recorded_and_the_suite_goes_on(tmp_path, failing_method):
     store = Store(tmp_path)
-    summary = Runner(store, time_limit_s=0.2).run(plan("t", ["failing", "zen"], ["synthetic"], "5-shot", 2))
+    summary = Runner(store, time_limit_s=0.2).run(schedule(store, "t", ["failing", "zen"], ["synthetic"], "5-shot", 2))
     statuses = {(r["method"], r["config"].get("mode")): r["status"] for r in store.records("t")}
     assert statuses == {("failing", "ok"): "ok", ("failing", "nan"): "failed", ("failing", "oom"): "oom",
                         ("failing", "slow"): "timeout", ("failing", "bug"): "failed", ("zen", None): "ok"}
@@ -58,7 +59,7 @@ def test_failures_are_recorded_and_the_suite_goes_on(tmp_path, failing_method):
 
 def test_retry_reruns_only_the_stored_runs_with_the_given_statuses(tmp_path, failing_method):
     store = Store(tmp_path)
-    jobs = plan("t", ["failing"], ["synthetic"], "5-shot", 1)
+    jobs = schedule(store, "t", ["failing"], ["synthetic"], "5-shot", 1)
     Runner(store, time_limit_s=0.2).run(jobs)
     rerun = []
     summary = Runner(store, time_limit_s=0.2, retry=("timeout", "oom"),
@@ -69,19 +70,55 @@ def test_retry_reruns_only_the_stored_runs_with_the_given_statuses(tmp_path, fai
         Runner(store, retry=("ok",))
 
 
-def test_a_job_stored_under_other_method_settings_runs_again(tmp_path, failing_method, monkeypatch):
+def test_the_key_names_the_computation_and_no_suite(failing_method, monkeypatch):
+    (a,), _ = plan("suite-a", ["zen"], ["synthetic"], "5-shot", 1)
+    (b,), _ = plan("suite-b", ["zen"], ["synthetic"], "5-shot", 1)
+    assert a == b and a.key == b.key
+    other_seed = Job(a.method, a.params, a.dataset, a.protocol, 1)
+    transfer = Job(a.method, a.params, a.dataset, a.protocol, 0, eval_dataset="other")
+    assert len({a.key, other_seed.key, transfer.key}) == 3
+    before = plan("t", ["failing"], ["synthetic"], "5-shot", 1)[0][0]
+    monkeypatch.setattr(Failing, "dropout", 0.3, raising=False)  # a changed default is another computation
+    after = plan("t", ["failing"], ["synthetic"], "5-shot", 1)[0][0]
+    assert after.params_dict == {**before.params_dict, "dropout": 0.3} and after.key != before.key
+
+
+def test_a_run_planned_by_three_suites_is_stored_once(tmp_path):
     store = Store(tmp_path)
-    jobs = plan("t", ["failing"], ["synthetic"], "5-shot", 1)[:1]
+    runs = [Runner(store).run(schedule(store, name, ["zen"], ["synthetic"], "5-shot", 2)) for name in "abc"]
+    assert [(r.executed, r.skipped) for r in runs] == [(2, 0), (0, 2), (0, 2)]
+    assert len(list(store.all_records())) == 2
+    assert [len(store.records(name)) for name in "abc"] == [2, 2, 2]
+    assert {r["suite"] for r in store.records("b")} == {"b"}
+
+
+def test_a_replanned_default_replaces_the_old_job_in_the_plan(tmp_path, failing_method, monkeypatch):
+    store = Store(tmp_path)
+    jobs = schedule(store, "t", ["failing"], ["synthetic"], "5-shot", 1)[:1]
     Runner(store).run(jobs)
-    assert store.records("t")[0]["settings"] == Failing().settings() == {}
+    assert store.records("t")[0]["params"] == {"mode": "ok"}
     monkeypatch.setattr(Failing, "dropout", 0.3, raising=False)
+    jobs = schedule(store, "t", ["failing"], ["synthetic"], "5-shot", 1)[:1]
     summary = Runner(store).run(jobs)
-    assert (summary.executed, summary.stale, summary.skipped) == (1, 1, 0)
-    assert [r["settings"] for r in store.records("t")] == [{"dropout": 0.3}]
-    legacy = {k: v for k, v in store.records("t")[0].items() if k != "settings"}
-    store.put(legacy)  # a record from before records carried settings counts as current
-    monkeypatch.setattr(Failing, "dropout", 0.5)
-    assert Runner(store).run(jobs).skipped == 1
+    assert (summary.executed, summary.skipped) == (1, 0)
+    assert [r["params"] for r in store.records("t")] == [{"dropout": 0.3, "mode": "ok"}]
+    assert len(list(store.all_records())) == 2  # the old record stays in the store, unplanned
+
+
+def test_a_torn_record_names_its_file_and_its_job_runs_again(tmp_path):
+    store = Store(tmp_path)
+    jobs = schedule(store, "t", ["zen"], ["synthetic"], "5-shot", 2)
+    Runner(store).run(jobs)
+    path = store.record_path("zen", jobs[0].key)
+    path.write_text(path.read_text()[:40])
+    with pytest.warns(UserWarning, match=str(path)):
+        assert len(store.records("t")) == 1
+    path.write_text("{}")
+    with pytest.raises(BadRecord, match=f"{path}.*missing fields"):
+        store.read(path)
+    with pytest.warns(UserWarning, match=str(path)):
+        summary = Runner(store).run(jobs)
+    assert (summary.executed, summary.skipped) == (1, 1) and store.read(path)["status"] == "ok"
 
 
 def test_settings_are_the_scalar_class_defaults_without_metadata():
@@ -92,13 +129,14 @@ def test_settings_are_the_scalar_class_defaults_without_metadata():
 
 
 def test_plan_runs_a_whole_grid_on_one_split_before_the_next(failing_method):
-    jobs = plan("t", ["failing"], ["synthetic"], "5-shot", 3)
+    jobs, _ = plan("t", ["failing"], ["synthetic"], "5-shot", 3)
     seeds = [job.seed for job in jobs]
     assert seeds == sorted(seeds) and len(jobs) == 3 * len(Failing.search_space["mode"])
 
 
 def test_interrupted_run_resumes_with_only_the_missing_jobs(tmp_path):
-    jobs = plan("t", ["zen", "zen-no-rap"], ["synthetic"], "5-shot", 4)
+    store = Store(tmp_path)
+    jobs = schedule(store, "t", ["zen", "zen-no-rap"], ["synthetic"], "5-shot", 4)
     done = []
 
     def stop_after_three(job, record):
@@ -125,32 +163,32 @@ def test_corrupted_dataset_stops_before_anything_is_written(tmp_path, monkeypatc
     monkeypatch.setenv("HGBENCH_DATA", str(tmp_path / "data"))
     store = Store(tmp_path / "store")
     with pytest.raises(DataError, match="0" * 64):
-        Runner(store).run(plan("t", ["zen"], ["synthetic", "toy-corrupt"], "5-shot", 2))
+        Runner(store).run(plan("t", ["zen"], ["synthetic", "toy-corrupt"], "5-shot", 2)[0])
     assert not (tmp_path / "store").exists()
 
 
 def test_records_carry_provenance(tmp_path):
     store = Store(tmp_path)
-    Runner(store).run(plan("t", ["zen"], ["synthetic"], "5-shot", 1))
+    Runner(store).run(schedule(store, "t", ["zen"], ["synthetic"], "5-shot", 1))
     (record,) = store.records("t")
-    for field in ("suite", "method", "config", "dataset", "shots", "seed", "split_id", "split_digest", "val", "test",
-                  "fit_seconds", "predict_seconds", "peak_memory_mb", "status", "code_version", "environment",
-                  "data_sha256", "budget"):
+    for field in ("suite", "method", "params", "config", "dataset", "shots", "seed", "split_id", "split_digest",
+                  "val", "test", "fit_seconds", "predict_seconds", "peak_memory_mb", "status", "code_version",
+                  "environment", "data_sha256", "budget", "executor"):
         assert field in record
     assert record["shots"] == 5 and 0 <= record["test"]["accuracy"] <= 1 and record["peak_memory_mb"] > 0
 
 
 def test_every_method_sees_the_same_split(tmp_path):
     store = Store(tmp_path)
-    Runner(store).run(plan("a", ["zen"], ["synthetic"], "5-shot", 3))
-    Runner(store).run(plan("b", ["linearized-hgnn"], ["synthetic"], "5-shot", 3))
+    Runner(store).run(schedule(store, "a", ["zen"], ["synthetic"], "5-shot", 3))
+    Runner(store).run(schedule(store, "b", ["linearized-hgnn"], ["synthetic"], "5-shot", 3))
     digests = lambda s: sorted((r["seed"], r["split_digest"]) for r in store.records(s))  # noqa: E731
     assert digests("a") == digests("b")
 
 
 def test_report_is_deterministic(tmp_path):
     store = Store(tmp_path / "store")
-    Runner(store).run(plan("demo", ["zen", "zen-no-tcs"], ["synthetic"], "5-shot", 3))
+    Runner(store).run(schedule(store, "demo", ["zen", "zen-no-tcs"], ["synthetic"], "5-shot", 3))
     first = {k: p.read_bytes() for k, p in render.render(store, suite("demo"), tmp_path).items()}
     second = {k: p.read_bytes() for k, p in render.render(store, suite("demo"), tmp_path).items()}
     assert first == second

@@ -18,7 +18,8 @@ from .report import render
 from .report.paper import paper_table
 from .run.registry import method_entry, method_names
 from .run.pool import PoolRunner
-from .run.runner import FAILURE_STATUSES, Runner, plan
+from .run.plan import schedule
+from .run.runner import FAILURE_STATUSES, Runner, check_device
 from .run.store import Store
 from .suites import Suite, suite, suite_names
 
@@ -134,6 +135,11 @@ def _timing_suites(name: str) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        check_device(args.device)
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
     members = runnable(args.suite)
     timing = _timing_suites(args.suite)
     if args.jobs > 1 and timing:
@@ -143,21 +149,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     datasets = _names(args.datasets, list(dict.fromkeys(d for s in members for d in s.datasets)), "dataset")
     out = Path(args.out)
     store = Store(out / "store")
-    jobs = [job for member in members
-            for job in plan(member.name, [m for m in member.methods if methods is None or m in methods],
-                            [d for d in member.datasets if datasets is None or d in datasets], member.protocol,
-                            args.seeds or member.seeds, args.budget)]
+    jobs = []
+    for member in members:  # each suite's plan is stored first: an interrupted run shows what is pending
+        jobs += schedule(store, member.name, [m for m in member.methods if methods is None or m in methods],
+                         [d for d in member.datasets if datasets is None or d in datasets],
+                         member.protocol, args.seeds or member.seeds, args.budget)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
         bar = progress.add_task(args.suite, total=len(jobs))
 
         def on_record(job, record) -> None:
-            progress.update(bar, advance=1, description=f"{job.suite}: {job.method} on {job.dataset}")
+            progress.update(bar, advance=1, description=f"{job.method} on {job.dataset}")
             if record["status"] != "ok":
                 progress.console.print(f"[yellow]{record['status']}[/]: {job.method} on {job.dataset} "
                                        f"seed {job.seed}: {record['reason']}")
 
-        options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry)
+        options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry, device=args.device)
         runner = PoolRunner(store, args.jobs, **options) if args.jobs > 1 else Runner(store, **options)
         try:
             summary = runner.run(jobs)
@@ -169,8 +176,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         console.print(f"  {dataset}: {seconds:.2f} s")
     for dataset, reason in summary.unavailable.items():
         console.print(f"  {dataset}: skipped, {reason}")
-    console.print(f"{summary.executed} runs executed ({summary.failed} not ok, {summary.stale} replacing records "
-                  f"made under other method settings), {summary.skipped} already in the store, "
+    console.print(f"{summary.executed} runs executed ({summary.failed} not ok), {summary.skipped} already in the "
+                  f"store ({summary.planned} distinct jobs planned), "
                   f"total {sum(summary.seconds_per_dataset.values()):.2f} s")
     _print_rendered(render.render_all(store, out))
     return 0
@@ -199,6 +206,20 @@ def _print_rendered(rendered: render.Report) -> None:
         console.print(f"[yellow]{name}[/]: skipped, {reason}")
     files = rendered.files
     console.print(f"all suites: {files['leaderboard']}; claims: {files['claims_md']}, {files['claims_csv']}")
+
+
+# ----------------------------------------------------------------------------- migrate
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .run.migrate import migrate
+
+    store = Store(Path(args.out) / "store")
+    summary = migrate(store, suite_names())
+    if not summary["records"]:
+        console.print(f"{store.root}: no records of the old layout; nothing to migrate")
+        return 0
+    console.print(f"{store.root}: {summary['records']} records re-keyed into {summary['kept']} jobs, plans written "
+                  f"for {summary['planned_suites']} suites; nothing was rerun")
+    return 0
 
 
 # ----------------------------------------------------------------------------- ops
@@ -246,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
     run.add_argument("--jobs", type=int, default=1, help="worker processes (1 thread each); default 1: the "
                      "sequential executor, the only one whose timings are reported")
+    run.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]; recorded in every record and "
+                                                      "printed in timing captions")
     run.add_argument("--out", default="results", help="output folder (store and tables), default: results")
     run.set_defaults(handler=cmd_run)
 
@@ -257,6 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--format", default="files", choices=["files", "md"],
                      help="md: also print a Markdown summary (means per suite, claims' verdicts) to stdout")
     rep.set_defaults(handler=cmd_report)
+    mig = commands.add_parser("migrate", help="re-key a store written before job keys named no suite "
+                                              "(records/<suite>/ to records/<method>/ plus plans/); reruns nothing")
+    mig.add_argument("--out", default="results", help="output folder holding store/, default: results")
+    mig.set_defaults(handler=cmd_migrate)
     ops = commands.add_parser("ops", help="time the shared hypergraph ops against plain torch.sparse.mm layers")
     ops.add_argument("--datasets", help="comma-separated datasets (default: walmart, congress, 20news, the largest)")
     ops.add_argument("--repeats", type=int, default=10, help="timed epochs per implementation (median), default: 10")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import torch
@@ -61,6 +61,13 @@ class NodeDataset:
     @property
     def num_features(self) -> int:
         return self.features.shape[1]
+
+    def to(self, device: torch.device | str) -> "NodeDataset":
+        """The same dataset with its hypergraph, features and labels on ``device``."""
+        if torch.device(device) == self.features.device:
+            return self
+        return replace(self, hypergraph=self.hypergraph.to(device), features=self.features.to(device),
+                       labels=self.labels.to(device))
 
     @property
     def labelled(self) -> Tensor:

@@ -62,10 +62,19 @@ def check_deadline() -> None:
 
 @dataclass
 class Fitted:
-    """A fitted model: ``predict()`` returns scores for all nodes; ``diagnostics`` is stored with the run."""
+    """A fitted model: ``predict()`` returns scores for all nodes; ``diagnostics`` is stored with the run.
+
+    Optional, stored as run artifacts: ``trace`` (one row per epoch: losses, validation metrics,
+    whatever the protocol's hooks log) and ``state`` (the trained ``state_dict``, kept when a later
+    job needs it). ``predict_on(other)`` scores the nodes of another dataset with the same features
+    and classes (transfer jobs).
+    """
 
     predict: Callable[[], Tensor]
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    trace: list[dict[str, Any]] | None = None
+    state: dict[str, Tensor] | None = None
+    predict_on: Callable[[Any], Tensor] | None = None
 
 
 class Method(ABC):

@@ -8,7 +8,6 @@ paper_dataset, metric, setting, mean, std, n_runs, status`` and whatever columns
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 
@@ -21,7 +20,6 @@ from . import stats
 from ..run.metrics import HIGHER_IS_BETTER, METRICS
 from .paper import paper_value
 from ..run.registry import method_entry
-from ..run.runner import expand_grid
 from ..suites import Suite
 
 PERCENT_METRICS = {"accuracy"}
@@ -35,13 +33,21 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
     """One row per record, metrics flattened to ``val_<metric>`` / ``test_<metric>``, sorted."""
     columns = {name: [r.get(name) for r in records] for name in _FIELDS}
     columns["config"] = [json.dumps(r.get("config", {}), sort_keys=True) for r in records]
-    columns["settings"] = [json.dumps(r["settings"], sort_keys=True) if "settings" in r else None for r in records]
+    columns["grid_index"] = [r.get("grid_index", 0) for r in records]
     for part in ("val", "test"):
         scores = [r.get(part) or {} for r in records]
         for metric in METRICS:
             columns[f"{part}_{metric}"] = np.array([s.get(metric, np.nan) for s in scores], dtype=float)
     frame = pd.DataFrame(columns)
     return frame.sort_values(_CELL + ["config"], kind="stable").reset_index(drop=True)
+
+
+def planned_frame(entries: list[dict]) -> pd.DataFrame:
+    """A suite's plan entries as a frame (``config`` as sorted JSON, as in :func:`records_frame`)."""
+    columns = ["key", "method", "dataset", "protocol", "seed", "budget", "grid_index", "full_grid_size", "config"]
+    frame = pd.DataFrame(entries, columns=[c for c in columns if c != "config"] + ["config"])
+    frame["config"] = [json.dumps(c, sort_keys=True) for c in frame.config]
+    return frame
 
 
 def largest_budget_per_split(frame: pd.DataFrame) -> pd.DataFrame:
@@ -58,46 +64,23 @@ def largest_budget_per_split(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[rank == best].reset_index(drop=True)
 
 
-def current_settings(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The records made under their method's current settings (``Method.settings``), and the others.
+def complete_grids(frame: pd.DataFrame, planned: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The records of splits that hold every configuration their plan lists, and a list of the others.
 
-    A record from before records carried settings, or of a method this checkout does not know, counts
-    as current. The others ran a model whose defaults have changed since: they are left out of every
-    leaderboard (their split then has an incomplete grid or none) until ``bench run`` replaces them.
-    """
-    now = frame.method.map(settings_text)
-    stale = frame.settings.notna() & now.notna() & (frame.settings != now)
-    return frame[~stale].reset_index(drop=True), frame[stale].reset_index(drop=True)
-
-
-@functools.lru_cache(maxsize=None)
-def settings_text(method: str) -> str | None:
-    """The method's current ``Method.settings`` as sorted JSON (as records_frame stores them); None if unknown."""
-    try:
-        return json.dumps(method_entry(method).factory().settings(), sort_keys=True)
-    except KeyError:
-        return None
-
-
-def complete_grids(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The records of splits whose stored configurations cover the method's grid, and a list of the others.
-
-    A split that holds some of the grid's configurations but not all (an interrupted run) would select
-    from a cut grid, so its records under that budget are left out of every leaderboard until a rerun
-    completes them (the split's records under another budget are judged on their own). A split holding
-    none of them ran another grid (an older checkout's, or hand-made records) and is kept as it is. The
-    list has one row per left-out split: ``method, dataset, protocol, seed, budget, n_configs, n_grid``.
+    ``planned`` is the suite's plan (one row per entry: method, dataset, protocol, seed, budget, config).
+    A split that holds some of its planned grid but not all (an interrupted run) would select from a
+    cut grid, so its records under that budget are left out of every leaderboard until a rerun
+    completes them (the split's records under another budget are judged on their own). The list has
+    one row per left-out split: ``method, dataset, protocol, seed, budget, n_configs, n_grid``.
     """
     keys = _CELL + ["budget"]
     columns = keys + ["n_configs", "n_grid"]
     if frame.empty:
         return frame, pd.DataFrame(columns=columns)
     stored = frame.groupby(keys, sort=True).config.agg(frozenset)
-    rows = []
-    for key, configs in stored.items():
-        grid = _grid_order(key[0], key[-1])
-        if configs & grid.keys() and not grid.keys() <= configs:
-            rows.append((*key, len(configs & grid.keys()), len(grid)))
+    grids = planned.groupby(keys, sort=True).config.agg(frozenset)
+    rows = [(*key, len(configs), len(grids[key])) for key, configs in stored.items()
+            if key in grids.index and not grids[key] <= configs]
     incomplete = pd.DataFrame(rows, columns=columns)
     cut = pd.MultiIndex.from_frame(frame[keys]).isin(list(incomplete[keys].itertuples(index=False, name=None)))
     return frame[~cut].reset_index(drop=True), incomplete
@@ -106,31 +89,14 @@ def complete_grids(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def select_on_validation(frame: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     """Per (method, dataset, protocol, seed): the ok configuration with the best validation metric.
 
-    Ties go to the configuration the method's grid enumerates first (the order ``plan`` runs them
-    in: the grid's first maximum, as the trainer's epoch checkpoints assume); configurations the
-    current grid does not hold come after, in the order of their JSON text.
+    Ties go to the configuration the plan's grid enumerates first (``grid_index``, the order ``plan``
+    runs them in: the grid's first maximum, as the trainer's epoch checkpoints assume).
     """
     ok = frame[frame.status == "ok"].copy()
     ok["_rank"] = ok[f"val_{metric}"] * (1 if HIGHER_IS_BETTER[metric] else -1)
-    ok["_order"] = [grid_position(m, b, c) for m, b, c in zip(ok.method, ok.budget, ok.config)]
-    ok = ok.sort_values(_CELL + ["_rank", "_order", "config"], ascending=[True] * 4 + [False, True, True],
+    ok = ok.sort_values(_CELL + ["_rank", "grid_index", "config"], ascending=[True] * 4 + [False, True, True],
                         kind="stable")
-    return ok.groupby(_CELL, sort=True).head(1).drop(columns=["_rank", "_order"])
-
-
-@functools.lru_cache(maxsize=None)
-def _grid_order(method: str, budget: str) -> dict[str, int]:
-    try:
-        grid = method_entry(method).factory().configurations(budget)
-    except (KeyError, ValueError):  # a method or budget this checkout does not know
-        return {}
-    return {json.dumps(dict(config), sort_keys=True): i for i, config in enumerate(expand_grid(grid))}
-
-
-def grid_position(method: str, budget: str, config: str) -> int:
-    """Where ``config`` (sorted JSON) comes in the enumeration of ``method``'s grid under ``budget``."""
-    order = _grid_order(method, budget)
-    return order.get(config, len(order))
+    return ok.groupby(_CELL, sort=True).head(1).drop(columns=["_rank"])
 
 
 def long_frame(selected: pd.DataFrame, suite: Suite, metric: str) -> pd.DataFrame:

@@ -31,8 +31,8 @@ from . import runtime
 from . import significance
 from . import tables
 from . import weights
-from .leaderboards import cells, combined, complete_grids, current_settings, largest_budget_per_split, leaderboard, \
-    long_frame, records_frame, select_on_validation, settings_text, wide, write_csv
+from .leaderboards import cells, combined, complete_grids, largest_budget_per_split, leaderboard, long_frame, \
+    planned_frame, records_frame, select_on_validation, wide, write_csv
 from ..run.registry import method_entry
 from ..run.store import Store
 from ..suites import ACCURACY_AND_TIME, SHOT_SERIES, Suite, suite, suite_names
@@ -54,7 +54,8 @@ def _collector_paused():
 
 @dataclass(frozen=True)
 class SuiteData:
-    """A suite with the frame of its stored records (``records_from`` when it renders another suite's runs).
+    """A suite with the frame of its stored records (``records_from`` when it renders another suite's runs)
+    and of its plan (the jobs ``bench run`` planned for it, run or not).
 
     The raw records are not kept (a paper-sized suite holds ~10^4 of them); a layout that needs them (e.g.
     stored diagnostics) reads them again from ``store``.
@@ -63,16 +64,17 @@ class SuiteData:
     suite: Suite
     store: Store
     frame: pd.DataFrame
+    planned: pd.DataFrame  # the plan's entries (``leaderboards.planned_frame``)
     incomplete: pd.DataFrame  # splits left out because their grid is cut (``complete_grids``)
-    stale: pd.DataFrame  # records left out because their method's settings changed (``current_settings``)
     _selected: dict[str, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, store: Store, chosen: Suite) -> "SuiteData":
+        source = chosen.records_from or chosen.name
         with _collector_paused():
-            current, stale = current_settings(records_frame(store.records(chosen.records_from or chosen.name)))
-            complete, incomplete = complete_grids(current)
-            return cls(chosen, store, largest_budget_per_split(complete), incomplete, stale)
+            planned = planned_frame(store.plan(source))
+            complete, incomplete = complete_grids(records_frame(store.records(source)), planned)
+            return cls(chosen, store, largest_budget_per_split(complete), planned, incomplete)
 
     def selected(self, metric: str = "accuracy") -> pd.DataFrame:
         """``select_on_validation`` of the frame, computed once per metric (board and notes both read it)."""
@@ -183,7 +185,7 @@ def scores_notes(board: pd.DataFrame, data: SuiteData) -> str:
     lines += saturation_summary(data.selected())
     if chosen.reference is not None:
         lines += significance.notes(board, method_entry(chosen.reference).label, chosen.correction)
-    lines += runtime.budget_and_cost(frame, chosen)
+    lines += runtime.budget_and_cost(frame, data.planned, chosen)
     return "\n".join(lines + not_run(data) + list(chosen.notes)) + "\n"
 
 
@@ -193,13 +195,6 @@ def not_run(data: SuiteData) -> list[str]:
     unavailable = {d: catalog.unavailable_reason(d) for d in data.suite.datasets if catalog.unavailable_reason(d)}
     if unavailable:
         lines += ["", "## Datasets not run", ""] + [f"- {d}: {reason}" for d, reason in unavailable.items()]
-    if not data.stale.empty:
-        lines += ["", "## Records left out: made under other settings", "",
-                  "These runs used fixed hyperparameters that the method's code no longer has; `bench run` replaces "
-                  "them.", ""]
-        counts = data.stale.groupby(["method", "dataset", "settings"], sort=True).size()
-        lines += [f"- {method} on {dataset}: {n} records with `{settings}`, now `{settings_text(method)}`"
-                  for (method, dataset, settings), n in counts.items()]
     if not data.incomplete.empty:
         lines += ["", "## Splits left out: incomplete grid", "",
                   "These splits hold only part of their method's grid under the budget named (an interrupted run). "
@@ -259,8 +254,8 @@ class Report:
 
 
 def renderable(store: Store) -> tuple[list[Suite], dict[str, str]]:
-    """Registered suites whose records are in the store (registration order), and what is skipped and why."""
-    present = set(store.suites())
+    """Registered suites whose plans are in the store (registration order), and what is skipped and why."""
+    present = set(store.plans())
     registered = [suite(name) for name in suite_names()]
     found = [s for s in registered if not s.includes and (s.records_from or s.name) in present]
     skipped = {name: "not a registered suite" for name in sorted(present - set(suite_names()))}

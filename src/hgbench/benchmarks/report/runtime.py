@@ -28,7 +28,6 @@ from . import tables
 from .leaderboards import absent_status, cell_statuses
 from .paper import paper_value
 from ..run.registry import method_entry
-from ..run.runner import expand_grid
 
 REFERENCE = "zen"
 COSTS = ("one_config", "protocol")
@@ -180,14 +179,14 @@ def _machine(frame: pd.DataFrame) -> str:
     return "; ".join(seen) or "this machine"
 
 
-def budget_and_cost(frame: pd.DataFrame, suite) -> list[str]:
+def budget_and_cost(frame: pd.DataFrame, planned: pd.DataFrame, suite) -> list[str]:
     """Markdown: per dataset the budgets and splits that ran, the seconds they took, and the projected
     cost of the paper's full protocol (mean measured seconds per run x full-grid runs x the suite's splits).
     """
     ok = frame[frame.status == "ok"].assign(seconds=run_seconds)
     if ok.empty:
         return []
-    full_runs = {m: len(expand_grid(method_entry(m).factory().configurations("full"))) for m in ok.method.unique()}
+    full_runs = planned.groupby("method").full_grid_size.max().to_dict()
     lines = ["", "## Budget and cost per dataset", "",
              "Measured: wall seconds of the stored runs (prepare + fit + predict, all executors). Projected full "
              "protocol: mean seconds per run x runs of the full grid (18 for trained baselines, epochs as "

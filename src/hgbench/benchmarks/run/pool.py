@@ -9,9 +9,10 @@
   sending each record as its job finishes.
 * The parent is the only writer to the store: it creates the splits before dispatching and
   stores every record as it arrives, so an interrupted pool run resumes like a sequential one.
-* A worker that dies (e.g. killed for memory) turns the job it was running into an ``oom``
-  (SIGKILL, the out-of-memory killer's signal) or ``failed`` record with the reason; a new worker
-  takes the rest of its chunk and the suite goes on.
+* A worker that dies (killed, e.g. by the out-of-memory killer, or crashed) turns the job it was
+  running into a ``failed`` record naming the signal or exit code, marked ``rerun_on_resume``: a plain
+  ``bench run`` runs it again (a death is not a property of the job); a new worker takes the rest of
+  its chunk and the suite goes on.
 
 Records say ``executor = "pool-N"``; ``seconds_per_dataset`` sums the workers' time per dataset.
 """
@@ -33,26 +34,26 @@ import torch
 from ...datasets import catalog
 from ...datasets.splits import Split
 from .profile import timed
-from .runner import Job, Runner, RunSummary
+from .plan import Job
+from .runner import Result, Runner, RunSummary
 from .store import Store
 
 Chunk = list[tuple[Job, Split]]
 
 
-def _work(conn: Connection, environ: dict[str, str], time_limit_s: float | None, executor: str) -> None:
+def _work(conn: Connection, environ: dict[str, str], time_limit_s: float | None, executor: str, device: str) -> None:
     """Worker loop: for every chunk received, send ``(record, seconds)`` as each job finishes; stop on ``None``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     os.environ.clear()  # the parent's environment now (e.g. HGBENCH_DATA), not the fork server's
     os.environ.update(environ)
-    torch.set_num_threads(1)
-    runner = Runner(store=None, time_limit_s=time_limit_s)  # type: ignore[arg-type]  # executes, never stores
+    runner = Runner(store=None, time_limit_s=time_limit_s, device=device)  # type: ignore[arg-type]  # never stores
     runner.executor = executor
     while (chunk := conn.recv()) is not None:
         prepared: dict[tuple, tuple[Any, float]] = {}
         for job, split in chunk:
             with timed() as clock:
-                record = runner.execute(job, catalog.load(job.dataset), split, prepared)
-            conn.send((record, clock.seconds))
+                result = runner.execute(job, catalog.load(job.dataset), split, prepared)
+            conn.send((result, clock.seconds))
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -75,10 +76,11 @@ class PoolRunner(Runner):
     """Runs jobs on ``workers`` processes; the same records as :class:`Runner` with ``executor = "pool-N"``."""
 
     def __init__(self, store: Store, workers: int, time_limit_s: float | None = None,
-                 on_record: Callable[[Job, dict], None] | None = None, retry: Iterable[str] = ()) -> None:
+                 on_record: Callable[[Job, dict], None] | None = None, retry: Iterable[str] = (),
+                 device: str = "cpu") -> None:
         if workers < 2:
             raise ValueError(f"a pool needs at least 2 workers, got {workers} (use Runner)")
-        super().__init__(store, time_limit_s, on_record, retry)
+        super().__init__(store, time_limit_s, on_record, retry, device)
         self.workers = workers
         self.executor = f"pool-{workers}"
         self.context = _context()
@@ -87,7 +89,7 @@ class PoolRunner(Runner):
         summary, pending = self.pending(jobs)
         by_chunk: dict[tuple, list[Job]] = {}
         for job in pending:
-            by_chunk.setdefault((job.dataset, job.method, job.config), []).append(job)
+            by_chunk.setdefault((job.dataset, job.method, job.params), []).append(job)
         chunks = deque([(job, self.split(job)) for job in group] for group in by_chunk.values())
         workers: list[_Worker] = []
         try:
@@ -114,7 +116,7 @@ class PoolRunner(Runner):
 
     def _spawn(self) -> _Worker:
         parent, child = self.context.Pipe()
-        args = (child, dict(os.environ), self.time_limit_s, self.executor)
+        args = (child, dict(os.environ), self.time_limit_s, self.executor, self.device)
         process = self.context.Process(target=_work, args=args, daemon=True)
         process.start()
         child.close()  # the worker holds the only copy: its death closes the pipe
@@ -134,30 +136,31 @@ class PoolRunner(Runner):
         """Store the records the worker has sent; False when it has died."""
         try:
             while worker.conn.poll():
-                record, seconds = worker.conn.recv()
+                result, seconds = worker.conn.recv()
                 job, _ = worker.chunk.popleft()
                 summary.seconds_per_dataset[job.dataset] = summary.seconds_per_dataset.get(job.dataset, 0.0) + seconds
-                self.record(summary, job, record)
+                self.record(summary, job, result)
         except (EOFError, OSError):  # the pipe closed: the worker is gone
             worker.process.join()
         return worker.process.exitcode is None
 
     def _bury(self, worker: _Worker, summary: RunSummary, chunks: deque) -> None:
-        """Record the dead worker's running job as ``oom`` / ``failed``; queue the rest of its chunk again."""
+        """Record the dead worker's running job as ``failed`` (rerun on resume); queue the rest of its chunk."""
         if not worker.chunk:
             return
         job, split = worker.chunk.popleft()
-        code = worker.process.exitcode
-        record = self._base_record(job, catalog.load(job.dataset), split.digest)
-        if code == -signal.SIGKILL:
-            record.update(status="oom", reason="worker process killed by SIGKILL (the signal of the kernel's "
-                                               "out-of-memory killer) while running this job")
-        else:
-            cause = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-            record.update(status="failed", reason=f"worker process died ({cause}) while running this job")
-        record.update(peak_memory_mb=None, memory_probe="worker died",
-                      environment={**self.environment, "torch_threads": 1},
-                      finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        self.record(summary, job, record)
+        self.record(summary, job, Result(died_record(self, job, split, worker.process.exitcode)))
         if worker.chunk:
             chunks.appendleft(list(worker.chunk))
+
+
+def died_record(runner: Runner, job: Job, split: Split, exitcode: int | None) -> dict:
+    """The record of a job whose process died: ``failed``, naming the signal or exit code."""
+    record = runner._base_record(job, catalog.load(job.dataset), split.digest)
+    code = exitcode if exitcode is not None else 0
+    cause = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+    hint = " (SIGKILL: often the kernel's out-of-memory killer)" if code == -signal.SIGKILL else ""
+    record.update(status="failed", reason=f"worker process died ({cause}{hint}) while running this job",
+                  rerun_on_resume=True, peak_memory_mb=None, memory_probe="worker died",
+                  finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return record

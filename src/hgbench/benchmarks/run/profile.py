@@ -9,14 +9,16 @@ it cannot be reset the lifetime peak is reported and ``memory_probe`` says so. O
 from __future__ import annotations
 
 import resource
+import statistics
 import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
+from torch import Tensor
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -38,10 +40,11 @@ def timed() -> Iterator[Stopwatch]:
         watch.seconds = time.perf_counter() - start
 
 
-def _hwm_mb() -> float | None:
+def _status_mb(field: str) -> float | None:
+    """A ``/proc/self/status`` memory field (``VmHWM``, ``VmRSS``) in MiB; None where there is none."""
     try:
         for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None
@@ -67,9 +70,39 @@ class PeakMemory:
     def stop(self) -> float:
         if self.device.startswith("cuda"):
             return torch.cuda.max_memory_allocated(self.device) / 2**20
-        hwm = _hwm_mb() if self.probe == "rss_hwm" else None
+        hwm = _status_mb("VmHWM") if self.probe == "rss_hwm" else None
         if hwm is None:
             self.probe = "rss_lifetime_peak"
             scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
         return hwm
+
+
+def inference_profile(predict: Callable[[], Tensor], device: str = "cpu", warmup: int = 3,
+                      repeats: int = 20) -> dict[str, float | str]:
+    """Time and memory of one full forward of a trained model (TriPrune's efficiency columns).
+
+    ``warmup`` untimed forwards, then the median wall time of ``repeats`` forwards (the device
+    synchronised around each: BASELINES.md §0.6); peak memory is that of one more forward above what
+    the process held before it (RSS high-water mark on CPU, allocated bytes on GPU).
+    """
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    with torch.no_grad():
+        for _ in range(warmup):
+            predict()
+        times = []
+        for _ in range(repeats):
+            sync()
+            start = time.perf_counter()
+            predict()
+            sync()
+            times.append(time.perf_counter() - start)
+        baseline = torch.cuda.memory_allocated(device) / 2**20 if device.startswith("cuda") else _status_mb("VmRSS")
+        memory = PeakMemory(device)
+        memory.start()
+        predict()
+        sync()
+        peak = memory.stop()
+    return {"inference_seconds": statistics.median(times), "inference_peak_mb": max(peak - (baseline or 0.0), 0.0),
+            "inference_memory_probe": memory.probe}
+

@@ -1,6 +1,6 @@
-"""Plan a suite into jobs, skip the finished ones, run the rest and store one record per job.
+"""Run planned jobs (:mod:`.plan`): skip the finished ones, run the rest, store one record per job.
 
-A job is one (method, configuration, dataset, split). Jobs are grouped by dataset so a dataset
+A job is one (method, params, dataset, protocol, split seed), stored under its content hash. Jobs are grouped by dataset so a dataset
 is loaded once and a method's split-independent ``prepare`` step runs once per dataset and
 configuration. Every dataset of the plan is verified before the first job runs, so a corrupted
 file stops the run before anything is written. Failures of a single run (divergence, out of
@@ -9,19 +9,18 @@ memory, time limit, any exception) become records with a status and a reason; th
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import math
 import platform
 import subprocess
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
+import pandas as pd
 import torch
 
 import hgbench
@@ -33,32 +32,12 @@ from ...datasets.episodes import episode_view
 from ...datasets.splits import Split, make_split, protocol_shots
 from ...methods.base import Diverged, Method, TimedOut, time_limit
 from .metrics import evaluate
-from .profile import PeakMemory, timed
+from .plan import Job
+from .profile import PeakMemory, inference_profile, timed
 from .registry import method_entry
 from .store import STATUSES, Store
 
 FAILURE_STATUSES = tuple(s for s in STATUSES if s != "ok")
-
-
-@dataclass(frozen=True)
-class Job:
-    suite: str
-    method: str
-    config: tuple[tuple[str, Any], ...]
-    dataset: str
-    protocol: str
-    seed: int
-    budget: str = "full"
-
-    @property
-    def key(self) -> str:
-        """Content hash of the job: the store skips a job whose key it already holds."""
-        payload = json.dumps(asdict(self), sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()[:24]
-
-    @property
-    def config_dict(self) -> dict[str, Any]:
-        return dict(self.config)
 
 
 @dataclass
@@ -67,33 +46,20 @@ class RunSummary:
     skipped: int = 0
     executed: int = 0
     failed: int = 0
-    stale: int = 0  # stored records made under other method settings, run again
     unavailable: dict[str, str] = field(default_factory=dict)
     seconds_per_dataset: dict[str, float] = field(default_factory=dict)
 
 
-def expand_grid(grid: dict[str, list]) -> list[tuple[tuple[str, Any], ...]]:
-    """The product of a search space, as sorted (name, value) tuples; ``{}`` gives one empty config."""
-    names = sorted(grid)
-    return [tuple(zip(names, values)) for values in itertools.product(*(grid[n] for n in names))]
+@dataclass
+class Result:
+    """What executing one job gives: its record, and the artifacts to store beside it."""
+
+    record: dict
+    trace: list[dict] | None = None
+    state: dict | None = None
 
 
-def plan(suite: str, methods: list[str], datasets: list[str], protocol: str, seeds: int,
-         budget: str = "full") -> list[Job]:
-    jobs = []
-    for dataset in datasets:
-        for name in methods:
-            method = method_entry(name).factory()
-            grid = method.configurations(budget)
-            # A method whose grid ignores the budget (ZEN) runs its full protocol, and says so.
-            effective = budget if grid != method.configurations("full") else "full"
-            # Split-major: an interrupted run leaves at most one split with part of the grid.
-            jobs.extend(Job(suite, name, config, dataset, protocol, seed, effective)
-                        for seed in range(seeds) for config in expand_grid(grid))
-    return jobs
-
-
-def code_version(root: Path = Path(__file__).resolve().parents[3]) -> str:
+def code_version(root: Path = Path(__file__).resolve().parents[4]) -> str:
     """Package version plus the git commit of the checkout ``root``, with ``-dirty`` when the code
     (``src/``, ``pyproject.toml``) differs from it; results the runs write elsewhere do not count."""
 
@@ -110,7 +76,7 @@ def code_version(root: Path = Path(__file__).resolve().parents[3]) -> str:
     return f"{hgbench.__version__}+{commit}"
 
 
-def environment() -> dict[str, Any]:
+def environment(device: str = "cpu") -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -118,30 +84,48 @@ def environment() -> dict[str, Any]:
         "platform": platform.platform(),
         "processor": platform.machine(),
         "torch_threads": torch.get_num_threads(),
-        "device": "cpu",
+        "device": device,
+        "device_name": torch.cuda.get_device_name(device) if device.startswith("cuda") else platform.machine(),
     }
+
+
+def check_device(device: str) -> str:
+    """``device`` if this machine has it (``cpu``, ``cuda``, ``cuda:N``); ValueError naming it otherwise."""
+    if device == "cpu":
+        return device
+    if not device.startswith("cuda"):
+        raise ValueError(f"device must be cpu or cuda[:N], got {device!r}")
+    if not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but torch {torch.__version__} sees no CUDA device here")
+    return device
 
 
 class Runner:
     """Executes jobs sequentially (the only executor whose timings are reported).
 
-    Every record names its ``executor`` (``"sequential"`` here; :mod:`.pool` runs this class's
-    :meth:`execute` in worker processes and names itself ``"pool-N"``).
+    Every run sets torch's thread count (``threads``, default 1: one run per core, and timings that do
+    not depend on how busy the other cores are) and records it with the device. Every record names
+    its ``executor`` (``"sequential"`` here; :mod:`.pool` runs this class's :meth:`execute` in worker
+    processes and names itself ``"pool-N"``).
     """
 
     executor = "sequential"
 
     def __init__(self, store: Store, time_limit_s: float | None = None,
-                 on_record: Callable[[Job, dict], None] | None = None, retry: Iterable[str] = ()) -> None:
+                 on_record: Callable[[Job, dict], None] | None = None, retry: Iterable[str] = (),
+                 device: str = "cpu", threads: int = 1) -> None:
         unknown = set(retry) - set(FAILURE_STATUSES)
         if unknown:
             raise ValueError(f"retry takes failure statuses ({', '.join(FAILURE_STATUSES)}), got {sorted(unknown)}")
+        if threads < 1:
+            raise ValueError(f"threads must be positive, got {threads}")
         self.store = store
         self.time_limit_s = time_limit_s
         self.retry = frozenset(retry)  # stored records with these statuses are run again and replaced
         self.on_record = on_record or (lambda job, record: None)
+        self.device = check_device(device)
+        self.threads = threads
         self.version = code_version()
-        self.environment = environment()
 
     def verify(self, datasets: list[str], summary: RunSummary) -> list[str]:
         """Load every dataset (checksums verified); unavailable ones are noted, corrupted ones raise."""
@@ -156,20 +140,19 @@ class Runner:
         return usable
 
     def pending(self, jobs: list[Job]) -> tuple[RunSummary, list[Job]]:
-        """The summary so far and the jobs to run: datasets verified, jobs already in the store skipped
-        unless their record's status is one to retry or it was made under other settings (stale; a record
-        from before records carried settings counts as current)."""
+        """The summary so far and the jobs to run: each key once, datasets verified, jobs already in the
+        store skipped unless their record's status is one to retry or their worker died (``rerun_on_resume``);
+        a bad record file counts as absent."""
+        jobs = list({job.key: job for job in jobs}.values())
         summary = RunSummary(planned=len(jobs))
-        usable = set(self.verify(list(dict.fromkeys(job.dataset for job in jobs)), summary))
-        settings = {name: method_entry(name).factory().settings() for name in {job.method for job in jobs}}
+        names = dict.fromkeys(d for job in jobs for d in (job.dataset, job.eval_dataset) if d is not None)
+        usable = set(self.verify(list(names), summary))
         pending = []
         for job in jobs:
-            if job.dataset not in usable:
+            if job.dataset not in usable or (job.eval_dataset is not None and job.eval_dataset not in usable):
                 continue
-            stored = self.store.get(job.suite, job.key)
-            stale = stored is not None and stored.get("settings", settings[job.method]) != settings[job.method]
-            summary.stale += stale
-            if stored is None or stale or stored["status"] in self.retry:
+            stored = self.store.get(job.method, job.key)
+            if stored is None or stored["status"] in self.retry or stored.get("rerun_on_resume"):
                 pending.append(job)
             else:
                 summary.skipped += 1
@@ -181,8 +164,13 @@ class Runner:
         return self.store.split(job.dataset, job.protocol, job.seed, labels,
                                 lambda: make_split(labels, job.protocol, job.seed))
 
-    def record(self, summary: RunSummary, job: Job, record: dict) -> None:
-        """Store a finished job's record, count it and report it."""
+    def record(self, summary: RunSummary, job: Job, result: Result) -> None:
+        """Store a finished job's artifacts, then its record (a record implies its artifacts); count, report."""
+        record = result.record
+        if result.trace:
+            self.store.put_trace(job.key, pd.DataFrame(result.trace))
+        if result.state is not None:
+            self.store.put_model(job.key, result.state)
         self.store.put(record)
         summary.executed += 1
         summary.failed += record["status"] != "ok"
@@ -198,21 +186,24 @@ class Runner:
             summary.seconds_per_dataset[dataset] = summary.seconds_per_dataset.get(dataset, 0.0) + clock.seconds
         return summary
 
-    def execute(self, job: Job, data: NodeDataset, split: Split, prepared: dict) -> dict:
-        """Run one job on ``split``; ``prepared`` caches ``prepare`` per (method, config) across calls.
+    def execute(self, job: Job, data: NodeDataset, split: Split, prepared: dict) -> Result:
+        """Run one job on ``split``; ``prepared`` caches ``prepare`` per (method, params) across calls.
 
         ``data`` is the catalog's dataset; an n-way episode's methods see only its classes (``episode_view``).
+        A transfer job is trained on ``data`` and scored on every labelled node of ``job.eval_dataset``.
         """
-        data = episode_view(data, job.protocol, job.seed)
+        torch.set_num_threads(self.threads)
+        data = episode_view(data, job.protocol, job.seed).to(self.device)
         method = method_entry(job.method).factory()
         record = self._base_record(job, data, split.digest)
-        memory = PeakMemory()
+        result = Result(record)
+        memory = PeakMemory(self.device)
         memory.start()
         try:
             with time_limit(self.time_limit_s):
                 state, record["prepare_seconds"] = self._prepare(method, job, data, prepared)
                 with timed() as fit_clock:
-                    fitted = method.fit(data, split, job.config_dict, job.seed, state)
+                    fitted = method.fit(data, split, job.params_dict, job.seed, state)
                 with timed() as predict_clock:
                     scores = fitted.predict()
             if not torch.isfinite(scores).all():
@@ -226,6 +217,11 @@ class Runner:
                 train=evaluate(scores, data.labels, split.train),
                 diagnostics=_jsonable(fitted.diagnostics),
             )
+            if job.eval_dataset is not None:
+                record["test"] = self._transfer_scores(fitted, job)
+            if getattr(method, "profile_inference", False):
+                record.update(inference_profile(fitted.predict, self.device))
+            result.trace, result.state = _jsonable(fitted.trace), fitted.state
         except (torch.OutOfMemoryError, MemoryError) as exc:
             record.update(status="oom", reason=f"{exc.__class__.__name__}: {str(exc)[:300]}")
         except TimedOut as exc:
@@ -236,27 +232,35 @@ class Runner:
         record["peak_memory_mb"] = memory.stop()
         record["memory_probe"] = memory.probe
         record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        return record
+        return result
+
+    def _transfer_scores(self, fitted, job: Job) -> dict[str, float]:
+        """Metrics on every labelled node of the evaluation dataset (nothing of it was seen in training)."""
+        if fitted.predict_on is None:
+            raise TypeError(f"{job.method} cannot predict on another dataset (its Fitted has no predict_on)")
+        target = catalog.load(job.eval_dataset).to(self.device)
+        return evaluate(fitted.predict_on(target), target.labels, target.labelled)
 
     @staticmethod
     def _prepare(method: Method, job: Job, data: NodeDataset, cache: dict) -> tuple[Any, float]:
         """Run (or reuse) the split-independent step; the seconds are those of the one shared run."""
-        key = (job.method, job.config)
+        key = (job.method, job.params)
         if key not in cache:
             with timed() as clock:
-                state = method.prepare(data, job.config_dict)
+                state = method.prepare(data, job.params_dict)
             cache[key] = (state, clock.seconds)
         return cache[key]
 
     def _base_record(self, job: Job, data: NodeDataset, split_digest: str) -> dict:
         return {
-            "key": job.key, "suite": job.suite, "method": job.method, "config": job.config_dict,
-            "dataset": job.dataset, "protocol": job.protocol, "shots": protocol_shots(job.protocol), "seed": job.seed,
-            "split_id": job.seed, "split_digest": split_digest, "budget": job.budget, "task": data.task.value,
+            "key": job.key, "method": job.method, "params": job.params_dict, "config": job.config_dict,
+            "dataset": job.dataset, "eval_dataset": job.eval_dataset, "protocol": job.protocol,
+            "shots": protocol_shots(job.protocol), "seed": job.seed, "split_id": job.seed,
+            "split_digest": split_digest, "task": data.task.value,
             "status": None, "reason": None, "val": None, "test": None, "train": None,
             "fit_seconds": None, "predict_seconds": None, "prepare_seconds": None, "diagnostics": {},
-            "settings": method_entry(job.method).factory().settings(), "code_version": self.version,
-            "environment": self.environment, "data_sha256": data.sources, "executor": self.executor,
+            "code_version": self.version, "environment": environment(self.device), "data_sha256": data.sources,
+            "executor": self.executor,
         }
 
 

@@ -1,15 +1,17 @@
-"""The results store: one JSON file per run record, and the splits every suite shares.
+"""The results store: one validated JSON record per job, artifacts beside it, suites' plans, shared splits.
 
 Layout under the store root::
 
-    records/<suite>/<key>.json                  one RunRecord each
-    splits/<dataset>/<protocol>/seed<i>.json    the node sets of split i
+    records/<method>/<key>.json               one run record per job (key: the job's content hash)
+    artifacts/<key>/trace.parquet             optional per-epoch trace of the run (a tidy table)
+    artifacts/<key>/model.pt                  optional trained state, when a later job needs it
+    plans/<suite>.json                        the suite's plan entries (which jobs, which budget)
+    splits/<dataset>/<protocol>/seed<i>.json  the node sets of split i
 
 Every write goes to a temporary file in the same directory and is moved into place with
-``os.replace``, so a killed run leaves either a whole record or none. A record's key is the hash
-of its job (suite, method, config, dataset, protocol, seed, budget); the runner skips jobs whose
-key is present, which is how an interrupted suite resumes. The record also carries the method's
-fixed settings (``Method.settings``): a job stored under other settings is run again.
+``os.replace``, so a killed run leaves either a whole record or none. A record is validated on
+read (:func:`validate_record`): a torn or malformed file is reported with its path, and the job it
+should hold counts as not run, so ``bench run`` runs it again and replaces the file.
 """
 
 from __future__ import annotations
@@ -17,14 +19,48 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import pandas as pd
+import torch
 from torch import Tensor
 
 from ...datasets.splits import Split
+from .plan import PlanEntry
 
 STATUSES = ("ok", "failed", "oom", "timeout")
+
+#: Fields every record has, with their JSON types (None allowed where the tuple says so).
+RECORD_SCHEMA: dict[str, tuple[type, ...]] = {
+    "key": (str,), "method": (str,), "params": (dict,), "config": (dict,), "dataset": (str,), "protocol": (str,),
+    "seed": (int,), "status": (str,), "reason": (str, type(None)), "val": (dict, type(None)),
+    "test": (dict, type(None)), "fit_seconds": (float, int, type(None)), "code_version": (str,),
+    "environment": (dict,), "executor": (str,),
+}
+
+
+class BadRecord(ValueError):
+    """A stored record that cannot be read or fails the schema; the message names its file."""
+
+
+def validate_record(record: Any, origin: str = "record") -> dict:
+    """``record`` if it matches :data:`RECORD_SCHEMA` (an ``ok`` record also has val and test metrics)."""
+    if not isinstance(record, dict):
+        raise BadRecord(f"{origin}: a record is a JSON object, got {type(record).__name__}")
+    missing = [name for name in RECORD_SCHEMA if name not in record]
+    if missing:
+        raise BadRecord(f"{origin}: missing fields {', '.join(missing)}")
+    for name, types in RECORD_SCHEMA.items():
+        if not isinstance(record[name], types) or (types == (int,) and isinstance(record[name], bool)):
+            raise BadRecord(f"{origin}: field {name!r} is {type(record[name]).__name__}, "
+                            f"expected {' or '.join(t.__name__ for t in types)}")
+    if record["status"] not in STATUSES:
+        raise BadRecord(f"{origin}: status {record['status']!r} is not one of {', '.join(STATUSES)}")
+    if record["status"] == "ok" and not (record["val"] and record["test"]):
+        raise BadRecord(f"{origin}: an ok record needs val and test metrics")
+    return record
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
@@ -41,35 +77,122 @@ def write_json_atomic(path: Path, payload: Any) -> None:
         raise
 
 
+def _replace_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """``write(tmp)`` then move ``tmp`` onto ``path`` (binary artifacts)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 class Store:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
 
     # ------------------------------------------------------------------ records
-    def _record_path(self, suite: str, key: str) -> Path:
-        return self.root / "records" / suite / f"{key}.json"
+    def record_path(self, method: str, key: str) -> Path:
+        return self.root / "records" / method / f"{key}.json"
 
-    def get(self, suite: str, key: str) -> dict | None:
-        """The stored record, or None when the job has no record."""
-        path = self._record_path(suite, key)
-        return json.loads(path.read_bytes()) if path.exists() else None
+    def read(self, path: Path) -> dict:
+        """The validated record in ``path``; :class:`BadRecord` naming the file otherwise."""
+        try:
+            record = json.loads(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise BadRecord(f"{path}: not a readable JSON record ({exc})") from None
+        return validate_record(record, str(path))
+
+    def get(self, method: str, key: str) -> dict | None:
+        """The stored record, or None when the job has none or its file is bad (warned, naming it)."""
+        path = self.record_path(method, key)
+        if not path.exists():
+            return None
+        try:
+            return self.read(path)
+        except BadRecord as exc:
+            warnings.warn(f"{exc}; its job counts as not run", stacklevel=2)
+            return None
 
     def put(self, record: dict) -> None:
-        if record.get("status") not in STATUSES:
-            raise ValueError(f"record status must be one of {STATUSES}, got {record.get('status')!r}")
-        write_json_atomic(self._record_path(record["suite"], record["key"]), record)
+        validate_record(record, f"record of {record.get('method')}/{record.get('key')}")
+        write_json_atomic(self.record_path(record["method"], record["key"]), record)
+
+    def all_records(self) -> Iterator[dict]:
+        """Every readable record, by method then key (bad files are warned about and skipped)."""
+        for path in sorted((self.root / "records").glob("*/*.json")):
+            try:
+                yield self.read(path)
+            except BadRecord as exc:
+                warnings.warn(str(exc), stacklevel=2)
+
+    # ------------------------------------------------------------------ plans
+    def _plan_path(self, suite: str) -> Path:
+        return self.root / "plans" / f"{suite}.json"
+
+    def plan(self, suite: str) -> list[dict]:
+        """The suite's plan entries (``PlanEntry.to_dict``), or [] when it never ran here."""
+        path = self._plan_path(suite)
+        if not path.exists():
+            return []
+        try:
+            return json.loads(path.read_bytes())["entries"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadRecord(f"{path}: not a readable plan ({exc}); rerun `bench run --suite {suite}`") from None
+
+    def add_plan(self, suite: str, entries: list[PlanEntry]) -> None:
+        """Merge ``entries`` into the suite's plan: a grid point planned again (same method, config, dataset,
+        protocol, seed, budget) takes its new key, so a changed default replaces the old job in the plan."""
+        def identity(entry: dict) -> str:
+            return json.dumps([entry[k] for k in ("method", "config", "dataset", "protocol", "seed", "budget",
+                                                  "eval_dataset")], sort_keys=True)
+
+        merged = {identity(entry): entry for entry in self.plan(suite)}
+        merged.update({identity(e): e for e in (entry.to_dict() for entry in entries)})
+        ordered = sorted(merged.values(), key=lambda e: (e["dataset"], e["method"], e["protocol"], e["seed"],
+                                                          e["budget"], e["grid_index"]))
+        write_json_atomic(self._plan_path(suite), {"suite": suite, "entries": ordered})
+
+    def plans(self) -> list[str]:
+        folder = self.root / "plans"
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
 
     def records(self, suite: str) -> list[dict]:
-        """All records of ``suite``, in a deterministic order (by key)."""
-        folder = self.root / "records" / suite
-        if not folder.is_dir():
-            return []
-        names = sorted(name for name in os.listdir(folder) if name.endswith(".json") and not name.startswith("."))
-        return [json.loads((folder / name).read_bytes()) for name in names]
+        """The records the suite's plan names, each with its plan entry's ``budget``, ``grid_index`` and
+        ``suite``; a job planned under two budgets appears once per budget. Jobs without a (readable)
+        record are missing from the list: not run yet."""
+        out = []
+        for entry in self.plan(suite):
+            record = self.get(entry["method"], entry["key"])
+            if record is not None:
+                out.append({**record, "suite": suite, "budget": entry["budget"], "grid_index": entry["grid_index"]})
+        return out
 
-    def suites(self) -> list[str]:
-        folder = self.root / "records"
-        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.exists() else []
+    # ------------------------------------------------------------------ artifacts
+    def artifact_path(self, key: str, name: str) -> Path:
+        return self.root / "artifacts" / key / name
+
+    def put_trace(self, key: str, trace: pd.DataFrame) -> Path:
+        """Store a run's per-epoch trace as a Parquet table (one row per epoch, one column per quantity)."""
+        path = self.artifact_path(key, "trace.parquet")
+        _replace_atomic(path, lambda tmp: trace.to_parquet(tmp, index=False))
+        return path
+
+    def trace(self, key: str) -> pd.DataFrame | None:
+        path = self.artifact_path(key, "trace.parquet")
+        return pd.read_parquet(path) if path.exists() else None
+
+    def put_model(self, key: str, state: dict) -> Path:
+        path = self.artifact_path(key, "model.pt")
+        _replace_atomic(path, lambda tmp: torch.save(state, tmp))
+        return path
+
+    def model(self, key: str) -> dict | None:
+        path = self.artifact_path(key, "model.pt")
+        return torch.load(path, weights_only=True) if path.exists() else None
 
     # ------------------------------------------------------------------ splits
     def _split_path(self, dataset: str, protocol: str, seed: int) -> Path:

@@ -1,0 +1,125 @@
+"""Jobs and plans: what a run computes, apart from which suite or table asks for it.
+
+A :class:`Job` is (method, its parameters, dataset, split protocol, split seed) and, for a transfer
+job, the dataset it is evaluated on. Its key is a content hash of exactly that: the same computation
+asked for by three suites is one job, run and stored once. ``params`` holds every hyperparameter of
+the run in one dictionary: the method's fixed settings (``Method.settings``) overlaid by the grid
+point (``config``), so editing a default gives new keys and the old records are simply not planned.
+
+A :class:`PlanEntry` is a suite's claim on a job: which budget's grid it belongs to and where the
+grid enumerates it (selection breaks validation ties by that order). ``bench run`` writes a suite's
+entries to the store (``plans/<suite>.json``); reports read them, never the current grids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from sklearn.model_selection import ParameterGrid
+
+from .registry import method_entry
+
+if TYPE_CHECKING:
+    from .store import Store
+
+Config = tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Job:
+    method: str
+    params: Config  # every hyperparameter, sorted (name, value) pairs
+    dataset: str
+    protocol: str
+    seed: int
+    config: Config = ()  # the grid point: the part of ``params`` a grid varies (not part of the key)
+    eval_dataset: str | None = None  # transfer: trained on ``dataset``, evaluated on this one
+
+    @property
+    def key(self) -> str:
+        """Content hash of the computation: method, params, dataset(s), protocol and seed."""
+        payload = {"method": self.method, "params": dict(self.params), "dataset": self.dataset,
+                   "protocol": self.protocol, "seed": self.seed}
+        if self.eval_dataset is not None:
+            payload["eval_dataset"] = self.eval_dataset
+        return job_key(payload)
+
+    @property
+    def config_dict(self) -> dict[str, Any]:
+        return dict(self.config)
+
+    @property
+    def params_dict(self) -> dict[str, Any]:
+        return dict(self.params)
+
+
+def job_key(payload: dict[str, Any]) -> str:
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One job as a suite plans it: the job's identity plus the budget and grid position it came from."""
+
+    key: str
+    method: str
+    config: dict
+    dataset: str
+    protocol: str
+    seed: int
+    budget: str
+    grid_index: int
+    eval_dataset: str | None = None
+    full_grid_size: int = 1  # points in the method's full grid (reports project the full protocol's cost)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def expand_grid(grid: dict[str, list]) -> list[Config]:
+    """The product of a search space (scikit-learn's ParameterGrid order), as sorted (name, value) tuples."""
+    return [tuple(sorted(point.items())) for point in ParameterGrid(grid)] if grid else [()]
+
+
+def sorted_items(mapping: dict[str, Any]) -> Config:
+    return tuple(sorted(mapping.items()))
+
+
+def plan(suite: str, methods: list[str], datasets: list[str], protocol: str, seeds: int | range,
+         budget: str = "full", eval_datasets: dict[str, str] | None = None) -> tuple[list[Job], list[PlanEntry]]:
+    """The jobs of a suite and its plan entries, split-major per (dataset, method).
+
+    ``seeds`` is a count (seeds 0..n-1) or a range. ``eval_datasets`` maps a training dataset to
+    the dataset its transfer jobs are evaluated on. A method whose grid ignores the budget (ZEN)
+    plans its full protocol, and its entries say so.
+    """
+    jobs, entries = [], []
+    for dataset in datasets:
+        target = (eval_datasets or {}).get(dataset)
+        for name in methods:
+            method = method_entry(name).factory()
+            grid = method.configurations(budget)
+            effective = budget if grid != method.configurations("full") else "full"
+            settings = method.settings()
+            full_size = len(expand_grid(method.configurations("full")))
+            for seed in (range(seeds) if isinstance(seeds, int) else seeds):
+                for index, config in enumerate(expand_grid(grid)):
+                    job = Job(name, sorted_items({**settings, **dict(config)}), dataset, protocol, seed, config,
+                              target)
+                    jobs.append(job)
+                    entries.append(PlanEntry(job.key, name, dict(config), dataset, protocol, seed, effective, index,
+                                             target, full_size))
+    return jobs, entries
+
+
+def schedule(store: "Store", suite: str, methods: list[str], datasets: list[str], protocol: str,
+             seeds: int | range, budget: str = "full", eval_datasets: dict[str, str] | None = None) -> list[Job]:
+    """:func:`plan` a suite and write its entries to ``store`` first (so reports and an interrupted run
+    know what is pending); the jobs to hand to an executor."""
+    jobs, entries = plan(suite, methods, datasets, protocol, seeds, budget, eval_datasets)
+    store.add_plan(suite, entries)
+    return jobs
