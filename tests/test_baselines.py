@@ -35,7 +35,7 @@ def hard() -> NodeDataset:
 
 
 def test_registry_is_a_flat_name_to_class_dict():
-    assert set(BASELINES) == set(NAMES) | set(TABLE11)
+    assert set(BASELINES) >= set(NAMES) | set(TABLE11)
     for name, cls in BASELINES.items():
         assert issubclass(cls, TrainedMethod) and cls.name == name
         assert cls.__doc__ and cls.description

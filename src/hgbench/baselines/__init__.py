@@ -16,6 +16,7 @@ from .hypernd import HyperND
 from .legcn import LEGCN
 from .linearized import LinearizedAllDeepSets, LinearizedEDHNN, LinearizedUniGCNII
 from .probes import PROBES
+from .triprune_plain import TriPruneHGNN, TriPruneMLP
 from .unigcn import UniGCN, UniGCNII
 
 BASELINES = {
@@ -36,8 +37,11 @@ BASELINES = {
     "lin-edhnn": LinearizedEDHNN,
     "legcn": LEGCN,
     "hypernd": HyperND,
+    # TriPrune Table 2 (its protocol: methods/protocol.py)
+    "tp-hgnn": TriPruneHGNN,
+    "tp-mlp": TriPruneMLP,
 }
 
 __all__ = ["BASELINES", "PROBES", "APPNP", "AllDeepSets", "AllSetTransformer", "EDHNN", "HCHA", "HGNN", "HNHN",
            "HyperND", "LEGCN", "LinearizedAllDeepSets", "LinearizedEDHNN", "LinearizedUniGCNII", "SGC", "SSGC",
-           "UniGCN", "UniGCNII"]
+           "TriPruneHGNN", "TriPruneMLP", "UniGCN", "UniGCNII"]

@@ -1,8 +1,10 @@
-"""The one training protocol shared by every neural baseline (ZEN §4.1, "Baselines and hyperparameters").
+"""Trained methods: a baseline supplies a network, its protocol (methods/protocol.py) trains it.
 
 A baseline subclasses :class:`TrainedMethod` and supplies only ``build(data, config)``, returning a
-``torch.nn.Module`` called as ``model(features, hypergraph) -> logits`` (``N x C``). Everything else
-is here, identical for every model:
+``torch.nn.Module`` called as ``model(features, hypergraph) -> logits`` (``N x C``); its class
+attribute ``protocol`` says how it is trained (default: ZEN's, below; TriPrune's baselines declare
+``TriPruneProtocol``), and ``hooks()`` may add an extra loss or trace columns. ZEN's protocol
+(ZEN §4.1, "Baselines and hyperparameters"), identical for every model:
 
 * full-batch training, Adam with **no weight decay**, cross-entropy on the training nodes;
 * seeded: ``torch.manual_seed(seed)`` right before ``build`` (initialisation and dropout masks are a
@@ -70,12 +72,12 @@ from typing import Any, ClassVar
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch import Tensor
 
-from ..datasets.base import NodeDataset, Task
+from ..datasets.base import NodeDataset
 from ..datasets.splits import Split
-from .base import Diverged, Fitted, Method, check_deadline
+from .base import Fitted, Method
+from .protocol import ZEN_PROTOCOL, Hooks, Protocol
 
 FULL_GRID: dict[str, list] = {
     "lr": [1e-2, 1e-3, 1e-4], "layers": [1, 2], "hidden": [64, 128, 256], "epochs": [200], "epoch_step": [50],
@@ -107,25 +109,13 @@ def checkpoint_epochs(epochs: int, step: int) -> list[int]:
     return points
 
 
-def validation_score(logits: Tensor, labels: Tensor, task: Task) -> tuple[float, float]:
-    """(score to maximise, metric to report) of ``logits`` against ``labels``.
-
-    Accuracy for classification; for ordinal tasks the MAE of the arg-max class (score = -MAE).
-    """
-    predicted = logits.argmax(-1)
-    if task is Task.ORDINAL:
-        mae = float((predicted - labels).abs().double().mean())
-        return -mae, mae
-    accuracy = float((predicted == labels).double().mean())
-    return accuracy, accuracy
-
-
 class TrainedMethod(Method):
     """A neural baseline trained by the shared protocol; subclasses implement :meth:`build` only."""
 
     search_space = FULL_GRID
     architecture: ClassVar[tuple[str, ...]] = ARCHITECTURE_KEYS  # the shared keys the model reads
     selection_ties: ClassVar[str] = "first"  # "last": a later epoch that ties the best validation score wins
+    protocol: ClassVar[Protocol] = ZEN_PROTOCOL  # how the model is trained and selected (methods/protocol.py)
 
     def configurations(self, budget: str = "full") -> dict[str, list]:
         super().configurations(budget)  # validates the budget name
@@ -143,71 +133,25 @@ class TrainedMethod(Method):
         """
         return data
 
+    def hooks(self, data: NodeDataset, split: Split, config: dict) -> Hooks:
+        """The protocol's extension points for this run (an extra loss, trace columns); none by default."""
+        return Hooks()
+
     def fit(self, data: NodeDataset, split: Split, config: dict, seed: int, prepared: Any = None) -> Fitted:
         for key in ("lr", *self.architecture):
             if key not in config:
                 raise KeyError(f"{self.name}: configuration lacks {key!r} (got {sorted(config)})")
-        ties = config.get("selection_ties", self.selection_ties)
-        if ties not in ("first", "last"):
-            raise ValueError(f"{self.name}: selection_ties must be 'first' or 'last', got {ties!r}")
-        epochs = int(config.get("epochs", DEFAULT_EPOCHS))
-        points = checkpoint_epochs(epochs, int(config.get("epoch_step", DEFAULT_EPOCH_STEP)))
+        config = {"selection_ties": self.selection_ties, **config}
         if prepared is None:
             prepared = self.prepare(data, config)
         data = self.training_data(data, split, config, prepared)
-        x, hypergraph, labels = data.features, data.hypergraph, data.labels
-        train, val = split.train, split.val
-        y_train, y_val = labels[train], labels[val]
-        has_val = val.numel() > 0
+        training = self.protocol.train(lambda: self.build(data, config), data, split, config, seed,
+                                       self.hooks(data, split, config))
+        model = training.model
 
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            model = self.build(data, config)
-            optimizer = torch.optim.Adam(model.parameters(), lr=float(config["lr"]), weight_decay=0.0)
-            best_score, best_epoch, best_state = float("-inf"), 0, None
-            best_metric: float | None = None
-            at_checkpoint: dict[int, tuple[float, float | None, int, dict]] = {}
-            for epoch in range(1, epochs + 1):
-                check_deadline()
-                model.train()
-                optimizer.zero_grad(set_to_none=True)
-                loss = F.cross_entropy(model(x, hypergraph)[train], y_train)
-                if not torch.isfinite(loss):
-                    raise Diverged(f"loss became {float(loss.detach())} at epoch {epoch}")
-                loss.backward()
-                optimizer.step()
-
-                model.eval()
-                with torch.no_grad():
-                    logits = model(x, hypergraph)
-                # Without validation nodes every epoch "improves": each checkpoint keeps its last epoch.
-                score, metric = validation_score(logits[val], y_val, data.task) if has_val else (epoch, None)
-                if score > best_score or (ties == "last" and score == best_score):  # "first": strict
-                    best_score, best_metric, best_epoch = score, metric, epoch
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                if epoch in points:
-                    at_checkpoint[epoch] = (best_score, best_metric, best_epoch, best_state)
-
-        # Best checkpoint on validation; max() keeps the first of equal scores: the smallest E, or the
-        # largest under "last" ties.
-        chosen = max(points[::-1] if ties == "last" else points, key=lambda e: at_checkpoint[e][0])
-        _, chosen_metric, chosen_epoch, chosen_state = at_checkpoint[chosen]
-        model.load_state_dict(chosen_state)
-        model.eval()
-
-        def predict() -> Tensor:
+        def predict_on(other: NodeDataset) -> Tensor:
             with torch.no_grad():
-                return model(x, hypergraph).float()
+                return model(other.features, other.hypergraph).float()
 
-        diagnostics = {
-            "selected_epoch": chosen_epoch,
-            "selected_checkpoint": chosen,
-            "val_metric": data.task.selection_metric if has_val else None,
-            "val_selected": chosen_metric,
-            "val_by_checkpoint": {str(e): at_checkpoint[e][1] for e in points},
-            "epoch_by_checkpoint": {str(e): at_checkpoint[e][2] for e in points},
-            "final_train_loss": float(loss.detach()),
-            "epochs_trained": epochs,
-            "num_parameters": sum(p.numel() for p in model.parameters()),
-        }
-        return Fitted(predict, diagnostics)
+        return Fitted(lambda: predict_on(data), training.diagnostics,
+                      trace=training.trace if self.protocol.keep_trace else None, predict_on=predict_on)

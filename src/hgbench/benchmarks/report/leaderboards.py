@@ -25,7 +25,8 @@ from ..suites import Suite
 PERCENT_METRICS = {"accuracy"}
 STD_DDOF = 0  # population std over splits, as numpy.std in ZEN's official code
 _FIELDS = ("method", "dataset", "protocol", "seed", "budget", "status", "reason", "fit_seconds", "predict_seconds",
-           "prepare_seconds", "peak_memory_mb", "code_version", "task", "executor", "environment")
+           "prepare_seconds", "peak_memory_mb", "code_version", "task", "executor", "environment",
+           "inference_seconds", "inference_peak_mb")
 _CELL = ["method", "dataset", "protocol", "seed"]
 
 
@@ -34,6 +35,7 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
     columns = {name: [r.get(name) for r in records] for name in _FIELDS}
     columns["config"] = [json.dumps(r.get("config", {}), sort_keys=True) for r in records]
     columns["grid_index"] = [r.get("grid_index", 0) for r in records]
+    columns["num_parameters"] = [(r.get("diagnostics") or {}).get("num_parameters") for r in records]
     for part in ("val", "test"):
         scores = [r.get(part) or {} for r in records]
         for metric in METRICS:
@@ -202,7 +204,7 @@ def wide(board: pd.DataFrame) -> pd.DataFrame:
     """
     rows = []
     for metric, part in board.groupby("metric", sort=False):
-        ranks = average_ranks(part)
+        ranks = average_ranks(part) if metric in HIGHER_IS_BETTER else {}  # no rank of seconds or parameters
         for method, runs in part.groupby("method", sort=False):
             row = {"method": method, "label": runs.label.iloc[0], "metric": metric}
             for run in runs.itertuples():

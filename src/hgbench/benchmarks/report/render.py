@@ -27,6 +27,7 @@ from ...datasets import catalog
 from ...datasets.splits import protocol_shots
 from . import claims
 from . import figures
+from . import multimetric
 from . import runtime
 from . import significance
 from . import tables
@@ -215,6 +216,7 @@ def not_run(data: SuiteData) -> list[str]:
 register_layout("accuracy", Layout(scores_board, scores_latex, scores_notes))
 register_layout("runtime", Layout(runtime.board, runtime.latex, runtime.notes))
 register_layout("weights", Layout(weights.board, weights.latex, weights.notes, weights.figures))
+register_layout("multimetric", Layout(multimetric.board, multimetric.latex, multimetric.notes))
 
 
 # ----------------------------------------------------------------------------- entry points

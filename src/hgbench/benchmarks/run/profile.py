@@ -8,6 +8,7 @@ it cannot be reset the lifetime peak is reported and ``memory_probe`` says so. O
 
 from __future__ import annotations
 
+import ctypes
 import resource
 import statistics
 import sys
@@ -51,6 +52,14 @@ def _status_mb(field: str) -> float | None:
     return None
 
 
+def _return_free_heap() -> None:
+    """glibc's ``malloc_trim(0)``: give the heap's free pages back, so the next allocations show in RSS."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the measurement may then undercount
+        pass
+
+
 class PeakMemory:
     """Measures the peak memory of the code run between :meth:`start` and :meth:`stop`."""
 
@@ -84,7 +93,9 @@ def inference_profile(predict: Callable[[], Tensor], device: str = "cpu", warmup
 
     ``warmup`` untimed forwards, then the median wall time of ``repeats`` forwards (the device
     synchronised around each: BASELINES.md §0.6); peak memory is that of one more forward above what
-    the process held before it (RSS high-water mark on CPU, allocated bytes on GPU).
+    the process held before it (RSS high-water mark on CPU, allocated bytes on GPU). On CPU the
+    heap's free pages are first returned to the system: the warm-up forwards leave freed blocks in
+    malloc's heap that the measured forward would reuse without its resident size growing.
     """
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     with torch.no_grad():
@@ -97,6 +108,8 @@ def inference_profile(predict: Callable[[], Tensor], device: str = "cpu", warmup
             predict()
             sync()
             times.append(time.perf_counter() - start)
+        if not device.startswith("cuda"):
+            _return_free_heap()
         baseline = torch.cuda.memory_allocated(device) / 2**20 if device.startswith("cuda") else _status_mb("VmRSS")
         memory = PeakMemory(device)
         memory.start()

@@ -34,9 +34,12 @@ class Suite:
     includes: tuple[str, ...] = ()  # a group suite: runs and renders these suites in order
     reference: str | None = None  # significance marks: every other method is tested against it (ZEN suites: zen)
     correction: str = "holm"  # multiple-comparison correction of those tests (stats.CORRECTIONS; TriPrune: bonferroni)
+    efficiency_reference: str | None = None  # timing columns also as ratios to this method's (TriPrune: HGNN)
 
     @property
     def setting(self) -> str:
+        if self.table is not None and not self.table.setting:
+            return ""  # the paper's table has no setting column (TriPrune)
         shots = protocol_shots(self.protocol)
         return f"shots={shots}" if shots is not None and not parse_episode(self.protocol) else self.protocol
 

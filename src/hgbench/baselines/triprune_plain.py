@@ -1,0 +1,93 @@
+"""TriPrune's plain supervised rows, trained by its protocol (:class:`~hgbench.methods.protocol.TriPruneProtocol`).
+
+* ``tp-hgnn`` — HGNN (Feng et al., AAAI 2019), ../shared/triprune/BASELINES.md card 1: backbone
+  B-union, i.e. the HGNN operator ``Dv^-1/2 H De^-1 H^T Dv^-1/2`` (``W = I``) over the hyperedges of
+  every context at once, context ids ignored (HGNN's own rule for fusing several hypergraphs);
+  two convolutions ``d -> h -> C`` with ReLU and dropout between (the card; not the ELU of the
+  ED-HNN code that ZEN's ``hgnn`` row follows). It is the unpruned reference of Table 2's
+  efficiency ratios.
+* ``tp-mlp`` — an MLP on the node features alone (``d -> h -> C``, ReLU, dropout): not a row of the
+  paper; it shows what the hypergraph adds.
+
+Search space (card 1, "suite search"): hidden {64, 128} x dropout {0.3, 0.5} x lr {1e-3, 1e-2}, the
+``full`` budget (8 configurations). ``reduced`` runs the defaults only (hidden 64 as BASELINES.md
+§0.3, dropout 0.5 as HGNN's released config, lr 1e-3 as TriPrune's shared protocol); ``smoke``
+the defaults for 3 epochs. Every record times one full forward of the trained model
+(``profile_inference``; BASELINES.md §0.6).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..datasets.base import NodeDataset
+from ..datasets.hypergraph import Hypergraph
+from ..methods.base import Method
+from ..methods.protocol import TRIPRUNE_PROTOCOL
+from ..methods.trainer import TrainedMethod
+from .hgnn import HypergraphConv
+
+
+class TriPruneTrained(TrainedMethod):
+    """A supervised baseline under TriPrune's protocol: grids from ``search_space`` and ``defaults``."""
+
+    protocol = TRIPRUNE_PROTOCOL
+    profile_inference: ClassVar[bool] = True
+    architecture = ("hidden",)
+    search_space: ClassVar[dict[str, list]] = {"hidden": [64, 128], "dropout": [0.3, 0.5], "lr": [1e-3, 1e-2]}
+    defaults: ClassVar[dict[str, Any]] = {"hidden": 64, "dropout": 0.5, "lr": 1e-3}
+
+    def configurations(self, budget: str = "full") -> dict[str, list]:
+        Method.configurations(self, budget)  # validates the budget name
+        single = {key: [value] for key, value in self.defaults.items()}
+        spaces = {"full": self.search_space, "reduced": single, "smoke": {**single, "epochs": [3], "patience": [2]}}
+        return self.protocol.grid(spaces[budget])
+
+
+class _TwoLayers(nn.Module):
+    """``second(dropout(relu(first(x))))``, each layer called as ``layer(x, hypergraph)``."""
+
+    def __init__(self, first: nn.Module, second: nn.Module, dropout: float) -> None:
+        super().__init__()
+        self.first, self.second, self.dropout = first, second, dropout
+
+    def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
+        hidden = F.dropout(F.relu(self.first(x, hypergraph)), self.dropout, self.training)
+        return self.second(hidden, hypergraph)
+
+
+class _NodeWise(nn.Linear):
+    """A linear map of each node's features; the hypergraph is ignored."""
+
+    def forward(self, x: Tensor, hypergraph: Hypergraph | None = None) -> Tensor:
+        return super().forward(x)
+
+
+class TriPruneHGNN(TriPruneTrained):
+    """HGNN on the union of the contexts (BASELINES.md card 1, B-union), TriPrune's protocol."""
+
+    name = "tp-hgnn"
+    label = "HGNN"
+    description = "HGNN (Feng et al. 2019) on the union of the contexts, TriPrune's protocol (Table 2 row)"
+
+    def build(self, data: NodeDataset, config: dict) -> nn.Module:
+        hidden = int(config["hidden"])
+        return _TwoLayers(HypergraphConv(data.num_features, hidden, True), HypergraphConv(hidden, data.num_classes, True),
+                          float(config["dropout"]))
+
+
+class TriPruneMLP(TriPruneTrained):
+    """An MLP on the node features (no hypergraph), TriPrune's protocol."""
+
+    name = "tp-mlp"
+    label = "MLP"
+    description = "MLP on the node features alone, TriPrune's protocol (not a paper row)"
+
+    def build(self, data: NodeDataset, config: dict) -> nn.Module:
+        hidden = int(config["hidden"])
+        return _TwoLayers(_NodeWise(data.num_features, hidden), _NodeWise(hidden, data.num_classes),
+                          float(config["dropout"]))
