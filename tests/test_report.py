@@ -65,7 +65,7 @@ def registered(monkeypatch):
     """SUITE and a second suite registered (as the runner's suites are) for render_all and the CLI."""
     other = dataclasses.replace(SUITE, name="t-other", reference=None)
     for chosen in (SUITE, other):
-        monkeypatch.setitem(suites.base._SUITES, chosen.name, chosen)
+        monkeypatch.setitem(suites.base.SUITES._items, chosen.name, chosen)
     return other
 
 
@@ -151,7 +151,7 @@ def test_render_all_writes_the_global_leaderboard_and_skips_what_it_cannot_rende
 
 def test_a_kind_without_layout_is_skipped(store, tmp_path, monkeypatch):
     runtime = dataclasses.replace(SUITE, kind="not-a-layout")
-    monkeypatch.setitem(suites.base._SUITES, SUITE.name, runtime)
+    monkeypatch.setitem(suites.base.SUITES._items, SUITE.name, runtime)
     assert render.render_all(store, tmp_path).skipped == {SUITE.name: "no layout for suite kind 'not-a-layout' yet"}
     with pytest.raises(KeyError, match="no layout for kind 'not-a-layout'"):
         render.render(store, runtime, tmp_path)

@@ -43,7 +43,7 @@ class Failing(Method):
 @pytest.fixture
 def failing_method(monkeypatch):
     registry.method_names()
-    monkeypatch.setitem(registry._METHODS, "failing", registry.MethodEntry("failing", Failing, "Failing"))
+    monkeypatch.setitem(registry.METHODS._items, "failing", registry.MethodEntry("failing", Failing, "Failing"))
 
 
 def test_failures_are_recorded_and_the_suite_goes_on(tmp_path, failing_method):
@@ -159,7 +159,7 @@ def test_corrupted_dataset_stops_before_anything_is_written(tmp_path, monkeypatc
     bad = DatasetSpec("toy-corrupt", (DataFile("toy.txt", "0" * 64, "https://example.org/toy.txt"),),
                       build=lambda paths: pytest.fail("must not build"))
     catalog.names()
-    monkeypatch.setitem(catalog._REGISTRY, "toy-corrupt", bad)
+    monkeypatch.setitem(catalog.DATASETS._items, "toy-corrupt", bad)
     monkeypatch.setenv("HGBENCH_DATA", str(tmp_path / "data"))
     store = Store(tmp_path / "store")
     with pytest.raises(DataError, match="0" * 64):

@@ -1,47 +1,46 @@
-"""The HNN baselines of ZEN's Table 3 and the extra baselines of its Table 11, all trained by
-:mod:`hgbench.methods.trainer`.
+"""The HNN baselines of ZEN's Table 3 and the extra baselines of its Table 11, and TriPrune's plain rows, all
+trained by :mod:`hgbench.methods.trainer` under the protocol each declares.
 
-``BASELINES`` maps each registry name to its :class:`~hgbench.methods.trainer.TrainedMethod` class;
-``PROBES`` holds the variants that test explanations of gaps to the paper (``probes`` module).
+``BASELINES`` maps each registry name (the class's ``name``) to its
+:class:`~hgbench.methods.trainer.TrainedMethod` class; ``PROBES`` holds the variants that test
+explanations of gaps to the paper (``probes`` module). Adding a baseline is its file plus one
+``"module:Class"`` line below: the method registry and the contract tests read ``BASELINES``.
 """
 
 from __future__ import annotations
 
-from .allset import AllDeepSets, AllSetTransformer
-from .edhnn import EDHNN
-from .graph import APPNP, SGC, SSGC
-from .hgnn import HCHA, HGNN
-from .hnhn import HNHN
-from .hypernd import HyperND
-from .legcn import LEGCN
-from .linearized import LinearizedAllDeepSets, LinearizedEDHNN, LinearizedUniGCNII
+from importlib import import_module
+
 from .probes import PROBES
-from .triprune_plain import TriPruneHGNN, TriPruneMLP
-from .unigcn import UniGCN, UniGCNII
 
-BASELINES = {
-    "hgnn": HGNN,
-    "hnhn": HNHN,
-    "hcha": HCHA,
-    "unigcn": UniGCN,
-    "unigcnii": UniGCNII,
-    "alldeepsets": AllDeepSets,
-    "allsettransformer": AllSetTransformer,
-    "edhnn": EDHNN,
+
+def _by_name(*paths: str) -> dict[str, type]:
+    """``"module:Class"`` paths (modules of this package) -> ``{Class.name: Class}``, in order."""
+    classes = [getattr(import_module(f".{module}", __name__), cls) for module, cls in (p.split(":") for p in paths)]
+    return {cls.name: cls for cls in classes}
+
+
+BASELINES = _by_name(
+    "hgnn:HGNN",
+    "hnhn:HNHN",
+    "hgnn:HCHA",
+    "unigcn:UniGCN",
+    "unigcn:UniGCNII",
+    "allset:AllDeepSets",
+    "allset:AllSetTransformer",
+    "edhnn:EDHNN",
     # Table 11 (Appendix F.2)
-    "sgc": SGC,
-    "appnp": APPNP,
-    "ssgc": SSGC,
-    "lin-unigcnii": LinearizedUniGCNII,
-    "lin-alldeepsets": LinearizedAllDeepSets,
-    "lin-edhnn": LinearizedEDHNN,
-    "legcn": LEGCN,
-    "hypernd": HyperND,
-    # TriPrune Table 2 (its protocol: methods/protocol.py)
-    "tp-hgnn": TriPruneHGNN,
-    "tp-mlp": TriPruneMLP,
-}
+    "graph:SGC",
+    "graph:APPNP",
+    "graph:SSGC",
+    "linearized:LinearizedUniGCNII",
+    "linearized:LinearizedAllDeepSets",
+    "linearized:LinearizedEDHNN",
+    "legcn:LEGCN",
+    "hypernd:HyperND",
+    # TriPrune Table 2, under its protocol (methods/protocol.py)
+    "triprune_plain:TriPruneHGNN",
+    "triprune_plain:TriPruneMLP",
+)
 
-__all__ = ["BASELINES", "PROBES", "APPNP", "AllDeepSets", "AllSetTransformer", "EDHNN", "HCHA", "HGNN", "HNHN",
-           "HyperND", "LEGCN", "LinearizedAllDeepSets", "LinearizedEDHNN", "LinearizedUniGCNII", "SGC", "SSGC",
-           "TriPruneHGNN", "TriPruneMLP", "UniGCN", "UniGCNII"]
+__all__ = ["BASELINES", "PROBES"]

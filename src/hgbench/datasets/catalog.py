@@ -1,7 +1,8 @@
 """The dataset catalog: name -> raw files (sha256, URL), builder, task and paper statistics.
 
 Loading a dataset verifies every raw file it reads, builds the :class:`NodeDataset` and memoises
-it for the process, so a suite that runs many methods on one dataset loads it once.
+it for the process, so a suite that runs many methods on one dataset loads it once. Other packages
+add datasets through the ``hgbench.datasets`` entry-point group (:mod:`hgbench.registry`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+from ..registry import Registry
 from .base import NodeDataset, Task
 from .files import DataFile, DataUnavailable, data_dir, ensure
 
@@ -37,28 +39,25 @@ class DatasetSpec:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-_REGISTRY: dict[str, DatasetSpec] = {}
+def _register_builtins() -> None:
+    # Importing the modules registers their datasets; imported lazily to avoid import cycles.
+    from . import hetero, synthetic, zen_catalog  # noqa: F401
+
+
+DATASETS: Registry[DatasetSpec] = Registry("dataset", "hgbench.datasets", _register_builtins)
 _LOADED: dict[tuple, NodeDataset] = {}
 
 
 def register(spec: DatasetSpec) -> DatasetSpec:
-    if spec.name in _REGISTRY:
-        raise ValueError(f"dataset {spec.name!r} registered twice")
-    _REGISTRY[spec.name] = spec
-    return spec
+    return DATASETS.register(spec.name, spec)
 
 
 def names() -> list[str]:
-    _ensure_registered()
-    return list(_REGISTRY)
+    return DATASETS.names()
 
 
 def spec(name: str) -> DatasetSpec:
-    _ensure_registered()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown dataset {name!r}; valid names: {', '.join(_REGISTRY)}") from None
+    return DATASETS.get(name)
 
 
 def load(name: str, root: Path | None = None) -> NodeDataset:
@@ -97,8 +96,3 @@ def upstream_files(csv_name: str) -> dict[str, DataFile]:
     """Read a packaged file table (path, bytes, sha256, url) into ``{path: DataFile}``."""
     text = resources.files(__package__).joinpath(csv_name).read_text()
     return {row["path"]: DataFile(row["path"], row["sha256"], row["url"]) for row in csv.DictReader(text.splitlines())}
-
-
-def _ensure_registered() -> None:
-    # Importing the modules registers their datasets; imported lazily to avoid import cycles.
-    from . import hetero, synthetic, zen_catalog  # noqa: F401

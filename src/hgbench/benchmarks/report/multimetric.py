@@ -223,6 +223,8 @@ def notes(board: pd.DataFrame, data) -> str:
         ratio = f"{row.ratio_to_reference:.2f}" if np.isfinite(row.ratio_to_reference) else "-"
         lines.append(f"| {row.label} | {row.paper_dataset} | {row.metric} | {ours} | {paper} | "
                      f"{row.within_2_std or '-'} | {ratio} | {row.n_runs} | {row.status} |")
+    if chosen.pending_rows:
+        lines += ["", f"Paper rows not run yet (their methods are not registered): {', '.join(chosen.pending_rows)}."]
     lines += ["", "Inference time is in milliseconds here (the paper prints seconds and GB on a GPU; BASELINES.md §0.6:"
               " compare ratios, not absolute values)."]
     return "\n".join(lines) + "\n"

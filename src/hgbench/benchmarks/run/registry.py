@@ -1,7 +1,8 @@
 """Name -> method factory, with the label each paper prints for it.
 
 Methods register here once; suites, the CLI and reports refer to them by name only. Trained
-baselines come from :data:`hgbench.baselines.BASELINES` (one small file per model family).
+baselines come from :data:`hgbench.baselines.BASELINES` (one small file per model family); other
+packages add methods through the ``hgbench.methods`` entry-point group (:mod:`hgbench.registry`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Callable
 
 from ...methods.base import Method
 from ...methods.zen import ZEN
+from ...registry import Registry, call_registration
 
 
 @dataclass(frozen=True)
@@ -26,32 +28,26 @@ class MethodEntry:
         return self.paper_label or self.label
 
 
-_METHODS: dict[str, MethodEntry] = {}
-
-
 def register_method(name: str, factory: Callable[[], Method], label: str, description: str = "",
                     paper_label: str | None = None) -> None:
-    if name in _METHODS:
-        raise ValueError(f"method {name!r} registered twice")
-    _METHODS[name] = MethodEntry(name, factory, label, description, paper_label)
+    METHODS.register(name, MethodEntry(name, factory, label, description, paper_label))
+
+
+def register_class(name: str, cls: type[Method]) -> None:
+    """Register a Method subclass under ``name`` with its ``label``, ``paper_label`` and docstring's first line."""
+    register_method(name, cls, getattr(cls, "label", cls.__name__), (cls.__doc__ or "").strip().split("\n")[0],
+                    getattr(cls, "paper_label", None))
 
 
 def method_entry(name: str) -> MethodEntry:
-    _ensure_registered()
-    try:
-        return _METHODS[name]
-    except KeyError:
-        raise KeyError(f"unknown method {name!r}; valid names: {', '.join(_METHODS)}") from None
+    return METHODS.get(name)
 
 
 def method_names() -> list[str]:
-    _ensure_registered()
-    return list(_METHODS)
+    return METHODS.names()
 
 
-def _ensure_registered() -> None:
-    if _METHODS:
-        return
+def _register_builtins() -> None:
     zen_variants = {
         "zen": ("full", "ZEN"),
         "zen-no-tcs": ("no-tcs", "No TCS"),
@@ -68,5 +64,15 @@ def _ensure_registered() -> None:
     except ImportError:  # baselines not installed in this checkout
         BASELINES, PROBES = {}, {}
     for name, cls in {**BASELINES, **PROBES}.items():
-        register_method(name, cls, getattr(cls, "label", cls.__name__), (cls.__doc__ or "").strip().split("\n")[0],
-                        getattr(cls, "paper_label", None))
+        register_class(name, cls)
+
+
+def _adopt(name: str, loaded: object) -> None:
+    """An ``hgbench.methods`` entry point: a Method subclass (registered as ``name``) or a registration function."""
+    if isinstance(loaded, type) and issubclass(loaded, Method):
+        register_class(name, loaded)
+    else:
+        call_registration(name, loaded)
+
+
+METHODS: Registry[MethodEntry] = Registry("method", "hgbench.methods", _register_builtins, _adopt)

@@ -1,5 +1,6 @@
 """Suites: which methods run on which datasets under which split protocol, and which paper table
-they reproduce. A suite only declares; the runner executes and the report renders.
+they reproduce. A suite only declares; the runner executes and the report renders. Other packages
+add suites through the ``hgbench.suites`` entry-point group (:mod:`hgbench.registry`).
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...datasets.splits import parse_episode, protocol_shots
+from ...registry import Registry
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Suite:
     includes: tuple[str, ...] = ()  # a group suite: runs and renders these suites in order
     reference: str | None = None  # significance marks: every other method is tested against it (ZEN suites: zen)
     correction: str = "holm"  # multiple-comparison correction of those tests (stats.CORRECTIONS; TriPrune: bonferroni)
+    pending_rows: tuple[str, ...] = ()  # paper rows (labels) whose methods are not registered yet
     efficiency_reference: str | None = None  # timing columns also as ratios to this method's (TriPrune: HGNN)
 
     @property
@@ -44,22 +47,20 @@ class Suite:
         return f"shots={shots}" if shots is not None and not parse_episode(self.protocol) else self.protocol
 
 
-_SUITES: dict[str, Suite] = {}
+def _register_builtins() -> None:
+    from . import zen  # noqa: F401  (importing a suite module registers its suites)
+
+
+SUITES: Registry[Suite] = Registry("suite", "hgbench.suites", _register_builtins)
 
 
 def register_suite(suite: Suite) -> Suite:
-    if suite.name in _SUITES:
-        raise ValueError(f"suite {suite.name!r} registered twice")
-    _SUITES[suite.name] = suite
-    return suite
+    return SUITES.register(suite.name, suite)
 
 
 def suite(name: str) -> Suite:
-    try:
-        return _SUITES[name]
-    except KeyError:
-        raise KeyError(f"unknown suite {name!r}; valid names: {', '.join(_SUITES)}") from None
+    return SUITES.get(name)
 
 
 def suite_names() -> list[str]:
-    return list(_SUITES)
+    return SUITES.names()
