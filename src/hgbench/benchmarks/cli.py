@@ -164,7 +164,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 progress.console.print(f"[yellow]{record['status']}[/]: {job.method} on {job.dataset} "
                                        f"seed {job.seed}: {record['reason']}")
 
-        options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry, device=args.device)
+        options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry, device=args.device,
+                       threads=args.threads)
         runner = PoolRunner(store, args.jobs, **options) if args.jobs > 1 else Runner(store, **options)
         try:
             summary = runner.run(jobs)
@@ -265,8 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--retry", type=_statuses, default=(), metavar="STATUSES",
                      help="comma-separated failure statuses (timeout, oom, failed) whose stored runs are run again, "
                           "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
-    run.add_argument("--jobs", type=int, default=1, help="worker processes (1 thread each); default 1: the "
+    run.add_argument("--jobs", type=int, default=1, help="worker processes (--threads each); default 1: the "
                      "sequential executor, the only one whose timings are reported")
+    run.add_argument("--threads", type=int, default=1, help="torch intra-op threads per run, recorded in every "
+                     "record; default 1")
     run.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]; recorded in every record and "
                                                       "printed in timing captions")
     run.add_argument("--out", default="results", help="output folder (store and tables), default: results")
