@@ -1,7 +1,8 @@
-"""Executors: one interface, hard time limits in every executor, thread counts recorded."""
+"""Executors: one interface, hard time limits in every executor, thread counts recorded, one run per store."""
 
 import multiprocessing
 import os
+import threading
 import time
 
 import pytest
@@ -13,7 +14,8 @@ from hgbench.benchmarks.run.executors import Executor
 from hgbench.benchmarks.run.plan import schedule
 from hgbench.benchmarks.run.pool import PoolRunner
 from hgbench.benchmarks.run.runner import Runner
-from hgbench.benchmarks.run.store import Store
+from hgbench.benchmarks.run.store import Store, StoreLocked
+from hgbench.benchmarks.suites import suite
 from hgbench.methods.base import Fitted, Method
 
 
@@ -85,3 +87,59 @@ def test_cli_threads_option_is_recorded(tmp_path):
     assert main(args + ["--threads", "2"]) == 0
     (record,) = Store(out / "store").all_records()
     assert record["environment"]["torch_threads"] == 2
+
+
+def _hold_lock(root, ready) -> None:
+    with Store(root).lock():
+        ready.set()
+        time.sleep(60)
+
+
+def test_the_store_lock_names_its_holder_and_dies_with_it(tmp_path):
+    context = multiprocessing.get_context("fork")  # the child only takes a file lock
+    ready = context.Event()
+    holder = context.Process(target=_hold_lock, args=(tmp_path, ready))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with pytest.raises(StoreLocked, match=f"{tmp_path}.*PID {holder.pid}"):
+            with Store(tmp_path).lock():
+                pass
+    finally:
+        holder.kill()  # SIGKILL: no cleanup runs, the kernel drops the lock
+        holder.join()
+    store = Store(tmp_path)
+    with store.lock():  # a killed holder does not block
+        assert (tmp_path / ".lock").read_text().strip() == str(os.getpid())
+        with store.lock():  # re-entrant through the same object
+            pass
+        with pytest.raises(StoreLocked, match=f"PID {os.getpid()}"), Store(tmp_path).lock():
+            pass  # another object is another run, even in this process
+
+
+def test_a_second_run_on_a_busy_store_refuses_and_no_job_runs_twice(tmp_path, capsys):
+    out = tmp_path / "results"
+    store = Store(out / "store")
+    demo = suite("demo")
+    jobs = schedule(store, "demo", ["zen"], ["synthetic"], demo.protocol, 2)
+    recorded, first_stored, tried = [], threading.Event(), threading.Event()
+
+    def wait_for_the_second_run(job, record) -> None:
+        recorded.append(job.key)
+        first_stored.set()
+        assert tried.wait(60)
+
+    first = threading.Thread(target=lambda: Runner(store, on_record=wait_for_the_second_run).run(jobs))
+    first.start()
+    try:
+        assert first_stored.wait(60)  # the first run is mid-run: one job stored, one to go
+        code = main(["run", "--suite", "demo", "--methods", "zen", "--datasets", "synthetic", "--seeds", "2",
+                     "--out", str(out)])
+    finally:
+        tried.set()
+        first.join()
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "error:" in err and str(store.root) in err and f"PID {os.getpid()}" in err
+    assert sorted(recorded) == sorted(job.key for job in jobs)  # each job ran once, by the first run
+    assert sorted(r["key"] for r in store.all_records()) == sorted(job.key for job in jobs)

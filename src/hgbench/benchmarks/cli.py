@@ -20,7 +20,7 @@ from .run.registry import method_entry, method_names
 from .run.pool import PoolRunner
 from .run.plan import schedule
 from .run.runner import FAILURE_STATUSES, Runner, check_device
-from .run.store import Store
+from .run.store import Store, StoreLocked
 from .suites import Suite, suite, suite_names
 
 console = Console(stderr=True)
@@ -149,30 +149,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     datasets = _names(args.datasets, list(dict.fromkeys(d for s in members for d in s.datasets)), "dataset")
     out = Path(args.out)
     store = Store(out / "store")
-    jobs = []
-    for member in members:  # each suite's plan is stored first: an interrupted run shows what is pending
-        jobs += schedule(store, member.name, [m for m in member.methods if methods is None or m in methods],
-                         [d for d in member.datasets if datasets is None or d in datasets],
-                         member.protocol, args.seeds or member.seeds, args.budget)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
-        bar = progress.add_task(args.suite, total=len(jobs))
+    try:
+        with store.lock():  # one run per store: its plans and its jobs are this process's alone
+            jobs = []
+            for member in members:  # each suite's plan is stored first: an interrupted run shows what is pending
+                jobs += schedule(store, member.name, [m for m in member.methods if methods is None or m in methods],
+                                 [d for d in member.datasets if datasets is None or d in datasets],
+                                 member.protocol, args.seeds or member.seeds, args.budget)
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console, transient=False) as progress:
+                bar = progress.add_task(args.suite, total=len(jobs))
 
-        def on_record(job, record) -> None:
-            progress.update(bar, advance=1, description=f"{job.method} on {job.dataset}")
-            if record["status"] != "ok":
-                progress.console.print(f"[yellow]{record['status']}[/]: {job.method} on {job.dataset} "
-                                       f"seed {job.seed}: {record['reason']}")
+                def on_record(job, record) -> None:
+                    progress.update(bar, advance=1, description=f"{job.method} on {job.dataset}")
+                    if record["status"] != "ok":
+                        progress.console.print(f"[yellow]{record['status']}[/]: {job.method} on {job.dataset} "
+                                               f"seed {job.seed}: {record['reason']}")
 
-        options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry, device=args.device,
-                       threads=args.threads)
-        runner = PoolRunner(store, args.jobs, **options) if args.jobs > 1 else Runner(store, **options)
-        try:
-            summary = runner.run(jobs)
-        except DataError as exc:
-            console.print(f"[red]error:[/] {exc}")
-            return 2
-        progress.update(bar, completed=len(jobs))
+                options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry,
+                               device=args.device, threads=args.threads)
+                runner = PoolRunner(store, args.jobs, **options) if args.jobs > 1 else Runner(store, **options)
+                summary = runner.run(jobs)
+                progress.update(bar, completed=len(jobs))
+    except StoreLocked as exc:
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        return 3
+    except DataError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
     for dataset, seconds in summary.seconds_per_dataset.items():
         console.print(f"  {dataset}: {seconds:.2f} s")
     for dataset, reason in summary.unavailable.items():

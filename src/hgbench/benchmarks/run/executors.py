@@ -5,9 +5,10 @@ timings are reported) and :class:`.pool.PoolRunner` (``"pool-N"``, accuracy swee
 executors (SLURM, Ray) are meant to sit behind the same two members. An executor
 
 * has a name, :attr:`Executor.executor`, written into every record it stores (``record["executor"]``);
-* runs jobs with :meth:`Executor.run`, which skips the jobs the store already holds (unless their
-  status is retried or their process died), stores every record as it finishes (the process that
-  calls ``run`` is the only writer) and returns a :class:`RunSummary`;
+* runs jobs with :meth:`Executor.run`, which holds the store's lock (:meth:`.store.Store.lock`) for the
+  whole run, so two runs never execute the same job; skips the jobs the store already holds (unless
+  their status is retried or their process died); stores every record as it finishes (the process
+  that calls ``run`` is the only writer); and returns a :class:`RunSummary`;
 * stops every run at its time limit, whether or not the method polls its deadline: a run that does
   not stop is killed and recorded ``timeout``; a run whose process dies is recorded ``failed``,
   naming the signal, and is run again by the next ``bench run``;

@@ -171,15 +171,19 @@ class Runner(Executor):
         self.on_record(job, record)
 
     def run(self, jobs: list[Job]) -> RunSummary:
-        """Run each distinct job the store lacks (:meth:`pending`) and store its record; every dataset is
-        verified first, before the store is touched."""
+        """Run each distinct job the store lacks (:meth:`pending`) and store its record.
+
+        Every dataset is verified first, before the store is touched; then the store's lock is held
+        until the last record is stored, so a second run on this store refuses (:class:`.store.StoreLocked`).
+        """
         jobs = list({job.key: job for job in jobs}.values())
         summary = RunSummary(planned=len(jobs))
         names = dict.fromkeys(d for job in jobs for d in (job.dataset, job.eval_dataset) if d is not None)
         usable = set(self.verify(list(names), summary))
-        pending = self.pending(jobs, usable, summary)
-        if pending:
-            self.execute_pending(pending, summary)
+        with self.store.lock():
+            pending = self.pending(jobs, usable, summary)
+            if pending:
+                self.execute_pending(pending, summary)
         return summary
 
     def execute_pending(self, pending: list[Job], summary: RunSummary) -> None:
