@@ -266,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--datasets", help="comma-separated subset of the suite's datasets")
     run.add_argument("--seeds", type=int, help="number of splits (default: the suite's)")
     run.add_argument("--budget", default="full", choices=BUDGETS, help="tuning budget of trained baselines")
-    run.add_argument("--time-limit", type=float, default=None, help="seconds per run before it is a timeout")
+    run.add_argument("--time-limit", type=float, default=None, help="seconds per run before it is a timeout (a run "
+                     "that does not stop at its deadline is killed soon after)")
     run.add_argument("--retry", type=_statuses, default=(), metavar="STATUSES",
                      help="comma-separated failure statuses (timeout, oom, failed) whose stored runs are run again, "
                           "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
