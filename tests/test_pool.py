@@ -50,22 +50,30 @@ def test_interrupted_pool_run_resumes_without_redoing_finished_runs(tmp_path):
     assert len(records(Store(tmp_path))) == 4
 
 
+EXECUTORS = {  # with a time limit the sequential executor runs its jobs in one worker process
+    "pool-2": lambda store, **options: PoolRunner(store, 2, **options),
+    "sequential": lambda store, **options: Runner(store, time_limit_s=600, **options),
+}
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_a_dead_worker_is_recorded_failed_and_run_again(tmp_path, sig):
+def test_a_dead_worker_is_recorded_failed_and_run_again(tmp_path, sig, executor):
     jobs, _ = plan("t", ["hgnn"], ["synthetic"], "5-shot", 3, budget="smoke")  # one chunk, so one worker
+    run = EXECUTORS[executor]
 
     def kill_the_worker(job, record):
         if job.seed == 0:  # the worker is now training seed 1
             for child in multiprocessing.active_children():
                 os.kill(child.pid, sig)
 
-    summary = PoolRunner(Store(tmp_path), 2, on_record=kill_the_worker).run(jobs)
+    summary = run(Store(tmp_path), on_record=kill_the_worker).run(jobs)
     by_seed = {record["seed"]: record for record in records(Store(tmp_path)).values()}
     assert by_seed[1]["status"] == "failed" and sig.name in by_seed[1]["reason"]
-    assert by_seed[1]["executor"] == "pool-2" and by_seed[1]["split_digest"] and by_seed[1]["test"] is None
+    assert by_seed[1]["executor"] == executor and by_seed[1]["split_digest"] and by_seed[1]["test"] is None
     assert by_seed[0]["status"] == by_seed[2]["status"] == "ok"  # a new worker ran the rest of the chunk
     assert summary.executed == 3 and summary.failed == 1
-    again = PoolRunner(Store(tmp_path), 2).run(jobs)  # a plain rerun runs the killed job, and only it
+    again = run(Store(tmp_path)).run(jobs)  # a plain rerun runs the killed job, and only it
     assert again.executed == 1 and again.skipped == 2
     assert {r["seed"]: r["status"] for r in records(Store(tmp_path)).values()} == {0: "ok", 1: "ok", 2: "ok"}
 

@@ -20,7 +20,7 @@ from .run.registry import method_entry, method_names
 from .run.pool import PoolRunner
 from .run.plan import schedule
 from .run.runner import FAILURE_STATUSES, Runner, check_device
-from .run.store import Store
+from .run.store import Store, StoreLocked
 from .suites import Suite, suite, suite_names
 
 console = Console(stderr=True)
@@ -149,29 +149,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     datasets = _names(args.datasets, list(dict.fromkeys(d for s in members for d in s.datasets)), "dataset")
     out = Path(args.out)
     store = Store(out / "store")
-    jobs = []
-    for member in members:  # each suite's plan is stored first: an interrupted run shows what is pending
-        jobs += schedule(store, member.name, [m for m in member.methods if methods is None or m in methods],
-                         [d for d in member.datasets if datasets is None or d in datasets],
-                         member.protocol, args.seeds or member.seeds, args.budget)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
-        bar = progress.add_task(args.suite, total=len(jobs))
+    try:
+        with store.lock():  # one run per store: its plans and its jobs are this process's alone
+            jobs = []
+            for member in members:  # each suite's plan is stored first: an interrupted run shows what is pending
+                jobs += schedule(store, member.name, [m for m in member.methods if methods is None or m in methods],
+                                 [d for d in member.datasets if datasets is None or d in datasets],
+                                 member.protocol, args.seeds or member.seeds, args.budget)
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console, transient=False) as progress:
+                bar = progress.add_task(args.suite, total=len(jobs))
 
-        def on_record(job, record) -> None:
-            progress.update(bar, advance=1, description=f"{job.method} on {job.dataset}")
-            if record["status"] != "ok":
-                progress.console.print(f"[yellow]{record['status']}[/]: {job.method} on {job.dataset} "
-                                       f"seed {job.seed}: {record['reason']}")
+                def on_record(job, record) -> None:
+                    progress.update(bar, advance=1, description=f"{job.method} on {job.dataset}")
+                    if record["status"] != "ok":
+                        progress.console.print(f"[yellow]{record['status']}[/]: {job.method} on {job.dataset} "
+                                               f"seed {job.seed}: {record['reason']}")
 
-        options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry, device=args.device)
-        runner = PoolRunner(store, args.jobs, **options) if args.jobs > 1 else Runner(store, **options)
-        try:
-            summary = runner.run(jobs)
-        except DataError as exc:
-            console.print(f"[red]error:[/] {exc}")
-            return 2
-        progress.update(bar, completed=len(jobs))
+                options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry,
+                               device=args.device, threads=args.threads)
+                runner = PoolRunner(store, args.jobs, **options) if args.jobs > 1 else Runner(store, **options)
+                summary = runner.run(jobs)
+                progress.update(bar, completed=len(jobs))
+    except StoreLocked as exc:
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        return 3
+    except DataError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
     for dataset, seconds in summary.seconds_per_dataset.items():
         console.print(f"  {dataset}: {seconds:.2f} s")
     for dataset, reason in summary.unavailable.items():
@@ -261,12 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--datasets", help="comma-separated subset of the suite's datasets")
     run.add_argument("--seeds", type=int, help="number of splits (default: the suite's)")
     run.add_argument("--budget", default="full", choices=BUDGETS, help="tuning budget of trained baselines")
-    run.add_argument("--time-limit", type=float, default=None, help="seconds per run before it is a timeout")
+    run.add_argument("--time-limit", type=float, default=None, help="seconds per run before it is a timeout (a run "
+                     "that does not stop at its deadline is killed soon after)")
     run.add_argument("--retry", type=_statuses, default=(), metavar="STATUSES",
                      help="comma-separated failure statuses (timeout, oom, failed) whose stored runs are run again, "
                           "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
-    run.add_argument("--jobs", type=int, default=1, help="worker processes (1 thread each); default 1: the "
+    run.add_argument("--jobs", type=int, default=1, help="worker processes (--threads each); default 1: the "
                      "sequential executor, the only one whose timings are reported")
+    run.add_argument("--threads", type=int, default=1, help="torch intra-op threads per run, recorded in every "
+                     "record; default 1")
     run.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]; recorded in every record and "
                                                       "printed in timing captions")
     run.add_argument("--out", default="results", help="output folder (store and tables), default: results")

@@ -45,7 +45,8 @@ _DEADLINE: ContextVar[float | None] = ContextVar("hgbench_deadline", default=Non
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Set a deadline that long-running methods poll with :func:`check_deadline`."""
+    """Set a deadline that long-running methods poll with :func:`check_deadline` (the fast path: the
+    executors also kill a run that is still going shortly after its limit, polled or not)."""
     token = _DEADLINE.set(None if seconds is None else time.monotonic() + seconds)
     try:
         yield

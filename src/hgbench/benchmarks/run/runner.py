@@ -5,6 +5,11 @@ is loaded once and a method's split-independent ``prepare`` step runs once per d
 configuration. Every dataset of the plan is verified before the first job runs, so a corrupted
 file stops the run before anything is written. Failures of a single run (divergence, out of
 memory, time limit, any exception) become records with a status and a reason; the suite goes on.
+
+Without a time limit the jobs run in this process. With one they run in a worker process
+(:func:`.pool.run_in_workers`, one worker, the same :meth:`Runner.execute` and its timers), so a
+run that never polls its deadline (a slow ``prepare``, a closed-form method) is killed at the
+limit and recorded ``timeout``; the worker's waiting parent adds nothing to the timed region.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import math
 import platform
 import subprocess
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -31,6 +36,7 @@ from ...datasets.files import DataUnavailable
 from ...datasets.episodes import episode_view
 from ...datasets.splits import Split, make_split, protocol_shots
 from ...methods.base import Diverged, Method, TimedOut, time_limit
+from .executors import Executor, RunSummary
 from .metrics import evaluate
 from .plan import Job
 from .profile import PeakMemory, inference_profile, timed
@@ -38,16 +44,6 @@ from .registry import method_entry
 from .store import STATUSES, Store
 
 FAILURE_STATUSES = tuple(s for s in STATUSES if s != "ok")
-
-
-@dataclass
-class RunSummary:
-    planned: int = 0
-    skipped: int = 0
-    executed: int = 0
-    failed: int = 0
-    unavailable: dict[str, str] = field(default_factory=dict)
-    seconds_per_dataset: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -100,13 +96,14 @@ def check_device(device: str) -> str:
     return device
 
 
-class Runner:
+class Runner(Executor):
     """Executes jobs sequentially (the only executor whose timings are reported).
 
     Every run sets torch's thread count (``threads``, default 1: one run per core, and timings that do
     not depend on how busy the other cores are) and records it with the device. Every record names
     its ``executor`` (``"sequential"`` here; :mod:`.pool` runs this class's :meth:`execute` in worker
-    processes and names itself ``"pool-N"``).
+    processes and names itself ``"pool-N"``). With ``time_limit_s`` the jobs run in one worker process
+    that is killed when a run passes the limit (see the module's docstring).
     """
 
     executor = "sequential"
@@ -126,6 +123,7 @@ class Runner:
         self.device = check_device(device)
         self.threads = threads
         self.version = code_version()
+        self.factories: dict[str, Callable[[], Method]] = {}  # method name -> factory, before the registry's
 
     def verify(self, datasets: list[str], summary: RunSummary) -> list[str]:
         """Load every dataset (checksums verified); unavailable ones are noted, corrupted ones raise."""
@@ -139,14 +137,10 @@ class Runner:
             usable.append(name)
         return usable
 
-    def pending(self, jobs: list[Job]) -> tuple[RunSummary, list[Job]]:
-        """The summary so far and the jobs to run: each key once, datasets verified, jobs already in the
-        store skipped unless their record's status is one to retry or their worker died (``rerun_on_resume``);
-        a bad record file counts as absent."""
-        jobs = list({job.key: job for job in jobs}.values())
-        summary = RunSummary(planned=len(jobs))
-        names = dict.fromkeys(d for job in jobs for d in (job.dataset, job.eval_dataset) if d is not None)
-        usable = set(self.verify(list(names), summary))
+    def pending(self, jobs: list[Job], usable: set[str], summary: RunSummary) -> list[Job]:
+        """The jobs to run: those on ``usable`` datasets the store does not hold, or holds with a status to
+        retry or from a worker that died (``rerun_on_resume``); a bad record file counts as absent.
+        The others are counted as skipped."""
         pending = []
         for job in jobs:
             if job.dataset not in usable or (job.eval_dataset is not None and job.eval_dataset not in usable):
@@ -156,7 +150,7 @@ class Runner:
                 pending.append(job)
             else:
                 summary.skipped += 1
-        return summary, pending
+        return pending
 
     def split(self, job: Job) -> Split:
         """The job's split from the store (created and stored on first use)."""
@@ -177,14 +171,36 @@ class Runner:
         self.on_record(job, record)
 
     def run(self, jobs: list[Job]) -> RunSummary:
-        summary, pending = self.pending(jobs)
-        for dataset, group in itertools.groupby(pending, key=lambda job: job.dataset):
+        """Run each distinct job the store lacks (:meth:`pending`) and store its record.
+
+        Every dataset is verified first, before the store is touched; then the store's lock is held
+        until the last record is stored, so a second run on this store refuses (:class:`.store.StoreLocked`).
+        """
+        jobs = list({job.key: job for job in jobs}.values())
+        summary = RunSummary(planned=len(jobs))
+        names = dict.fromkeys(d for job in jobs for d in (job.dataset, job.eval_dataset) if d is not None)
+        usable = set(self.verify(list(names), summary))
+        with self.store.lock():
+            pending = self.pending(jobs, usable, summary)
+            if pending:
+                self.execute_pending(pending, summary)
+        return summary
+
+    def execute_pending(self, pending: list[Job], summary: RunSummary) -> None:
+        """Execute and record ``pending`` in order: in this process, or in a worker with a time limit."""
+        groups = [list(group) for _, group in itertools.groupby(pending, key=lambda job: job.dataset)]
+        if self.time_limit_s is not None:
+            from .pool import run_in_workers  # (pool builds on this module)
+
+            run_in_workers(self, groups, 1, summary)
+            return
+        for group in groups:
+            dataset = group[0].dataset
             with timed() as clock:
                 prepared: dict[tuple, tuple[Any, float]] = {}
                 for job in group:
                     self.record(summary, job, self.execute(job, catalog.load(dataset), self.split(job), prepared))
             summary.seconds_per_dataset[dataset] = summary.seconds_per_dataset.get(dataset, 0.0) + clock.seconds
-        return summary
 
     def execute(self, job: Job, data: NodeDataset, split: Split, prepared: dict) -> Result:
         """Run one job on ``split``; ``prepared`` caches ``prepare`` per (method, params) across calls.
@@ -194,7 +210,7 @@ class Runner:
         """
         torch.set_num_threads(self.threads)
         data = episode_view(data, job.protocol, job.seed).to(self.device)
-        method = method_entry(job.method).factory()
+        method = (self.factories.get(job.method) or method_entry(job.method).factory)()
         record = self._base_record(job, data, split.digest)
         result = Result(record)
         memory = PeakMemory(self.device)

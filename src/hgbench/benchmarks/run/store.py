@@ -8,10 +8,13 @@ Layout under the store root::
     plans/<suite>.json                        the suite's plan entries (which jobs, which budget)
     splits/<dataset>/<protocol>/seed<i>.json  the node sets of split i
 
+    .lock                                     held by the run executing jobs here (the PID inside)
+
 Every write goes to a temporary file in the same directory and is moved into place with
 ``os.replace``, so a killed run leaves either a whole record or none. A record is validated on
 read (:func:`validate_record`): a torn or malformed file is reported with its path, and the job it
-should hold counts as not run, so ``bench run`` runs it again and replaces the file.
+should hold counts as not run, so ``bench run`` runs it again and replaces the file. One run at a
+time executes jobs in a store (:meth:`Store.lock`); a second refuses at once (:class:`StoreLocked`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -43,6 +48,10 @@ RECORD_SCHEMA: dict[str, tuple[type, ...]] = {
 
 class BadRecord(ValueError):
     """A stored record that cannot be read or fails the schema; the message names its file."""
+
+
+class StoreLocked(RuntimeError):
+    """Another process is running jobs in this store; the message names the store and that process's PID."""
 
 
 def validate_record(record: Any, origin: str = "record") -> dict:
@@ -93,6 +102,53 @@ def _replace_atomic(path: Path, write: Callable[[Path], None]) -> None:
 class Store:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        self._lock_depth = 0
+        self._lock_thread: int | None = None
+
+    # ------------------------------------------------------------------ lock
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the store's exclusive lock (``<root>/.lock``, holding the owner's PID) for the block.
+
+        Non-blocking: :class:`StoreLocked` at once when another process holds it (or another ``Store``
+        object, or another thread). Re-entrant in the thread that holds it through this object (``bench
+        run`` holds it while it plans and while its executor runs). It is an advisory
+        ``flock``: the kernel releases it when its holder dies, however it dies, so a killed run never
+        leaves the store locked. Where there is no ``fcntl`` (Windows) runs are not locked.
+        """
+        if self._lock_depth and self._lock_thread == threading.get_ident():
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no advisory locks here
+            fcntl = None
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / ".lock", "a+")  # not truncated before the lock is ours: it names the holder
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "unknown"
+                    raise StoreLocked(f"the store {self.root} is in use by another run (PID {holder}); "
+                                      "wait for it to finish or stop it") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            self._lock_depth, self._lock_thread = 1, threading.get_ident()
+            try:
+                yield
+            finally:
+                self._lock_depth, self._lock_thread = 0, None
+        finally:
+            handle.close()  # closing the only descriptor releases the flock
 
     # ------------------------------------------------------------------ records
     def record_path(self, method: str, key: str) -> Path:

@@ -1,0 +1,49 @@
+"""The executor interface: what runs a list of planned jobs and stores one record per job.
+
+Two executors implement it today: :class:`.runner.Runner` (``"sequential"``, the only one whose
+timings are reported) and :class:`.pool.PoolRunner` (``"pool-N"``, accuracy sweeps); cluster
+executors (SLURM, Ray) are meant to sit behind the same two members. An executor
+
+* has a name, :attr:`Executor.executor`, written into every record it stores (``record["executor"]``);
+* runs jobs with :meth:`Executor.run`, which holds the store's lock (:meth:`.store.Store.lock`) for the
+  whole run, so two runs never execute the same job; skips the jobs the store already holds (unless
+  their status is retried or their process died); stores every record as it finishes (the process
+  that calls ``run`` is the only writer); and returns a :class:`RunSummary`;
+* stops every run at its time limit, whether or not the method polls its deadline: a run that does
+  not stop is killed and recorded ``timeout``; a run whose process dies is recorded ``failed``,
+  naming the signal, and is run again by the next ``bench run``;
+* sets torch's intra-op thread count for every run and records it (``environment["torch_threads"]``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .plan import Job
+
+
+@dataclass
+class RunSummary:
+    """What one :meth:`Executor.run` did: jobs planned (distinct keys), skipped (already stored), executed,
+    executed but not ``ok``; datasets left out (unavailable, with the reason); seconds spent per dataset."""
+
+    planned: int = 0
+    skipped: int = 0
+    executed: int = 0
+    failed: int = 0
+    unavailable: dict[str, str] = field(default_factory=dict)
+    seconds_per_dataset: dict[str, float] = field(default_factory=dict)
+
+
+class Executor(ABC):
+    """Runs planned jobs into a store (see the module's docstring for the contract)."""
+
+    #: The name every record of this executor carries as ``executor``.
+    executor: str
+
+    @abstractmethod
+    def run(self, jobs: list[Job]) -> RunSummary:
+        """Run the jobs the store does not hold yet, store a record for each, and say what was done."""
