@@ -38,7 +38,7 @@ class Sleepy(Method):
 @pytest.fixture
 def sleepy_method(monkeypatch):
     registry.method_names()
-    monkeypatch.setitem(registry._METHODS, "sleepy", registry.MethodEntry("sleepy", Sleepy, "Sleepy"))
+    monkeypatch.setitem(registry.METHODS._items, "sleepy", registry.MethodEntry("sleepy", Sleepy, "Sleepy"))
 
 
 EXECUTORS = {
