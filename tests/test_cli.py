@@ -2,8 +2,11 @@
 
 import csv
 
+import pooch
+
 import pytest
 
+from hgbench.benchmarks import cli
 from hgbench.benchmarks.cli import main
 
 
@@ -43,3 +46,22 @@ def test_help(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "run" in capsys.readouterr().out
+
+
+def test_listing_datasets_creates_nothing_and_downloads_nothing(tmp_path, monkeypatch, capsys):
+    """With no data anywhere, ``bench list datasets`` reports the files as missing and leaves the disk as it was."""
+    data, home = tmp_path / "data", tmp_path / "home"
+    data.mkdir()
+    home.mkdir()
+    monkeypatch.setenv("HGBENCH_DATA", str(data))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.delenv("HGBENCH_CACHE", raising=False)
+    downloads = []
+    monkeypatch.setattr(pooch, "retrieve", lambda url, *args, **kwargs: downloads.append(url))
+    monkeypatch.setattr(cli.out_console, "width", 300)  # one line per table row
+    before = sorted(tmp_path.rglob("*"))
+    assert main(["list", "datasets"]) == 0
+    assert sorted(tmp_path.rglob("*")) == before and downloads == []
+    out = capsys.readouterr().out
+    assert all(f"{name} " in out for name in ("cora", "imdb", "douban")) and "not downloaded" in out

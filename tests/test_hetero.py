@@ -31,10 +31,24 @@ NAMES = ("imdb", "dblp", "yelp", "amazon", "douban")
 FOLDER = {"imdb": "imdb", "dblp": "dblp", "yelp": "yelp", "amazon": "amazon", "douban": "douban_movie"}
 
 
+def raw_files_present(root: Path) -> bool:
+    """Every raw hetero file is in ``root``: an existing but empty (or partial) folder is not enough."""
+    return all((root / path).is_file() for path in FILES)
+
+
 def realdata(test):
-    """Mark a test as needing the raw files and skip it when they are absent."""
-    absent = pytest.mark.skipif(not HETERO.is_dir(), reason=f"raw hetero datasets absent from {HETERO}")
+    """Mark a test as needing the raw files and skip it when any is absent."""
+    absent = pytest.mark.skipif(not raw_files_present(data_dir()), reason=f"raw hetero files absent from {HETERO}")
     return pytest.mark.realdata(absent(test))
+
+
+def test_an_empty_data_folder_does_not_count_as_real_data(tmp_path):
+    for folder in FOLDER.values():
+        (tmp_path / "hetero" / folder).mkdir(parents=True)
+    assert not raw_files_present(tmp_path)
+    for path in FILES:
+        (tmp_path / path).write_bytes(b"")
+    assert raw_files_present(tmp_path)
 
 
 def _members(graph, context: str) -> list[set[int]]:
