@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -27,14 +28,41 @@ console = Console(stderr=True)
 out_console = Console()
 
 
+EXIT_CODES = """exit codes:
+  0  success
+  1  data error: a data file is missing, corrupted or unreadable (the message names the file)
+  2  usage error: a bad option or value, or an unknown suite, method or dataset name
+  3  store busy: another bench run holds the store's lock
+  4  bench ops: an implementation's outputs differ from the reference's"""
+
+
+class UsageError(Exception):
+    """A mistake on the command line that argparse cannot see (e.g. an unknown name); exit code 2."""
+
+
 def _names(value: str | None, valid: list[str], kind: str) -> list[str] | None:
     if value is None:
         return None
     chosen = [v.strip() for v in value.split(",") if v.strip()]
     unknown = [v for v in chosen if v not in valid]
     if unknown:
-        raise SystemExit(f"error: unknown {kind} {', '.join(unknown)}; valid {kind}s: {', '.join(valid)}")
+        raise UsageError(f"unknown {kind} {', '.join(unknown)}; valid {kind}s: {', '.join(valid)}")
     return chosen
+
+
+def _positive(kind: type):
+    """An argparse type: a number of ``kind`` above zero, otherwise a usage error naming the value."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
 
 
 def _statuses(value: str) -> tuple[str, ...]:
@@ -248,12 +276,13 @@ def cmd_ops(args: argparse.Namespace) -> int:
     rows = opsbench.benchmark(datasets, args.repeats, args.threads, on_row)
     paths = opsbench.write(rows, args.out, skipped)
     console.print(f"ops benchmark: {paths['csv']}, {paths['notes']}")
-    return 0 if all(row["allclose"] for row in rows) else 1
+    return 0 if all(row["allclose"] for row in rows) else 4
 
 
 # ----------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bench", description="hgbench: reproducible hypergraph NN benchmarks")
+    parser = argparse.ArgumentParser(prog="bench", description="hgbench: reproducible hypergraph NN benchmarks",
+                                     epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser("list", help="list registered methods, datasets or suites")
@@ -264,13 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--suite", required=True, help=f"one of: {', '.join(suite_names())}")
     run.add_argument("--methods", help="comma-separated subset of the suite's methods")
     run.add_argument("--datasets", help="comma-separated subset of the suite's datasets")
-    run.add_argument("--seeds", type=int, help="number of splits (default: the suite's)")
+    run.add_argument("--seeds", type=_positive(int), help="number of splits (default: the suite's)")
     run.add_argument("--budget", default="full", choices=BUDGETS, help="tuning budget of trained baselines")
-    run.add_argument("--time-limit", type=float, default=None, help="seconds per run before it is a timeout")
+    run.add_argument("--time-limit", type=_positive(float), default=None, help="seconds per run before it is a timeout")
     run.add_argument("--retry", type=_statuses, default=(), metavar="STATUSES",
                      help="comma-separated failure statuses (timeout, oom, failed) whose stored runs are run again, "
                           "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
-    run.add_argument("--jobs", type=int, default=1, help="worker processes (1 thread each); default 1: the "
+    run.add_argument("--jobs", type=_positive(int), default=1, help="worker processes (1 thread each); default 1: the "
                      "sequential executor, the only one whose timings are reported")
     run.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]; recorded in every record and "
                                                       "printed in timing captions")
@@ -291,8 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     mig.set_defaults(handler=cmd_migrate)
     ops = commands.add_parser("ops", help="time the shared hypergraph ops against plain torch.sparse.mm layers")
     ops.add_argument("--datasets", help="comma-separated datasets (default: walmart, congress, 20news, the largest)")
-    ops.add_argument("--repeats", type=int, default=10, help="timed epochs per implementation (median), default: 10")
-    ops.add_argument("--threads", type=int, default=None, help="intra-op threads for every implementation "
+    ops.add_argument("--repeats", type=_positive(int), default=10, help="timed epochs per implementation (median), default: 10")
+    ops.add_argument("--threads", type=_positive(int), default=None, help="intra-op threads for every implementation "
                                                                "(default: torch's)")
     ops.add_argument("--out", default="results", help="output folder (writes ops-benchmark/), default: results")
     ops.set_defaults(handler=cmd_ops)
@@ -300,12 +329,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; the exit code says what kind of mistake stopped it (:data:`EXIT_CODES`)."""
+    args = build_parser().parse_args(argv)  # a bad option or value exits 2 here (argparse)
     try:
         return args.handler(args)
     except KeyError as exc:  # unknown suite/method/dataset names carry the list of valid ones
-        console.print(f"[red]error:[/] {exc.args[0]}")
-        return 2
+        return _error(exc.args[0], 2)
+    except UsageError as exc:
+        return _error(exc, 2)
+    except SystemExit as exc:  # a command refusing a combination of options, e.g. --format md with --suite
+        if not isinstance(exc.code, str):
+            raise
+        return _error(exc.code.removeprefix("error: "), 2)
+    except DataError as exc:  # a corrupted or unreadable data file: the message names it
+        return _error(exc, 1)
+
+
+def _error(message, code: int) -> int:
+    console.print(f"[red]error:[/] {escape(str(message))}", soft_wrap=True)
+    return code
 
 
 if __name__ == "__main__":
