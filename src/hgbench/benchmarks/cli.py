@@ -295,12 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--datasets", help="comma-separated subset of the suite's datasets")
     run.add_argument("--seeds", type=_positive(int), help="number of splits (default: the suite's)")
     run.add_argument("--budget", default="full", choices=BUDGETS, help="tuning budget of trained baselines")
-    run.add_argument("--time-limit", type=_positive(float), default=None, help="seconds per run before it is a timeout")
+    run.add_argument("--time-limit", type=_positive(float), default=None,
+                     help="seconds per run before it is a timeout")
     run.add_argument("--retry", type=_statuses, default=(), metavar="STATUSES",
                      help="comma-separated failure statuses (timeout, oom, failed) whose stored runs are run again, "
                           "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
-    run.add_argument("--jobs", type=_positive(int), default=1, help="worker processes (1 thread each); default 1: the "
-                     "sequential executor, the only one whose timings are reported")
+    run.add_argument("--jobs", type=_positive(int), default=1, help="worker processes (1 thread each); default 1: "
+                     "the sequential executor, the only one whose timings are reported")
     run.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]; recorded in every record and "
                                                       "printed in timing captions")
     run.add_argument("--out", default="results", help="output folder (store and tables), default: results")
@@ -320,9 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
     mig.set_defaults(handler=cmd_migrate)
     ops = commands.add_parser("ops", help="time the shared hypergraph ops against plain torch.sparse.mm layers")
     ops.add_argument("--datasets", help="comma-separated datasets (default: walmart, congress, 20news, the largest)")
-    ops.add_argument("--repeats", type=_positive(int), default=10, help="timed epochs per implementation (median), default: 10")
-    ops.add_argument("--threads", type=_positive(int), default=None, help="intra-op threads for every implementation "
-                                                               "(default: torch's)")
+    ops.add_argument("--repeats", type=_positive(int), default=10,
+                     help="timed epochs per implementation (median), default: 10")
+    ops.add_argument("--threads", type=_positive(int), default=None,
+                     help="intra-op threads for every implementation (default: torch's)")
     ops.add_argument("--out", default="results", help="output folder (writes ops-benchmark/), default: results")
     ops.set_defaults(handler=cmd_ops)
     return parser
