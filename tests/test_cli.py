@@ -2,9 +2,13 @@
 
 import csv
 
+import pooch
+
 import pytest
 
+from hgbench.benchmarks import cli
 from hgbench.benchmarks.cli import main
+from hgbench.datasets import catalog
 
 
 def test_run_then_report_end_to_end(tmp_path, capsys):
@@ -22,14 +26,45 @@ def test_run_then_report_end_to_end(tmp_path, capsys):
     assert "0 runs executed" in capsys.readouterr().err
 
 
-def test_unknown_names_list_the_valid_ones(capsys):
+def test_unknown_names_list_the_valid_ones(tmp_path, capsys):
     assert main(["run", "--suite", "nope"]) == 2
     assert "zen-5shot" in capsys.readouterr().err
-    with pytest.raises(SystemExit, match="valid methods: .*zen"):
-        main(["run", "--suite", "demo", "--methods", "hgnn-typo"])
-    with pytest.raises(SystemExit):
+    assert main(["run", "--suite", "demo", "--methods", "hgnn-typo", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "error: unknown method hgnn-typo" in err and "valid methods: " in err and "zen" in err
+    assert main(["ops", "--datasets", "nope", "--out", str(tmp_path)]) == 2
+    assert "valid datasets: " in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
         main(["run", "--suite", "demo", "--retry", "ok"])
-    assert "valid: failed, oom, timeout" in capsys.readouterr().err
+    assert usage.value.code == 2 and "valid: failed, oom, timeout" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["run", "--seeds", "-1"], "--seeds"), (["run", "--seeds", "0"], "--seeds"), (["run", "--jobs", "0"], "--jobs"),
+    (["run", "--time-limit", "-5"], "--time-limit"), (["run", "--time-limit", "0"], "--time-limit"),
+    (["ops", "--repeats", "0"], "--repeats"), (["ops", "--threads", "-2"], "--threads"),
+])
+def test_non_positive_counts_and_limits_are_usage_errors(argv, option, tmp_path, capsys):
+    """Before: --seeds -1 ran nothing (exit 0), --seeds 0 ran 10, --jobs 0 ran sequentially, --time-limit -5 passed."""
+    command, rest = argv[0], argv[1:]
+    chosen = ["--suite", "demo", "--methods", "zen", "--datasets", "synthetic"] if command == "run" \
+        else ["--datasets", "synthetic"]
+    with pytest.raises(SystemExit) as usage:
+        main([command, *chosen, *rest, "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert usage.value.code == 2 and f"argument {option}" in err and "must be positive" in err
+    assert not (tmp_path / "store").exists() and not (tmp_path / "ops-benchmark").exists()
+
+
+def test_a_corrupted_data_file_is_a_data_error_naming_the_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HGBENCH_DATA", str(tmp_path / "data"))
+    broken = [tmp_path / "data" / file.path for file in catalog.spec("zoo").files]
+    for path in broken:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"truncated")
+    assert main(["ops", "--datasets", "zoo", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: data file ") and str(broken[0]) in err and "Traceback" not in err
 
 
 def test_list_prints_everything(capsys):
@@ -39,7 +74,29 @@ def test_list_prints_everything(capsys):
     assert "linearized-hgnn" in capsys.readouterr().out
 
 
-def test_help(capsys):
-    with pytest.raises(SystemExit):
+def test_help_documents_the_exit_codes(capsys):
+    with pytest.raises(SystemExit) as shown:
         main(["--help"])
-    assert "run" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert shown.value.code == 0 and "run" in out
+    codes = out[out.index("exit codes:"):]
+    assert all(line in codes for line in ("1  data error", "2  usage error", "3  store busy"))
+
+
+def test_listing_datasets_creates_nothing_and_downloads_nothing(tmp_path, monkeypatch, capsys):
+    """With no data anywhere, ``bench list datasets`` reports the files as missing and leaves the disk as it was."""
+    data, home = tmp_path / "data", tmp_path / "home"
+    data.mkdir()
+    home.mkdir()
+    monkeypatch.setenv("HGBENCH_DATA", str(data))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.delenv("HGBENCH_CACHE", raising=False)
+    downloads = []
+    monkeypatch.setattr(pooch, "retrieve", lambda url, *args, **kwargs: downloads.append(url))
+    monkeypatch.setattr(cli.out_console, "width", 300)  # one line per table row
+    before = sorted(tmp_path.rglob("*"))
+    assert main(["list", "datasets"]) == 0
+    assert sorted(tmp_path.rglob("*")) == before and downloads == []
+    out = capsys.readouterr().out
+    assert all(f"{name} " in out for name in ("cora", "imdb", "douban")) and "not downloaded" in out

@@ -8,6 +8,7 @@ computed independently from the raw files (pandas / scipy in this file, not the 
 from __future__ import annotations
 
 import pickle
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -31,10 +32,24 @@ NAMES = ("imdb", "dblp", "yelp", "amazon", "douban")
 FOLDER = {"imdb": "imdb", "dblp": "dblp", "yelp": "yelp", "amazon": "amazon", "douban": "douban_movie"}
 
 
+def raw_files_present(root: Path) -> bool:
+    """Every raw hetero file is in ``root``: an existing but empty (or partial) folder is not enough."""
+    return all((root / path).is_file() for path in FILES)
+
+
 def realdata(test):
-    """Mark a test as needing the raw files and skip it when they are absent."""
-    absent = pytest.mark.skipif(not HETERO.is_dir(), reason=f"raw hetero datasets absent from {HETERO}")
+    """Mark a test as needing the raw files and skip it when any is absent."""
+    absent = pytest.mark.skipif(not raw_files_present(data_dir()), reason=f"raw hetero files absent from {HETERO}")
     return pytest.mark.realdata(absent(test))
+
+
+def test_an_empty_data_folder_does_not_count_as_real_data(tmp_path):
+    for folder in FOLDER.values():
+        (tmp_path / "hetero" / folder).mkdir(parents=True)
+    assert not raw_files_present(tmp_path)
+    for path in FILES:
+        (tmp_path / path).write_bytes(b"")
+    assert raw_files_present(tmp_path)
 
 
 def _members(graph, context: str) -> list[set[int]]:
@@ -152,6 +167,31 @@ def test_cache_falls_back_to_the_user_cache_dir_and_survives_a_corrupt_file(tmp_
     with pytest.warns(UserWarning, match="unreadable dataset cache"):
         rebuilt = hetero_cache.load_or_build("tiny", sources, root, _tiny_dataset)
     assert rebuilt.num_nodes == 4 and torch.load(cached, weights_only=True)["num_nodes"] == 4
+
+
+@pytest.mark.usefixtures("default_cache_dirs")
+def test_a_poisoned_cache_is_warned_about_and_rebuilt_from_the_raw_files(tmp_path):
+    sources = {"hetero/x/a.dat": "3" * 64}
+    hetero_cache.load_or_build("tiny", sources, tmp_path, _tiny_dataset)
+    cached = tmp_path / "processed" / f"tiny-{hetero_cache.cache_key('tiny', sources)}.pt"
+    state = torch.load(cached, weights_only=True)
+    state["features"] = torch.full_like(state["features"], float("nan"))
+    state["labels"] = torch.tensor([2, 2, 0, 1])
+    torch.save(state, cached)  # same file name, same layout, poisoned arrays
+    expected = _tiny_dataset()
+    with pytest.warns(UserWarning, match=re.escape(str(cached))):
+        loaded = hetero_cache.load_or_build("tiny", sources, tmp_path, _tiny_dataset)
+    assert _same_structure_and_features(loaded, expected) and torch.equal(loaded.labels, expected.labels)
+
+    def no_rebuild():
+        raise AssertionError("the rebuilt cache should have been trusted")
+
+    assert torch.equal(hetero_cache.load_or_build("tiny", sources, tmp_path, no_rebuild).labels, expected.labels)
+    state = torch.load(cached, weights_only=True)
+    del state["sha256"]  # a cache without a checksum (an older hgbench's) is not trusted either
+    torch.save(state, cached)
+    with pytest.warns(UserWarning, match="no checksum"):
+        assert hetero_cache.load_or_build("tiny", sources, tmp_path, _tiny_dataset).num_nodes == 4
 
 
 # --------------------------------------------------------------------------- registration

@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..datasets import catalog
-from ..datasets.files import DataError, DataUnavailable
+from ..datasets.files import DataError, DataMissing, DataUnavailable
 from ..datasets.hetero import hetero_summary
 from ..methods.base import BUDGETS
 from .report import render
@@ -27,14 +28,41 @@ console = Console(stderr=True)
 out_console = Console()
 
 
+EXIT_CODES = """exit codes:
+  0  success
+  1  data error: a data file is missing, corrupted or unreadable (the message names the file)
+  2  usage error: a bad option or value, or an unknown suite, method or dataset name
+  3  store busy: another bench run holds the store's lock
+  4  bench ops: an implementation's outputs differ from the reference's"""
+
+
+class UsageError(Exception):
+    """A mistake on the command line that argparse cannot see (e.g. an unknown name); exit code 2."""
+
+
 def _names(value: str | None, valid: list[str], kind: str) -> list[str] | None:
     if value is None:
         return None
     chosen = [v.strip() for v in value.split(",") if v.strip()]
     unknown = [v for v in chosen if v not in valid]
     if unknown:
-        raise SystemExit(f"error: unknown {kind} {', '.join(unknown)}; valid {kind}s: {', '.join(valid)}")
+        raise UsageError(f"unknown {kind} {', '.join(unknown)}; valid {kind}s: {', '.join(valid)}")
     return chosen
+
+
+def _positive(kind: type):
+    """An argparse type: a number of ``kind`` above zero, otherwise a usage error naming the value."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
 
 
 def _statuses(value: str) -> tuple[str, ...]:
@@ -82,8 +110,10 @@ def _datasets_table() -> Table:
         if dataset_spec.paper not in {dataset for dataset, _ in paper} and not dataset_spec.synthetic:
             continue  # the heterogeneous datasets have their own table
         try:
-            stats = catalog.load(name).summary()
+            stats = catalog.load(name, download=False).summary()
             status = "ok"
+        except DataMissing:
+            stats, status = {}, "not downloaded (bench run fetches it)"
         except DataUnavailable as exc:
             stats, status = {}, str(exc).split(";")[0]
         except DataError as exc:
@@ -108,7 +138,10 @@ def _contextual_table() -> Table:
         if dataset_spec.synthetic or dataset_spec.paper in {dataset for dataset, _ in paper}:
             continue
         try:
-            summary = hetero_summary(catalog.load(name))
+            summary = hetero_summary(catalog.load(name, download=False))
+        except DataMissing:
+            table.add_row(name, "-", "-", "-", "-", "-", "not downloaded (bench run fetches it)")
+            continue
         except DataError as exc:
             table.add_row(name, "-", "-", "-", "-", "-", f"error: {exc}")
             continue
@@ -174,9 +207,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except StoreLocked as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 3
-    except DataError as exc:
+    except DataError as exc:  # a corrupted or unreadable data file: checked before anything is written
         console.print(f"[red]error:[/] {exc}")
-        return 2
+        return 1
     for dataset, seconds in summary.seconds_per_dataset.items():
         console.print(f"  {dataset}: {seconds:.2f} s")
     for dataset, reason in summary.unavailable.items():
@@ -248,12 +281,13 @@ def cmd_ops(args: argparse.Namespace) -> int:
     rows = opsbench.benchmark(datasets, args.repeats, args.threads, on_row)
     paths = opsbench.write(rows, args.out, skipped)
     console.print(f"ops benchmark: {paths['csv']}, {paths['notes']}")
-    return 0 if all(row["allclose"] for row in rows) else 1
+    return 0 if all(row["allclose"] for row in rows) else 4
 
 
 # ----------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bench", description="hgbench: reproducible hypergraph NN benchmarks")
+    parser = argparse.ArgumentParser(prog="bench", description="hgbench: reproducible hypergraph NN benchmarks",
+                                     epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser("list", help="list registered methods, datasets or suites")
@@ -264,17 +298,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--suite", required=True, help=f"one of: {', '.join(suite_names())}")
     run.add_argument("--methods", help="comma-separated subset of the suite's methods")
     run.add_argument("--datasets", help="comma-separated subset of the suite's datasets")
-    run.add_argument("--seeds", type=int, help="number of splits (default: the suite's)")
+    run.add_argument("--seeds", type=_positive(int), help="number of splits (default: the suite's)")
     run.add_argument("--budget", default="full", choices=BUDGETS, help="tuning budget of trained baselines")
-    run.add_argument("--time-limit", type=float, default=None, help="seconds per run before it is a timeout (a run "
-                     "that does not stop at its deadline is killed soon after)")
+    run.add_argument("--time-limit", type=_positive(float), default=None, help="seconds per run before it is a "
+                     "timeout (a run that does not stop at its deadline is killed soon after)")
     run.add_argument("--retry", type=_statuses, default=(), metavar="STATUSES",
                      help="comma-separated failure statuses (timeout, oom, failed) whose stored runs are run again, "
                           "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
-    run.add_argument("--jobs", type=int, default=1, help="worker processes (--threads each); default 1: the "
-                     "sequential executor, the only one whose timings are reported")
-    run.add_argument("--threads", type=int, default=1, help="torch intra-op threads per run, recorded in every "
-                     "record; default 1")
+    run.add_argument("--jobs", type=_positive(int), default=1, help="worker processes (--threads each); default 1: "
+                     "the sequential executor, the only one whose timings are reported")
+    run.add_argument("--threads", type=_positive(int), default=1, help="torch intra-op threads per run, recorded "
+                     "in every record; default 1")
     run.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]; recorded in every record and "
                                                       "printed in timing captions")
     run.add_argument("--out", default="results", help="output folder (store and tables), default: results")
@@ -294,21 +328,35 @@ def build_parser() -> argparse.ArgumentParser:
     mig.set_defaults(handler=cmd_migrate)
     ops = commands.add_parser("ops", help="time the shared hypergraph ops against plain torch.sparse.mm layers")
     ops.add_argument("--datasets", help="comma-separated datasets (default: walmart, congress, 20news, the largest)")
-    ops.add_argument("--repeats", type=int, default=10, help="timed epochs per implementation (median), default: 10")
-    ops.add_argument("--threads", type=int, default=None, help="intra-op threads for every implementation "
-                                                               "(default: torch's)")
+    ops.add_argument("--repeats", type=_positive(int), default=10,
+                     help="timed epochs per implementation (median), default: 10")
+    ops.add_argument("--threads", type=_positive(int), default=None,
+                     help="intra-op threads for every implementation (default: torch's)")
     ops.add_argument("--out", default="results", help="output folder (writes ops-benchmark/), default: results")
     ops.set_defaults(handler=cmd_ops)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; the exit code says what kind of mistake stopped it (:data:`EXIT_CODES`)."""
+    args = build_parser().parse_args(argv)  # a bad option or value exits 2 here (argparse)
     try:
         return args.handler(args)
     except KeyError as exc:  # unknown suite/method/dataset names carry the list of valid ones
-        console.print(f"[red]error:[/] {exc.args[0]}")
-        return 2
+        return _error(exc.args[0], 2)
+    except UsageError as exc:
+        return _error(exc, 2)
+    except SystemExit as exc:  # a command refusing a combination of options, e.g. --format md with --suite
+        if not isinstance(exc.code, str):
+            raise
+        return _error(exc.code.removeprefix("error: "), 2)
+    except DataError as exc:  # a corrupted or unreadable data file: the message names it
+        return _error(exc, 1)
+
+
+def _error(message, code: int) -> int:
+    console.print(f"[red]error:[/] {escape(str(message))}", soft_wrap=True)
+    return code
 
 
 if __name__ == "__main__":

@@ -60,13 +60,16 @@ def spec(name: str) -> DatasetSpec:
     return DATASETS.get(name)
 
 
-def load(name: str, root: Path | None = None) -> NodeDataset:
-    """Load (and memoise) dataset ``name`` from the data directory, verifying every file."""
+def load(name: str, root: Path | None = None, *, download: bool = True) -> NodeDataset:
+    """Load (and memoise) dataset ``name`` from the data directory, verifying every file.
+
+    ``download=False``: an absent file raises :class:`~.files.DataMissing` and nothing is written.
+    """
     dataset_spec = spec(name)
     root = data_dir() if root is None else root
     key = (name, str(root))
     if key not in _LOADED:
-        paths = {file.path: ensure(file, root) for file in dataset_spec.files}
+        paths = {file.path: ensure(file, root, download=download) for file in dataset_spec.files}
         for file in dataset_spec.unavailable:
             local = root / file.path
             if not local.exists():

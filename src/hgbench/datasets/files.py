@@ -27,6 +27,10 @@ class DataUnavailable(DataError):
     """The data cannot be obtained at all (no public copy); suites report it instead of failing."""
 
 
+class DataMissing(DataError):
+    """A data file is absent and downloading was not asked for (e.g. ``bench list``)."""
+
+
 @dataclass(frozen=True)
 class DataFile:
     """One raw file of a dataset: ``path`` is relative to the data directory."""
@@ -66,11 +70,17 @@ def _download(file: DataFile, target: Path) -> None:
         ) from exc
 
 
-def ensure(file: DataFile, root: Path | None = None) -> Path:
-    """Return the verified local path of ``file``, downloading it if it is absent."""
+def ensure(file: DataFile, root: Path | None = None, *, download: bool = True) -> Path:
+    """Return the verified local path of ``file``, downloading it if it is absent.
+
+    ``download=False`` raises :class:`DataMissing` for an absent file instead, and creates nothing.
+    """
     root = data_dir() if root is None else root
     target = root / file.path
     if not target.exists():
+        if not download:
+            raise DataMissing(f"data file {file.path} is not in {root} (not downloaded; bench run fetches it "
+                              f"from {file.url})")
         _download(file, target)
     actual = sha256_of(target)
     if actual != file.sha256:

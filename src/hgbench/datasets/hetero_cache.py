@@ -3,6 +3,10 @@
 The key hashes the dataset name, :data:`BUILDER_VERSION` and the sha256 of every source file, so
 a new version of a raw file or of a builder never reuses a stale cache. The file holds only
 tensors, strings and numbers and is read with ``torch.load(weights_only=True)`` (no pickle code).
+It also holds the sha256 of its own content (every array's dtype, shape and bytes, and the other
+fields), computed when the cache is written and checked on every load: a cache that does not match
+(an edited or corrupted file) or has no checksum is warned about, naming the file, and rebuilt from
+the raw files, so a poisoned cache is never used.
 When the data directory cannot be written (a read-only share), the user cache directory is used;
 ``$HGBENCH_CACHE``, when set, is the only cache directory (CI sets it so a shared data folder is
 never written to).
@@ -25,6 +29,8 @@ from .hypergraph import Hypergraph
 
 # Bump whenever a hetero builder changes what it produces.
 BUILDER_VERSION = 1
+# The key of a cache file's checksum of its other fields (see :func:`_digest`).
+DIGEST_KEY = "sha256"
 
 
 def cache_key(name: str, sources: dict[str, str]) -> str:
@@ -56,13 +62,21 @@ def load_or_build(name: str, sources: dict[str, str], root: Path, build: Callabl
 
 
 def _read(path: Path) -> NodeDataset | None:
+    """The dataset cached at ``path``, or ``None`` (absent, unreadable or failing its checksum: rebuild)."""
     if not path.exists():
         return None
     try:
-        return _from_state(torch.load(path, weights_only=True))
+        state = torch.load(path, weights_only=True)
+        stored = state.pop(DIGEST_KEY, None)
+        dataset = _from_state(state) if stored == _digest(state) else None
     except Exception as exc:  # a truncated or foreign file: rebuild and overwrite it
         warnings.warn(f"ignoring unreadable dataset cache {path} ({exc.__class__.__name__}: {exc})")
         return None
+    if dataset is None:
+        problem = ("has no checksum (written by an older hgbench)" if stored is None
+                   else "does not match the sha256 stored when it was built (corrupted or edited)")
+        warnings.warn(f"ignoring dataset cache {path}: its content {problem}; rebuilding it from the raw files")
+    return dataset
 
 
 def _write(dataset: NodeDataset, filename: str, directories: tuple[Path, ...]) -> None:
@@ -70,13 +84,29 @@ def _write(dataset: NodeDataset, filename: str, directories: tuple[Path, ...]) -
         try:
             directory.mkdir(parents=True, exist_ok=True)
             partial = directory / f".{filename}.{os.getpid()}.partial"
+            state = _to_state(dataset)
             with open(partial, "wb") as handle:
-                torch.save(_to_state(dataset), handle)
+                torch.save({**state, DIGEST_KEY: _digest(state)}, handle)
             os.replace(partial, directory / filename)  # atomic: readers never see a partial file
             return
         except OSError:
             continue
     warnings.warn(f"could not cache {dataset.name} in any of {[str(d) for d in directories]}")
+
+
+def _digest(state: dict) -> str:
+    """sha256 over every field of a cache state in key order: tensors by dtype, shape and bytes, the rest as JSON."""
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        value = state[key]
+        digest.update(key.encode())
+        if isinstance(value, torch.Tensor):
+            flat = value.detach().cpu().contiguous().reshape(-1)
+            digest.update(f"{value.dtype}{tuple(value.shape)}".encode())
+            digest.update(flat.view(torch.uint8).numpy().tobytes())
+        else:
+            digest.update(json.dumps(value, sort_keys=True).encode())
+    return digest.hexdigest()
 
 
 def _to_state(dataset: NodeDataset) -> dict:
