@@ -125,9 +125,10 @@ def test_subsample_keeps_the_induced_sub_hypergraph():
 
 # --------------------------------------------------------------------------- cache
 @pytest.fixture
-def default_cache_dirs(monkeypatch):
-    """The data-dir / user-cache locations (CI points $HGBENCH_CACHE elsewhere)."""
+def default_cache_dirs(monkeypatch, tmp_path):
+    """The data-dir / user-cache locations (CI points $HGBENCH_CACHE elsewhere); the user cache in tmp_path/user."""
     monkeypatch.delenv("HGBENCH_CACHE", raising=False)
+    monkeypatch.setattr(hetero_cache.platformdirs, "user_cache_dir", lambda app: str(tmp_path / "user"))
 
 
 def test_hgbench_cache_overrides_the_cache_location(tmp_path, monkeypatch):
@@ -148,14 +149,14 @@ def test_cache_is_reused_and_invalidated_by_a_new_sha256(tmp_path):
     second = hetero_cache.load_or_build("tiny", sources, tmp_path, build)
     assert len(calls) == 1 and _same_structure_and_features(first, second)
     assert torch.equal(first.labels, second.labels) and second.task is Task.ORDINAL
-    assert (tmp_path / "processed" / f"tiny-{hetero_cache.cache_key('tiny', sources)}.pt").exists()
+    assert (tmp_path / "user" / "processed" / f"tiny-{hetero_cache.cache_key('tiny', sources)}.pt").exists()
+    assert not (tmp_path / "processed").exists()  # the data directory is never written
     hetero_cache.load_or_build("tiny", {"hetero/x/a.dat": "1" * 64}, tmp_path, build)
     assert len(calls) == 2
 
 
 @pytest.mark.usefixtures("default_cache_dirs")
-def test_cache_falls_back_to_the_user_cache_dir_and_survives_a_corrupt_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(hetero_cache.platformdirs, "user_cache_dir", lambda app: str(tmp_path / "user"))
+def test_cache_in_the_user_cache_dir_survives_a_corrupt_file(tmp_path):
     root = tmp_path / "readonly"
     root.mkdir()
     (root / "processed").write_text("not a directory")  # the data directory cannot hold the cache
@@ -173,7 +174,7 @@ def test_cache_falls_back_to_the_user_cache_dir_and_survives_a_corrupt_file(tmp_
 def test_a_poisoned_cache_is_warned_about_and_rebuilt_from_the_raw_files(tmp_path):
     sources = {"hetero/x/a.dat": "3" * 64}
     hetero_cache.load_or_build("tiny", sources, tmp_path, _tiny_dataset)
-    cached = tmp_path / "processed" / f"tiny-{hetero_cache.cache_key('tiny', sources)}.pt"
+    cached = tmp_path / "user" / "processed" / f"tiny-{hetero_cache.cache_key('tiny', sources)}.pt"
     state = torch.load(cached, weights_only=True)
     state["features"] = torch.full_like(state["features"], float("nan"))
     state["labels"] = torch.tensor([2, 2, 0, 1])
@@ -420,7 +421,7 @@ def test_catalog_load_builds_once_then_reads_the_cache(tmp_path, monkeypatch):
         link.symlink_to(HETERO.parent / file.path)
     monkeypatch.setattr(catalog, "_LOADED", {})
     first = catalog.load("imdb", tmp_path)
-    assert len(list((tmp_path / "processed").glob("imdb-*.pt"))) == 1
+    assert len(list((tmp_path / "user" / "processed").glob("imdb-*.pt"))) == 1
 
     def no_rebuild(paths):
         raise AssertionError("the cache should have been used")

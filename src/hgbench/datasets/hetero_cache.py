@@ -1,4 +1,4 @@
-"""On-disk cache of built datasets: ``<data dir>/processed/<name>-<key>.pt``.
+"""On-disk cache of built datasets: ``<user cache>/processed/<name>-<key>.pt``.
 
 The key hashes the dataset name, :data:`BUILDER_VERSION` and the sha256 of every source file, so
 a new version of a raw file or of a builder never reuses a stale cache. The file holds only
@@ -7,9 +7,9 @@ It also holds the sha256 of its own content (every array's dtype, shape and byte
 fields), computed when the cache is written and checked on every load: a cache that does not match
 (an edited or corrupted file) or has no checksum is warned about, naming the file, and rebuilt from
 the raw files, so a poisoned cache is never used.
-When the data directory cannot be written (a read-only share), the user cache directory is used;
-``$HGBENCH_CACHE``, when set, is the only cache directory (CI sets it so a shared data folder is
-never written to).
+A cache found in ``<data dir>/processed`` is read, but caches are written only to the user cache
+directory: the data directory may be a share that other users and CI read. ``$HGBENCH_CACHE``,
+when set, is the only cache directory.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def cache_key(name: str, sources: dict[str, str]) -> str:
 
 
 def cache_dirs(root: Path) -> tuple[Path, Path]:
-    """Where caches are looked for and written, in order: the data directory, the user cache.
+    """Where caches are looked for, in order: the data directory, the user cache (the only one written).
 
     ``$HGBENCH_CACHE`` overrides both.
     """
@@ -57,7 +57,7 @@ def load_or_build(name: str, sources: dict[str, str], root: Path, build: Callabl
         if cached is not None:
             return cached
     dataset = build()
-    _write(dataset, filename, cache_dirs(root))
+    _write(dataset, filename, cache_dirs(root)[-1:])  # never into the data directory: it may be shared
     return dataset
 
 
