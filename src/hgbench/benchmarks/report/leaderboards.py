@@ -204,7 +204,7 @@ def wide(board: pd.DataFrame) -> pd.DataFrame:
     """
     rows = []
     for metric, part in board.groupby("metric", sort=False):
-        ranks = average_ranks(part) if metric in HIGHER_IS_BETTER else {}  # no rank of seconds or parameters
+        ranks = average_ranks(part)
         for method, runs in part.groupby("method", sort=False):
             row = {"method": method, "label": runs.label.iloc[0], "metric": metric}
             for run in runs.itertuples():

@@ -75,6 +75,7 @@ def board(data) -> pd.DataFrame:
     selected = selected_runs(data.frame)
     statuses = cell_statuses(data.frame, selected.groupby(["method", "dataset"]).seed.nunique())
     reference = chosen.efficiency_reference
+    budgets = data.frame.groupby(["method", "dataset"]).budget.agg(lambda b: ",".join(sorted(set(b))))
     rows = []
     for column in SCORES + EFFICIENCY:
         values = selected[["method", "dataset", "seed", column.source]].dropna() if column.source in selected \
@@ -89,7 +90,8 @@ def board(data) -> pd.DataFrame:
                 mean = float(means.get(key, np.nan))
                 ratio = mean / float(means.get((reference, dataset), np.nan)) if column.ratio and reference else np.nan
                 rows.append(_row(chosen, method, dataset, column, mean, float(stds.get(key, np.nan)),
-                                 int(counts.get(key, 0)), statuses.get(key) or absent_status(dataset), ratio))
+                                 int(counts.get(key, 0)), statuses.get(key) or absent_status(dataset), ratio)
+                            | {"budget": budgets.get(key, "-")})
                 per_dataset.append(rows[-1])
             rows.append(_average(chosen, method, column, per_dataset))
     return pd.DataFrame(rows)
@@ -115,7 +117,9 @@ def _average(suite, method, column, per_dataset: list[dict]) -> dict:
     ratios = np.array([row["ratio_to_reference"] for row in per_dataset])
     paper = _paper(suite, method, AVERAGE_PAPER, column.average_paper)
     status = "ok" if complete else ("partial" if np.isfinite(means).any() else per_dataset[0]["status"])
+    budgets = sorted({b for row in per_dataset for b in row["budget"].split(",") if b != "-"})
     return {**per_dataset[0], "dataset": AVERAGE, "paper_dataset": AVERAGE_PAPER, "mean": mean, "std": std,
+            "budget": ",".join(budgets) or "-",
             "n_runs": min(row["n_runs"] for row in per_dataset), "status": status,
             "ratio_to_reference": float(ratios.mean()) if np.isfinite(ratios).all() else np.nan,
             "paper_mean": paper[0] if paper else np.nan, "paper_std": paper[1] if paper else np.nan,

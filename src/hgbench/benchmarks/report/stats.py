@@ -47,7 +47,10 @@ __all__ = [
 HIGHER_IS_BETTER: dict[str, bool] = {"accuracy": True, "mae": False, "rmse": False,
                                      # run-time costs (benchmarks/runtime.py): seconds and ratios over ZEN
                                      "one_config": False, "protocol": False, "ratio_one_config": False,
-                                     "ratio_protocol": False}
+                                     "ratio_protocol": False,
+                                     # efficiency columns of TriPrune's tables (report/multimetric.py)
+                                     "inference_seconds": False, "inference_peak_mb": False, "train_seconds": False,
+                                     "num_parameters": False}
 #: Values of an optional ``status`` column that mark a successful run (the runner writes "ok").
 OK_STATUSES: frozenset[str] = frozenset({"ok"})
 #: (threshold, mark) pairs, strictest first: TriPrune Table 3's p < 0.001 / 0.01 / 0.05 levels.
