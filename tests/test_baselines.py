@@ -22,8 +22,8 @@ from hgbench.datasets.hypergraph import Hypergraph
 from hgbench.datasets.splits import Split, k_shot_split
 from hgbench.datasets.synthetic import SyntheticConfig, generate
 from hgbench.methods.base import Diverged, TimedOut, time_limit
-from hgbench.methods.protocol import ZEN_PROTOCOL
-from hgbench.methods.trainer import TrainedMethod, checkpoint_epochs
+from hgbench.methods.protocol import ZEN_PROTOCOL, checkpoint_epochs
+from hgbench.methods.trainer import TrainedMethod
 
 NAMES = list(BASELINES)  # every registered baseline: a new one is tested without editing this file
 QUICK = {"lr": 1e-2, "layers": 2, "hidden": 16, "epochs": 30, "epoch_step": 10}

@@ -132,6 +132,19 @@ def _logits(model: nn.Module, data: NodeDataset) -> Tensor:
     return model(data.features, data.hypergraph)
 
 
+DEFAULT_EPOCHS, DEFAULT_EPOCH_STEP = 200, 50
+
+
+def checkpoint_epochs(epochs: int, step: int) -> list[int]:
+    """``step, 2 step, ...`` up to ``epochs``, always ending with ``epochs``."""
+    if epochs < 1 or step < 1:
+        raise ValueError(f"epochs and epoch_step must be positive, got {epochs} and {step}")
+    points = list(range(step, epochs + 1, step))
+    if not points or points[-1] != epochs:
+        points.append(epochs)
+    return points
+
+
 class ZenProtocol(Protocol):
     """ZEN §4.1: full batch, Adam without weight decay, cross-entropy on the training nodes, the model
     evaluated after every step; ``epochs`` trained with checkpoints every ``epoch_step`` (see
@@ -141,8 +154,6 @@ class ZenProtocol(Protocol):
 
     def train(self, build: Build, data: NodeDataset, split: Split, config: dict, seed: int,
               hooks: Hooks = Hooks(), phase: str = "train") -> Training:
-        from .trainer import DEFAULT_EPOCH_STEP, DEFAULT_EPOCHS, checkpoint_epochs
-
         ties = config.get("selection_ties", "first")
         epochs = int(config.get("epochs", DEFAULT_EPOCHS))
         points = checkpoint_epochs(epochs, int(config.get("epoch_step", DEFAULT_EPOCH_STEP)))

@@ -90,23 +90,12 @@ SMOKE_GRID: dict[str, list] = {
 }
 GRIDS = {"full": FULL_GRID, "reduced": REDUCED_GRID, "smoke": SMOKE_GRID}
 ARCHITECTURE_KEYS = ("layers", "hidden")
-DEFAULT_EPOCHS, DEFAULT_EPOCH_STEP = 200, 50
 
 
 def grid(budget: str, architecture: tuple[str, ...] = ARCHITECTURE_KEYS) -> dict[str, list]:
     """The shared grid of ``budget`` without the architecture keys a model does not read."""
     return {key: list(values) for key, values in GRIDS[budget].items()
             if key not in ARCHITECTURE_KEYS or key in architecture}
-
-
-def checkpoint_epochs(epochs: int, step: int) -> list[int]:
-    """``step, 2 step, ...`` up to ``epochs``, always ending with ``epochs``."""
-    if epochs < 1 or step < 1:
-        raise ValueError(f"epochs and epoch_step must be positive, got {epochs} and {step}")
-    points = list(range(step, epochs + 1, step))
-    if not points or points[-1] != epochs:
-        points.append(epochs)
-    return points
 
 
 class TrainedMethod(Method):
