@@ -1,8 +1,15 @@
 """Suites: declarations of which runs a paper table needs (one module per paper) and which layout renders them."""
 
 from .base import PaperTable, Suite, register_suite, suite, suite_names
-from .triprune import TRIPRUNE_DATASETS
-from .zen import ACCURACY_AND_TIME, SHOT_SERIES, ZEN_DATASETS
+from .triprune import TRIPRUNE_DATASETS, TRIPRUNE_SUITES
+from .zen import ACCURACY_AND_TIME, SHOT_SERIES, ZEN_DATASETS, ZEN_SUITES
 
-__all__ = ["ACCURACY_AND_TIME", "SHOT_SERIES", "ZEN_DATASETS", "TRIPRUNE_DATASETS", "PaperTable", "Suite", "register_suite", "suite",
-           "suite_names"]
+register_suite(Suite(
+    name="paper",
+    description="Every suite of both papers: ZEN Tables 3-6 and 9-13, TriPrune Table 2",
+    methods=(), datasets=(),
+    includes=ZEN_SUITES + TRIPRUNE_SUITES,
+))
+
+__all__ = ["ACCURACY_AND_TIME", "SHOT_SERIES", "TRIPRUNE_DATASETS", "TRIPRUNE_SUITES", "ZEN_DATASETS", "ZEN_SUITES",
+           "PaperTable", "Suite", "register_suite", "suite", "suite_names"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import PaperTable, Suite, register_suite
 
+TRIPRUNE_SUITES = ("triprune-main",)
 TRIPRUNE_DATASETS = ("imdb", "dblp", "yelp", "amazon", "douban")
 TRIPRUNE_SPLITS = "ratio-0.6-0.2"  # the paper states no ratios (datasets/hetero.py)
 

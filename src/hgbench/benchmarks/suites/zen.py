@@ -224,13 +224,8 @@ register_suite(Suite(
                      metric="running time (training+inference)"),
 ))
 
-register_suite(Suite(
-    name="paper",
-    description="Every ZEN-paper suite (Tables 3-6 and 9-13); the TriPrune suites join it later",
-    methods=(), datasets=(),
-    includes=("zen-5shot", "zen-probes", "zen-ablation", "zen-10shot", "zen-20shot", "zen-extra", "zen-nway-1shot",
-              "zen-nway-3shot", "zen-zoo", "zen-runtime"),
-))
+ZEN_SUITES = ("zen-5shot", "zen-probes", "zen-ablation", "zen-10shot", "zen-20shot", "zen-extra", "zen-nway-1shot",
+              "zen-nway-3shot", "zen-zoo", "zen-runtime")
 
 #: Cross-suite plots drawn by the report: one accuracy suite per number of shots, and an accuracy
 #: suite with the run-time view of the same runs.
