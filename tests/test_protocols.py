@@ -149,3 +149,24 @@ def test_selection_uses_validation_mae_on_ordinal_and_accuracy_on_classification
                           "fit_seconds": 1.0, "prepare_seconds": 0.0})
     chosen = multimetric.selected_runs(frame).set_index("dataset").config
     assert chosen["a"] == "y" and chosen["b"] == "x"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kept_models_reproduce_the_stored_predictions(tmp_path, workers):
+    store = Store(tmp_path)
+    jobs = schedule(store, "t", ["tp-mlp", "hgnn"], ["synthetic"], "ratio-0.6-0.2", 1, budget="smoke")
+    from hgbench.benchmarks.run.pool import PoolRunner
+    runner = PoolRunner(store, 2, keep_models=True) if workers == 2 else Runner(store, keep_models=True)
+    runner.run(jobs)
+    data = catalog.load("synthetic")
+    for record in store.records("t"):
+        method = BASELINES[record["method"]]()
+        model = method.build(data, {**record["params"]})
+        model.load_state_dict(store.model(record["key"]))
+        scores = model.eval()(data.features, data.hypergraph)
+        split = make_split(data.labels, "ratio-0.6-0.2", 0)
+        assert (scores.argmax(1)[split.test] == data.labels[split.test]).double().mean().item() == \
+            pytest.approx(record["test"]["accuracy"])
+    other = Store(tmp_path / "without")
+    Runner(other).run(schedule(other, "t", ["tp-mlp"], ["synthetic"], "ratio-0.6-0.2", 1, budget="smoke"))
+    assert other.model(other.records("t")[0]["key"]) is None  # not kept by default

@@ -200,7 +200,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                                f"seed {job.seed}: {record['reason']}")
 
                 options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry,
-                               device=args.device, threads=args.threads)
+                               device=args.device, threads=args.threads, keep_models=args.keep_models)
                 runner = PoolRunner(store, args.jobs, **options) if args.jobs > 1 else Runner(store, **options)
                 summary = runner.run(jobs)
                 progress.update(bar, completed=len(jobs))
@@ -307,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
     run.add_argument("--jobs", type=_positive(int), default=1, help="worker processes (--threads each); default 1: "
                      "the sequential executor, the only one whose timings are reported")
+    run.add_argument("--keep-models", action="store_true", help="store every trained model's state beside its "
+                     "record (store/artifacts/<key>/model.pt); off by default: weights are large and no table needs them")
     run.add_argument("--threads", type=_positive(int), default=1, help="torch intra-op threads per run, recorded "
                      "in every record; default 1")
     run.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]; recorded in every record and "

@@ -66,8 +66,8 @@ class Fitted:
     """A fitted model: ``predict()`` returns scores for all nodes; ``diagnostics`` is stored with the run.
 
     Optional, stored as run artifacts: ``trace`` (one row per epoch: losses, validation metrics,
-    whatever the protocol's hooks log) and ``state`` (the trained ``state_dict``, kept when a later
-    job needs it). ``predict_on(other)`` scores the nodes of another dataset with the same features
+    whatever the protocol's hooks log) and ``state`` (the trained ``state_dict``, stored when the run
+    keeps models: ``bench run --keep-models``). ``predict_on(other)`` scores the nodes of another dataset with the same features
     and classes (transfer jobs).
     """
 

@@ -143,4 +143,5 @@ class TrainedMethod(Method):
                 return model(other.features, other.hypergraph).float()
 
         return Fitted(lambda: predict_on(data), training.diagnostics,
-                      trace=training.trace if self.protocol.keep_trace else None, predict_on=predict_on)
+                      trace=training.trace if self.protocol.keep_trace else None, state=model.state_dict(),
+                      predict_on=predict_on)

@@ -97,10 +97,10 @@ class PoolRunner(Runner):
 
     def __init__(self, store: Store, workers: int, time_limit_s: float | None = None,
                  on_record: Callable[[Job, dict], None] | None = None, retry: Iterable[str] = (),
-                 device: str = "cpu", threads: int = 1) -> None:
+                 device: str = "cpu", threads: int = 1, keep_models: bool = False) -> None:
         if workers < 2:
             raise ValueError(f"a pool needs at least 2 workers, got {workers} (use Runner)")
-        super().__init__(store, time_limit_s, on_record, retry, device, threads)
+        super().__init__(store, time_limit_s, on_record, retry, device, threads, keep_models)
         self.workers = workers
         self.executor = f"pool-{workers}"
 
@@ -167,7 +167,8 @@ def _overdue(worker: _Worker) -> bool:
 
 def _spawn(context: multiprocessing.context.BaseContext, runner: Runner, attributes: dict[str, Any]) -> _Worker:
     parent, child = context.Pipe()
-    settings = dict(time_limit_s=runner.time_limit_s, device=runner.device, threads=runner.threads)
+    settings = dict(time_limit_s=runner.time_limit_s, device=runner.device, threads=runner.threads,
+                    keep_models=runner.keep_models)
     args = (child, dict(os.environ), settings, attributes)
     process = context.Process(target=_work, args=args, daemon=True)
     process.start()

@@ -110,7 +110,7 @@ class Runner(Executor):
 
     def __init__(self, store: Store, time_limit_s: float | None = None,
                  on_record: Callable[[Job, dict], None] | None = None, retry: Iterable[str] = (),
-                 device: str = "cpu", threads: int = 1) -> None:
+                 device: str = "cpu", threads: int = 1, keep_models: bool = False) -> None:
         unknown = set(retry) - set(FAILURE_STATUSES)
         if unknown:
             raise ValueError(f"retry takes failure statuses ({', '.join(FAILURE_STATUSES)}), got {sorted(unknown)}")
@@ -122,6 +122,7 @@ class Runner(Executor):
         self.on_record = on_record or (lambda job, record: None)
         self.device = check_device(device)
         self.threads = threads
+        self.keep_models = keep_models  # store each trained model's state (artifacts/<key>/model.pt)
         self.version = code_version()
         self.factories: dict[str, Callable[[], Method]] = {}  # method name -> factory, before the registry's
 
@@ -237,7 +238,8 @@ class Runner(Executor):
                 record["test"] = self._transfer_scores(fitted, job)
             if getattr(method, "profile_inference", False):
                 record.update(inference_profile(fitted.predict, self.device))
-            result.trace, result.state = _jsonable(fitted.trace), fitted.state
+            result.trace = _jsonable(fitted.trace)
+            result.state = fitted.state if self.keep_models else None
         except (torch.OutOfMemoryError, MemoryError) as exc:
             record.update(status="oom", reason=f"{exc.__class__.__name__}: {str(exc)[:300]}")
         except TimedOut as exc:
