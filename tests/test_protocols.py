@@ -11,7 +11,7 @@ from hgbench.benchmarks.report import multimetric, render
 from hgbench.benchmarks.run.plan import schedule
 from hgbench.benchmarks.run.runner import Runner
 from hgbench.benchmarks.run.store import Store
-from hgbench.benchmarks.suites import Suite, suite
+from hgbench.benchmarks.suites import suite
 from hgbench.datasets import catalog
 from hgbench.datasets.splits import make_split
 from hgbench.methods.protocol import Hooks, TRIPRUNE_PROTOCOL, ZEN_PROTOCOL

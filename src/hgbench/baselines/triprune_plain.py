@@ -12,7 +12,8 @@
 Search space (card 1, "suite search"): hidden {64, 128} x dropout {0.3, 0.5} x lr {1e-3, 1e-2}, the
 ``full`` budget (8 configurations). ``reduced`` runs the defaults only (hidden 64 as BASELINES.md
 §0.3, dropout 0.5 as HGNN's released config, lr 1e-3 as TriPrune's shared protocol); ``smoke``
-the defaults at lr 1e-2 (as ZEN's smoke budget) for at most 20 epochs (patience 5). Every record times one full forward of the trained model
+the defaults at lr 1e-2 (as ZEN's smoke budget) for at most 20 epochs (patience 5). Every record
+times one full forward of the trained model
 (``profile_inference``; BASELINES.md §0.6).
 """
 
@@ -44,7 +45,8 @@ class TriPruneTrained(TrainedMethod):
     def configurations(self, budget: str = "full") -> dict[str, list]:
         Method.configurations(self, budget)  # validates the budget name
         single = {key: [value] for key, value in self.defaults.items()}
-        spaces = {"full": self.search_space, "reduced": single, "smoke": {**single, "lr": [1e-2], "epochs": [20], "patience": [5]}}
+        smoke = {**single, "lr": [1e-2], "epochs": [20], "patience": [5]}
+        spaces = {"full": self.search_space, "reduced": single, "smoke": smoke}
         return self.protocol.grid(spaces[budget])
 
 
@@ -76,8 +78,8 @@ class TriPruneHGNN(TriPruneTrained):
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
         hidden = int(config["hidden"])
-        return _TwoLayers(HypergraphConv(data.num_features, hidden, True), HypergraphConv(hidden, data.num_classes, True),
-                          float(config["dropout"]))
+        return _TwoLayers(HypergraphConv(data.num_features, hidden, True),
+                          HypergraphConv(hidden, data.num_classes, True), float(config["dropout"]))
 
 
 class TriPruneMLP(TriPruneTrained):

@@ -229,6 +229,6 @@ def notes(board: pd.DataFrame, data) -> str:
                      f"{row.within_2_std or '-'} | {ratio} | {row.n_runs} | {row.status} |")
     if chosen.pending_rows:
         lines += ["", f"Paper rows not run yet (their methods are not registered): {', '.join(chosen.pending_rows)}."]
-    lines += ["", "Inference time is in milliseconds here (the paper prints seconds and GB on a GPU; BASELINES.md §0.6:"
-              " compare ratios, not absolute values)."]
+    lines += ["", "Inference time is in milliseconds here (the paper prints seconds and GB on a GPU; "
+              "BASELINES.md §0.6: compare ratios, not absolute values)."]
     return "\n".join(lines) + "\n"
