@@ -56,3 +56,26 @@ def test_every_committed_plan_entry_keeps_its_key():
         if job.key != entry["key"]:
             changed.append((method, entry["key"], job.key))
     assert not changed, f"{len(changed)} of {len(entries)} planned keys changed, e.g. {changed[:3]}"
+
+
+def test_only_declared_defaults_are_settings(monkeypatch):
+    """A public scalar class attribute is not a hyperparameter unless ``defaults`` declares it."""
+    method = method_entry("hgnn").factory
+    before = method().settings()
+    monkeypatch.setattr(method, "verbose", True, raising=False)
+    monkeypatch.setattr(method, "chunk_size", 1024, raising=False)
+    assert method().settings() == before
+    assert plan("snapshot", ["hgnn"], ["cora"], "5-shot", 1)[0][0].key == SNAPSHOT["keys"]["hgnn"]
+
+
+def test_defaults_merge_along_the_class_hierarchy_and_variants_override_them():
+    from hgbench.baselines.hgnn import HCHA, HGNN
+    from hgbench.methods.zen import ZEN
+
+    assert HCHA.defaults == {**HGNN.defaults, "symmetric": False}  # HCHA declares only what it changes
+    assert HGNN.defaults["symmetric"] is True  # a subclass never edits its base's mapping
+    variant = ZEN(variant="no-rap")
+    assert variant.settings()["variant"] == "no-rap" and ZEN.defaults["variant"] == "full"
+    assert HGNN(dropout=0.1).hyperparameters({"hidden": 8}) == {**HGNN.defaults, "dropout": 0.1, "hidden": 8}
+    with pytest.raises(TypeError, match="declares no default 'dropuot'"):
+        HGNN(dropuot=0.1)

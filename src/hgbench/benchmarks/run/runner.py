@@ -235,7 +235,7 @@ class Runner(Executor):
             )
             if job.eval_dataset is not None:
                 record["test"] = self._transfer_scores(fitted, job)
-            if getattr(method, "profile_inference", False):
+            if job.params_dict.get("profile_inference", False):
                 record.update(inference_profile(fitted.predict, self.device))
             result.trace, result.state = _jsonable(fitted.trace), fitted.state
         except (torch.OutOfMemoryError, MemoryError) as exc:
