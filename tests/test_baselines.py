@@ -30,8 +30,10 @@ QUICK = {"lr": 1e-2, "layers": 2, "hidden": 16, "epochs": 30, "epoch_step": 10}
 
 
 def config(name: str, **values) -> dict:
-    """The first configuration of ``name``'s smoke grid (its protocol's keys too), overridden by ``values``."""
-    return {**{key: grid[0] for key, grid in BASELINES[name]().configurations("smoke").items()}, **values}
+    """The first configuration of ``name``'s smoke grid (its protocol's keys too), overridden by ``values``,
+    over its defaults (what the trainer passes to ``build``)."""
+    method = BASELINES[name]()
+    return method.hyperparameters({**{key: grid[0] for key, grid in method.configurations("smoke").items()}, **values})
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -79,12 +81,14 @@ def test_a_probe_is_compared_with_its_baselines_paper_row(name):
 
 # A last-tie probe builds its baseline's network and selects differently (test below).
 @pytest.mark.parametrize("name", [name for name, probe in PROBES.items()
-                                  if probe.selection_ties == _base_of(probe).selection_ties])
+                                  if probe.defaults["selection_ties"] == _base_of(probe).defaults["selection_ties"]])
 def test_a_probe_changes_its_baselines_network(name, small):
     outputs = []
     for cls in (_base_of(PROBES[name]), PROBES[name]):
         torch.manual_seed(0)
-        outputs.append(cls().build(small, {"layers": 2, "hidden": 16}).train()(small.features, small.hypergraph))
+        method = cls()
+        outputs.append(method.build(small, method.hyperparameters({"layers": 2, "hidden": 16})).train()(
+            small.features, small.hypergraph))
     assert outputs[1].shape == (small.num_nodes, small.num_classes) and not torch.allclose(*outputs)
 
 
@@ -108,7 +112,7 @@ def test_grids_drop_layers_where_layers_one_and_two_build_the_same_network(name,
     outputs = []
     for config in ({"hidden": 16}, {"hidden": 16, "layers": 1}, {"hidden": 16, "layers": 2}):
         torch.manual_seed(0)
-        outputs.append(method.build(small, config).eval()(small.features, small.hypergraph))
+        outputs.append(method.build(small, method.hyperparameters(config)).eval()(small.features, small.hypergraph))
     assert all(torch.equal(outputs[0], out) for out in outputs[1:])
 
 

@@ -36,12 +36,19 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def smoke_config(name: str) -> dict:
+    """The smoke budget's one configuration over ``name``'s defaults (a smoke job's params)."""
     (config,) = expand_grid(BASELINES[name]().configurations("smoke"))
-    return dict(config)
+    return BASELINES[name]().hyperparameters(dict(config))
+
+
+def with_defaults(name: str, **values) -> dict:
+    """``values`` over ``name``'s defaults: the config ``prepare`` and ``build`` get from the runner or trainer."""
+    return BASELINES[name]().hyperparameters(values)
 
 
 def model_input(method: TrainedMethod, data: NodeDataset, split, config: dict) -> NodeDataset:
     """What the trainer builds and trains the model on (after ``prepare`` and ``training_data``)."""
+    config = method.hyperparameters(config)
     return method.training_data(data, split, config, method.prepare(data, config))
 
 
@@ -83,11 +90,11 @@ def test_sgc_and_ssgc_features_match_their_filters():
     x = torch.randn(hg.num_nodes, 4, dtype=torch.float64)
     data = NodeDataset("toy", hg, x.float(), torch.zeros(hg.num_nodes, dtype=torch.long), 2)
     s = augmented_clique(hg)
-    sgc = BASELINES["sgc"]().prepare(data, {"layers": 2})
+    sgc = BASELINES["sgc"]().prepare(data, with_defaults("sgc", layers=2))
     torch.testing.assert_close(sgc.double(), s @ s @ x, rtol=1e-4, atol=1e-5)
     steps, alpha = 16, 0.05  # the official SSGC defaults
     expected = alpha * x + (1 - alpha) / steps * sum(torch.linalg.matrix_power(s, k) @ x for k in range(1, steps + 1))
-    torch.testing.assert_close(BASELINES["ssgc"]().prepare(data, {}).double(), expected, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(BASELINES["ssgc"]().prepare(data, with_defaults("ssgc")).double(), expected, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("layers", [1, 2])
@@ -109,7 +116,7 @@ def test_linearized_propagations_match_table_1(layers):
     expected = {"lin-unigcnii": restart(a_uni), "lin-alldeepsets": torch.linalg.matrix_power(a_mean, layers),
                 "lin-edhnn": restart(a_mean)}
     for name, propagation in expected.items():
-        prepared = BASELINES[name]().prepare(data, {"layers": layers})
+        prepared = BASELINES[name]().prepare(data, with_defaults(name, layers=layers))
         torch.testing.assert_close(prepared.double(), propagation @ x, rtol=1e-4, atol=1e-5)
 
 
@@ -117,7 +124,7 @@ def test_appnp_propagates_mlp_predictions_by_personalised_pagerank():
     hg = random_hypergraph(3)
     data = NodeDataset("toy", hg, torch.randn(hg.num_nodes, 5), torch.zeros(hg.num_nodes, dtype=torch.long), 3)
     torch.manual_seed(0)
-    model = BASELINES["appnp"]().build(data, {"layers": 2, "hidden": 6}).eval()
+    model = BASELINES["appnp"]().build(data, with_defaults("appnp", layers=2, hidden=6)).eval()
     local = data.features.double()
     for linear in model.linears[:-1]:
         local = torch.relu(local @ linear.weight.double().T)
@@ -137,7 +144,7 @@ def test_legcn_line_expansion_and_forward_match_dense():
     assert legcn.LineExpansionSize.of(hg).entries == expansion.adjacency.nnz == int((pairs > 0).sum())
     data = NodeDataset("toy", hg, torch.randn(hg.num_nodes, 4), torch.zeros(hg.num_nodes, dtype=torch.long), 3)
     torch.manual_seed(0)
-    model = BASELINES["legcn"]().build(data, {"layers": 1, "hidden": 8}).eval()
+    model = BASELINES["legcn"]().build(data, with_defaults("legcn", layers=1, hidden=8)).eval()
     a = pairs / pairs.sum(1, keepdim=True)
     z = data.features.double()[vertex]
     first, last = model.convs
@@ -178,7 +185,7 @@ def test_no_two_configurations_build_the_same_model(name, budget, small):
     assert set(grid) - set(TRAINING_KEYS) == set(method.architecture)
     split = k_shot_split(small.labels, 5, seed=0)
     outputs = {}
-    for config in map(dict, expand_grid(grid)):
+    for config in map(method.hyperparameters, map(dict, expand_grid(grid))):
         architecture = tuple((k, v) for k, v in sorted(config.items()) if k not in TRAINING_KEYS)
         if architecture not in outputs:
             data = model_input(method, small, split, config)

@@ -41,10 +41,11 @@ class ClassPrior(Method):
 
     name = "prior"
     label = "Class prior"
-    smoothing = 0.0
+    defaults = {"smoothing": 0.0}
 
     def fit(self, data, split, config, seed, prepared):
-        counts = torch.bincount(data.labels[split.train], minlength=data.num_classes).float() + self.smoothing
+        smoothing = self.hyperparameters(config)["smoothing"]
+        counts = torch.bincount(data.labels[split.train], minlength=data.num_classes).float() + smoothing
         scores = (counts / counts.sum()).expand(data.num_nodes, -1).clone()
         return Fitted(predict=lambda: scores)
 
@@ -53,7 +54,7 @@ class SmoothedPrior(ClassPrior):
     """Class frequencies with add-one smoothing."""
 
     name = "prior-smoothed"
-    smoothing = 1.0
+    defaults = {"smoothing": 1.0}
 
 
 def register_methods():

@@ -78,7 +78,7 @@ def test_the_key_names_the_computation_and_no_suite(failing_method, monkeypatch)
     transfer = Job(a.method, a.params, a.dataset, a.protocol, 0, eval_dataset="other")
     assert len({a.key, other_seed.key, transfer.key}) == 3
     before = plan("t", ["failing"], ["synthetic"], "5-shot", 1)[0][0]
-    monkeypatch.setattr(Failing, "dropout", 0.3, raising=False)  # a changed default is another computation
+    monkeypatch.setattr(Failing, "defaults", {"dropout": 0.3})  # a changed default is another computation
     after = plan("t", ["failing"], ["synthetic"], "5-shot", 1)[0][0]
     assert after.params_dict == {**before.params_dict, "dropout": 0.3} and after.key != before.key
 
@@ -97,7 +97,7 @@ def test_a_replanned_default_replaces_the_old_job_in_the_plan(tmp_path, failing_
     jobs = schedule(store, "t", ["failing"], ["synthetic"], "5-shot", 1)[:1]
     Runner(store).run(jobs)
     assert store.records("t")[0]["params"] == {"mode": "ok"}
-    monkeypatch.setattr(Failing, "dropout", 0.3, raising=False)
+    monkeypatch.setattr(Failing, "defaults", {"dropout": 0.3})
     jobs = schedule(store, "t", ["failing"], ["synthetic"], "5-shot", 1)[:1]
     summary = Runner(store).run(jobs)
     assert (summary.executed, summary.skipped) == (1, 0)
@@ -121,7 +121,7 @@ def test_a_torn_record_names_its_file_and_its_job_runs_again(tmp_path):
     assert (summary.executed, summary.skipped) == (1, 1) and store.read(path)["status"] == "ok"
 
 
-def test_settings_are_the_scalar_class_defaults_without_metadata():
+def test_settings_are_the_declared_defaults_merged_along_the_class_hierarchy():
     hgnn = BASELINES["hgnn"]().settings()
     assert hgnn == {"dropout": 0.5, "min_convs": 2, "selection_ties": "first", "symmetric": True}
     assert PROBES["hgnn-last-tie"]().settings() == {**hgnn, "selection_ties": "last"}

@@ -142,14 +142,12 @@ class AllDeepSets(TrainedMethod):
 
     name = "alldeepsets"
     description = "AllDeepSets (Chien et al. 2022): DeepSets V->E and E->V multiset functions"
-    attention = False
-    heads, dropout, mlp_layers, classifier_layers = 4, 0.5, 1, 1
+    defaults = {"attention": False, "heads": 4, "dropout": 0.5, "mlp_layers": 1, "classifier_layers": 1}
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
         return SetGNN(data.num_features, int(config["hidden"]), data.num_classes, int(config["layers"]),
-                      self.attention, int(config.get("heads", self.heads)), float(config.get("dropout", self.dropout)),
-                      mlp_layers=int(config.get("mlp_layers", self.mlp_layers)),
-                      classifier_layers=int(config.get("classifier_layers", self.classifier_layers)))
+                      bool(config["attention"]), int(config["heads"]), float(config["dropout"]),
+                      mlp_layers=int(config["mlp_layers"]), classifier_layers=int(config["classifier_layers"]))
 
 
 class AllSetTransformer(AllDeepSets):
@@ -157,4 +155,4 @@ class AllSetTransformer(AllDeepSets):
 
     name = "allsettransformer"
     description = "AllSetTransformer (Chien et al. 2022): multi-head PMA V->E and E->V multiset functions"
-    attention = True
+    defaults = {"attention": True}

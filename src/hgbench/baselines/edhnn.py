@@ -85,10 +85,9 @@ class EDHNN(TrainedMethod):
     name = "edhnn"
     label = "ED-HNN"  # as the ZEN paper prints it
     description = "ED-HNN (Wang et al. 2023): equivariant hypergraph diffusion, one shared operator unrolled"
-    alpha, dropout, mlp_layers, classifier_layers = 0.5, 0.5, 1, 1
+    defaults = {"alpha": 0.5, "dropout": 0.5, "mlp_layers": 1, "classifier_layers": 1}
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
         return EDHNNNet(data.num_features, int(config["hidden"]), data.num_classes, int(config["layers"]),
-                        float(config.get("alpha", self.alpha)), float(config.get("dropout", self.dropout)),
-                        mlp_layers=int(config.get("mlp_layers", self.mlp_layers)),
-                        classifier_layers=int(config.get("classifier_layers", self.classifier_layers)))
+                        float(config["alpha"]), float(config["dropout"]), mlp_layers=int(config["mlp_layers"]),
+                        classifier_layers=int(config["classifier_layers"]))

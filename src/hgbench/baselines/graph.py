@@ -94,10 +94,10 @@ class SSGC(FeatureTransformMethod):
     description = "SSGC (Zhu & Koniusz 2021) on the clique expansion: logistic regression on the S2GC filter"
     architecture = ()
     search_space = grid("full", architecture)
-    steps, alpha = 16, 0.05
+    defaults = {"steps": 16, "alpha": 0.05}
 
     def prepare(self, data: NodeDataset, config: dict) -> Tensor:
-        steps, alpha = int(config.get("steps", self.steps)), float(config.get("alpha", self.alpha))
+        steps, alpha = int(config["steps"]), float(config["alpha"])
         adjacency, x, total = normalized_clique_adjacency(data.hypergraph), data.features, 0
         for _ in range(steps):
             x = adjacency @ x
@@ -133,9 +133,8 @@ class APPNP(TrainedMethod):
     name = "appnp"
     label = "APPNP"
     description = "APPNP (Klicpera et al. 2019) on the clique expansion: MLP, then personalised-PageRank steps"
-    alpha, steps, dropout = 0.1, 10, 0.5
+    defaults = {"alpha": 0.1, "steps": 10, "dropout": 0.5}
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
         return APPNPNet(data.num_features, int(config["hidden"]), data.num_classes, int(config["layers"]),
-                        float(config.get("alpha", self.alpha)), int(config.get("steps", self.steps)),
-                        float(config.get("dropout", self.dropout)))
+                        float(config["alpha"]), int(config["steps"]), float(config["dropout"]))

@@ -23,7 +23,7 @@ Deviations / decisions:
     last convolutions always exist), so ``layers = 1`` and ``layers = 2`` are the same network in
     ZEN's grid. The grid therefore drops ``layers`` (``architecture = ("hidden",)``): 9 runs stand
     for the 72 points instead of 18 runs of which half repeat the other half seed for seed. A
-    configuration may still set ``layers``; a subclass with ``min_convs = 1`` (a single ``d -> c``
+    configuration may still set ``layers``; a subclass with the default ``min_convs = 1`` (a single ``d -> c``
     layer for ``layers = 1``) puts ``layers`` back in its ``architecture``.
   * Aggregation uses the shared ``Hypergraph.smooth`` instead of PyG.
 """
@@ -82,16 +82,15 @@ class HGNN(TrainedMethod):
 
     name = "hgnn"
     description = "HGNN (Feng et al. 2019): symmetric-normalised hypergraph convolution"
-    symmetric = True
-    dropout = 0.5
-    min_convs = 2
+    defaults = {"symmetric": True, "dropout": 0.5, "min_convs": 2}
     architecture = ("hidden",)  # layers 1 and 2 build the same network (module doc)
     search_space = grid("full", architecture)
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
-        layers = int(config.get("layers", self.min_convs))
+        min_convs = int(config["min_convs"])
+        layers = int(config.get("layers", min_convs))  # not a grid key (module doc)
         return HGNNNet(data.num_features, int(config["hidden"]), data.num_classes, layers,
-                       self.symmetric, float(config.get("dropout", self.dropout)), self.min_convs)
+                       bool(config["symmetric"]), float(config["dropout"]), min_convs)
 
 
 class HCHA(HGNN):
@@ -99,4 +98,4 @@ class HCHA(HGNN):
 
     name = "hcha"
     description = "HCHA (Bai et al. 2021) without attention: random-walk hypergraph convolution (PyG/ED-HNN)"
-    symmetric = False
+    defaults = {"symmetric": False}

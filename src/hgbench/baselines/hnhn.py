@@ -89,12 +89,9 @@ class HNHN(TrainedMethod):
 
     name = "hnhn"
     description = "HNHN (Dong et al. 2020): hyperedge neurons with alpha/beta degree normalisation"
-    alpha, beta, dropout = -1.5, -0.5, 0.5
-
-    def __init__(self, edhnn_degree_sums: bool = False) -> None:
-        self.edhnn_degree_sums = edhnn_degree_sums
+    defaults = {"alpha": -1.5, "beta": -0.5, "dropout": 0.5, "edhnn_degree_sums": False}
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
         return HNHNNet(data.num_features, int(config["hidden"]), data.num_classes, int(config["layers"]),
-                       float(config.get("alpha", self.alpha)), float(config.get("beta", self.beta)),
-                       float(config.get("dropout", self.dropout)), self.edhnn_degree_sums)
+                       float(config["alpha"]), float(config["beta"]), float(config["dropout"]),
+                       bool(config["edhnn_degree_sums"]))

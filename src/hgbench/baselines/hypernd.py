@@ -86,12 +86,13 @@ class HyperND(FeatureTransformMethod):
     description = "HyperND (Prokopchik et al. 2022): nonlinear hypergraph diffusion of labels and features"
     architecture = ()
     search_space = grid("full", architecture)
-    alpha, p, epsilon, steps, tolerance = 0.5, 1.0, 1e-6, 25, 5e-2
+    defaults = {"alpha": 0.5, "p": 1.0, "epsilon": 1e-6, "steps": 25, "tolerance": 5e-2}
 
     def transformed_features(self, data: NodeDataset, split: Split, config: dict, prepared: None) -> Tensor:
         known = torch.zeros(data.num_nodes, data.num_classes, dtype=torch.float64)
         known[split.train, data.labels[split.train]] = 1.0
-        u = (1 - self.epsilon) * torch.cat([known, data.features.double()], dim=1) + self.epsilon
-        f = nonlinear_diffusion(data.hypergraph, u, float(config.get("alpha", self.alpha)),
-                                float(config.get("p", self.p)), self.steps, self.tolerance)
+        epsilon = float(config["epsilon"])
+        u = (1 - epsilon) * torch.cat([known, data.features.double()], dim=1) + epsilon
+        f = nonlinear_diffusion(data.hypergraph, u, float(config["alpha"]), float(config["p"]), int(config["steps"]),
+                                float(config["tolerance"]))
         return (f / f.abs().amax(dim=1, keepdim=True).clamp_min(1e-300)).float()

@@ -183,8 +183,8 @@ class LEGCN(TrainedMethod):
     name = "legcn"
     label = "LEGCN"
     description = "LEGCN (Yang et al. 2022): GCN on the hypergraph's line expansion (vertex-hyperedge pairs)"
-    dropout = 0.5
+    defaults = {"dropout": 0.5}
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
         return LEGCNNet(data.num_features, int(config["hidden"]), data.num_classes, int(config["layers"]),
-                        float(config.get("dropout", self.dropout)))
+                        float(config["dropout"]))

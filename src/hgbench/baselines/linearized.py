@@ -74,8 +74,7 @@ class LinearizedHNN(FeatureTransformMethod):
 
     architecture = ("layers",)
     search_space = grid("full", architecture)
-    bias = False
-    alpha = 0.5
+    defaults = {"bias": False, "alpha": 0.5}
 
     @abstractmethod
     def propagate(self, hypergraph: Hypergraph, x: Tensor, layers: int, alpha: float) -> Tensor:
@@ -85,7 +84,7 @@ class LinearizedHNN(FeatureTransformMethod):
         layers = int(config["layers"])
         if layers < 1:
             raise ValueError(f"{self.name}: layers (L of Table 1) must be >= 1, got {layers}")
-        return self.propagate(data.hypergraph, data.features, layers, float(config.get("alpha", self.alpha)))
+        return self.propagate(data.hypergraph, data.features, layers, float(config["alpha"]))
 
 
 class LinearizedUniGCNII(LinearizedHNN):

@@ -47,7 +47,7 @@ class FeatureTransformMethod(TrainedMethod):
     """A linear classifier trained (shared trainer) on features transformed once before training."""
 
     architecture = ()
-    bias = True  # SGC's logistic regression has one; the linearised HNNs' ``W`` has none
+    defaults = {"bias": True}  # SGC's logistic regression has a bias; the linearised HNNs' ``W`` has none
 
     def transformed_features(self, data: NodeDataset, split: Split, config: dict, prepared: Any) -> Tensor:
         """The features the classifier sees: :meth:`prepare`'s result, unless a model needs the split."""
@@ -57,7 +57,7 @@ class FeatureTransformMethod(TrainedMethod):
         return dataclasses.replace(data, features=self.transformed_features(data, split, config, prepared))
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
-        return LinearClassifier(data.num_features, data.num_classes, self.bias)
+        return LinearClassifier(data.num_features, data.num_classes, bool(config["bias"]))
 
 
 class OperatorCache(Generic[Operator]):

@@ -27,7 +27,7 @@ class UniGCNFrameworkDropout(UniGCN):
     label = "UniGCN (ED-HNN dropouts)"
     paper_label = "UniGCN"
     description = "probe: UniGCN with ED-HNN's default dropouts (input 0.2, hidden 0.5)"
-    input_dropout, dropout = 0.2, 0.5
+    defaults = {"input_dropout": 0.2, "dropout": 0.5}
 
 
 class HNHNFrameworkNormalisation(HNHN):
@@ -42,8 +42,7 @@ class HNHNFrameworkNormalisation(HNHN):
     paper_label = "HNHN"
     description = "probe: HNHN with ED-HNN's degree-sum normalisation"
 
-    def __init__(self) -> None:
-        super().__init__(edhnn_degree_sums=True)
+    defaults = {"edhnn_degree_sums": True}
 
 
 class AllDeepSetsFrameworkDepth(AllDeepSets):
@@ -57,7 +56,7 @@ class AllDeepSetsFrameworkDepth(AllDeepSets):
     label = "AllDeepSets (MLP depth 2/2)"
     paper_label = "AllDeepSets"
     description = "probe: AllDeepSets with ED-HNN's default MLP and classifier depths (2 and 2)"
-    mlp_layers, classifier_layers = 2, 2
+    defaults = {"mlp_layers": 2, "classifier_layers": 2}
 
 
 class EDHNNFrameworkDepth(EDHNN):
@@ -67,7 +66,7 @@ class EDHNNFrameworkDepth(EDHNN):
     label = "ED-HNN (MLP depth 2/2)"
     paper_label = "ED-HNN"
     description = "probe: ED-HNN with its default MLP and classifier depths (2 and 2)"
-    mlp_layers, classifier_layers = 2, 2
+    defaults = {"mlp_layers": 2, "classifier_layers": 2}
 
 
 class HGNNLastTie(HGNN):
@@ -82,7 +81,7 @@ class HGNNLastTie(HGNN):
     label = "HGNN (last tied epoch)"
     paper_label = "HGNN"
     description = "probe: HGNN selecting the last epoch tied at the best validation score"
-    selection_ties = "last"
+    defaults = {"selection_ties": "last"}
 
 
 class UniGCNLastTie(UniGCN):
@@ -92,7 +91,7 @@ class UniGCNLastTie(UniGCN):
     label = "UniGCN (last tied epoch)"
     paper_label = "UniGCN"
     description = "probe: UniGCN selecting the last epoch tied at the best validation score"
-    selection_ties = "last"
+    defaults = {"selection_ties": "last"}
 
 
 PROBES = {cls.name: cls for cls in (UniGCNFrameworkDropout, HNHNFrameworkNormalisation, AllDeepSetsFrameworkDepth,

@@ -110,15 +110,15 @@ class UniGCN(TrainedMethod):
 
     name = "unigcn"
     description = "UniGCN (Huang & Yang 2021): GCN-style normalised two-stage hypergraph message passing"
-    input_dropout, dropout, min_convs = 0.6, 0.6, 2
+    defaults = {"input_dropout": 0.6, "dropout": 0.6, "min_convs": 2}
     architecture = ("hidden",)  # layers 1 and 2 build the same network (module doc)
     search_space = grid("full", architecture)
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
-        layers = int(config.get("layers", self.min_convs))
+        min_convs = int(config["min_convs"])
+        layers = int(config.get("layers", min_convs))  # not a grid key (module doc)
         return UniGCNNet(data.num_features, int(config["hidden"]), data.num_classes, layers,
-                         float(config.get("input_dropout", self.input_dropout)),
-                         float(config.get("dropout", self.dropout)), self.min_convs)
+                         float(config["input_dropout"]), float(config["dropout"]), min_convs)
 
 
 class UniGCNII(TrainedMethod):
@@ -126,9 +126,8 @@ class UniGCNII(TrainedMethod):
 
     name = "unigcnii"
     description = "UniGCNII (Huang & Yang 2021): deep UniGNN with initial residual and identity mapping"
-    alpha, lamda, dropout = 0.5, 0.5, 0.2
+    defaults = {"alpha": 0.5, "lamda": 0.5, "dropout": 0.2}
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
         return UniGCNIINet(data.num_features, int(config["hidden"]), data.num_classes, int(config["layers"]),
-                           float(config.get("alpha", self.alpha)), self.lamda,
-                           float(config.get("dropout", self.dropout)))
+                           float(config["alpha"]), float(config["lamda"]), float(config["dropout"]))

@@ -152,7 +152,8 @@ def benchmark_layer(data: NodeDataset, model: str, repeats: int) -> dict:
     """One row of ``ops.csv``: ours and every reference for ``model``'s first convolution on ``data``."""
     hypergraph, x = data.hypergraph, data.features
     torch.manual_seed(0)
-    conv = BASELINES[model]().build(data, {"lr": 1e-2, "layers": 2, "hidden": HIDDEN}).convs[0]
+    method = BASELINES[model]()
+    conv = method.build(data, method.hyperparameters({"lr": 1e-2, "layers": 2, "hidden": HIDDEN})).convs[0]
     params = list(conv.parameters())
     cotangent = torch.randn(data.num_nodes, HIDDEN, generator=torch.Generator().manual_seed(0))
     with timed() as first:  # builds the hypergraph's cached operators

@@ -1,7 +1,7 @@
 """The one contract every method and baseline implements (cf. scikit-learn's estimator API).
 
 A method has a ``name``, a ``search_space`` (a dict of lists whose product is the grid of
-configurations the runner enumerates) and two steps:
+configurations the runner enumerates), its fixed hyperparameters ``defaults`` and two steps:
 
 * ``prepare(data, config)``: split-independent work (e.g. ZEN's propagation), done once per
   dataset and configuration and reused for every split;
@@ -9,6 +9,14 @@ configurations the runner enumerates) and two steps:
   :class:`Fitted` whose ``predict()`` scores every node (``num_nodes x num_classes``).
 
 Methods never compute metrics, time themselves or touch the store: the runner does.
+
+Hyperparameters have one channel: the run's ``config``. ``defaults`` declares the fixed ones (a
+class-level mapping, merged along the MRO, so a subclass lists only what it adds or overrides; a
+variant built with arguments, ``ZEN(variant="no-rap")``, stores them in the instance's copy). A job's
+``params`` are the defaults overlaid by its grid point; the runner passes them to ``prepare`` and
+``fit`` as ``config``, and :meth:`Method.hyperparameters` does the same merge for a direct call. Other
+class attributes (``name``, ``label``, ``architecture``, ``protocol``, ...) describe the method and
+are never hyperparameters.
 """
 
 from __future__ import annotations
@@ -28,8 +36,6 @@ from ..datasets.splits import Split
 
 
 BUDGETS = ("full", "reduced", "smoke")
-_METADATA = frozenset({"name", "label", "description", "search_space", "architecture", "paper_label"})
-_SETTING_TYPES = (bool, int, float, str)
 
 
 class Diverged(RuntimeError):
@@ -82,6 +88,24 @@ class Method(ABC):
     name: ClassVar[str]
     search_space: ClassVar[dict[str, list]] = {}
     description: ClassVar[str] = ""
+    # The fixed hyperparameters (JSON scalars): this class's own entries over those of its bases (an
+    # instance built with overrides holds its own copy).
+    defaults: dict[str, Any] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        merged: dict[str, Any] = {}
+        for base in reversed(cls.__mro__):
+            merged.update(vars(base).get("defaults", {}))
+        cls.defaults = merged
+
+    def __init__(self, **overrides: Any) -> None:
+        """A variant: ``overrides`` replace declared defaults (an undeclared name is a mistake)."""
+        unknown = sorted(set(overrides) - set(type(self).defaults))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} declares no default {', '.join(map(repr, unknown))} "
+                            f"(declared: {', '.join(sorted(type(self).defaults)) or 'none'})")
+        self.defaults = {**type(self).defaults, **overrides}
 
     def configurations(self, budget: str = "full") -> dict[str, list]:
         """The grid for a tuning budget (``full`` = the paper's protocol); defaults to ``search_space``."""
@@ -90,18 +114,17 @@ class Method(ABC):
         return self.search_space
 
     def settings(self) -> dict[str, Any]:
-        """The fixed hyperparameters: public scalar attributes of the class (dropout, heads, ...) and of the
-        instance (a variant), without the metadata (name, label, ...), as JSON values.
+        """The fixed hyperparameters, ``defaults`` (with a variant's overrides), sorted, as JSON values.
 
-        They are not in a job's key but in its record: the runner reruns a stored job whose settings
-        differ from the current ones, and reports leave such records out, so editing a default never
-        mixes two models in one cell.
+        A job's ``params`` (and so its key) are these overlaid by the grid point: editing a default
+        gives new keys, and the stored records of the old default are no longer planned.
         """
-        values: dict[str, Any] = {}
-        for namespace in [vars(cls) for cls in reversed(type(self).__mro__)] + [vars(self)]:
-            values.update({name: value for name, value in namespace.items()
-                           if not name.startswith("_") and name not in _METADATA and isinstance(value, _SETTING_TYPES)})
-        return json.loads(json.dumps(dict(sorted(values.items()))))
+        return json.loads(json.dumps(dict(sorted(self.defaults.items()))))
+
+    def hyperparameters(self, config: dict) -> dict[str, Any]:
+        """The run's hyperparameters: ``defaults`` overlaid by ``config`` (what the runner passes, a job's
+        ``params``, already is; merging again changes nothing)."""
+        return {**self.defaults, **config}
 
     def prepare(self, data: NodeDataset, config: dict) -> Any:
         """Split-independent precomputation; the runner caches it per (dataset, config)."""

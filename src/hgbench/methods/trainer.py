@@ -14,7 +14,7 @@ attribute ``protocol`` says how it is trained (default: ZEN's, below; TriPrune's
   tasks the MAE of the arg-max class). Test labels are never read: ``predict()`` returns scores for
   all nodes and the runner computes test metrics;
 * ties: an epoch that only equals the best validation score so far does not replace it (the first
-  maximum); ``selection_ties = "last"`` (class attribute or configuration key) keeps the last one
+  maximum); ``selection_ties = "last"`` (a default or a configuration key) keeps the last one
   instead, and then also prefers the larger ``E`` among tied checkpoints. With a few validation
   nodes per class the score saturates early, and the rule decides how long the model trains;
 * a non-finite training loss raises :class:`Diverged`; :func:`check_deadline` is called once per
@@ -61,8 +61,11 @@ Two hooks for models that are not a plain network on the raw features:
   reads in ``architecture``; its grids drop the others, so no two configurations build one model.
 
 Model-specific defaults (dropout, heads, ...) follow the official code of each model and are
-documented in the baseline's docstring; a configuration may override the ones a model reads. They
-are class attributes, stored in every record as ``Method.settings()``.
+documented in the baseline's docstring. A baseline declares them in ``defaults`` (merged along the
+class hierarchy, :class:`~hgbench.methods.base.Method`); they are part of every job's ``params``, so
+of its key, and of its record. :meth:`TrainedMethod.fit` merges them into the run's ``config``
+(a configuration key overrides a default), and ``prepare``, ``training_data``, ``build`` and
+``hooks`` read every hyperparameter from that ``config``, never from attributes.
 """
 
 from __future__ import annotations
@@ -103,7 +106,8 @@ class TrainedMethod(Method):
 
     search_space = FULL_GRID
     architecture: ClassVar[tuple[str, ...]] = ARCHITECTURE_KEYS  # the shared keys the model reads
-    selection_ties: ClassVar[str] = "first"  # "last": a later epoch that ties the best validation score wins
+    # selection_ties "last": a later epoch that ties the best validation score wins
+    defaults = {"selection_ties": "first"}
     protocol: ClassVar[Protocol] = ZEN_PROTOCOL  # how the model is trained and selected (methods/protocol.py)
 
     def configurations(self, budget: str = "full") -> dict[str, list]:
@@ -112,7 +116,7 @@ class TrainedMethod(Method):
 
     @abstractmethod
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
-        """The model for ``data`` under ``config``: ``model(features, hypergraph) -> N x C logits``."""
+        """The model for ``data`` under ``config`` (defaults merged): ``model(features, hypergraph) -> N x C logits``."""
 
     def training_data(self, data: NodeDataset, split: Split, config: dict, prepared: Any) -> NodeDataset:
         """The dataset the model is built for and trained on (``prepared`` is :meth:`prepare`'s result).
@@ -130,7 +134,7 @@ class TrainedMethod(Method):
         for key in ("lr", *self.architecture):
             if key not in config:
                 raise KeyError(f"{self.name}: configuration lacks {key!r} (got {sorted(config)})")
-        config = {"selection_ties": self.selection_ties, **config}
+        config = self.hyperparameters(config)
         if prepared is None:
             prepared = self.prepare(data, config)
         data = self.training_data(data, split, config, prepared)

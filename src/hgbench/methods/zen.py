@@ -21,7 +21,7 @@ Decisions the paper leaves open (follow the official code, chaewoonbae/ZEN@903f7
   * Eq. (11) is implemented as printed (and as in the official code). It equals diag(A_hat_2)
     only when no two nodes share more than one hyperedge: the exact diagonal squares the sum
     over shared hyperedges, Eq. (11) sums the squares (shown in tests/test_zen.py).
-Ablations (Table 6), selected by ``variant``:
+Ablations (Table 6), selected by the default ``variant`` (``ZEN(variant="no-rap")``):
   * ``no-tcs``: W is the exact least-squares solution of Eq. (3), W = pinv(g_row(PX)_trn) Y_trn.
   * ``no-rap``: plain HGNN operators A1 = Dv^-1/2 H De^-1 H^T Dv^-1/2 and A2 = A1 A1 (Table 1).
   * ``no-tcs-no-rap``: both removals.
@@ -126,6 +126,12 @@ def least_squares_weights(z_train: Tensor, y_train: Tensor, num_classes: int) ->
 
 
 # ----------------------------------------------------------------------------- the method
+def check_variant(variant: str) -> str:
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown ZEN variant {variant!r}; valid: {', '.join(VARIANTS)}")
+    return variant
+
+
 @dataclass(frozen=True)
 class Propagated:
     """Hop-wise features of one dataset: ``hops[l]`` is A_l(*) X."""
@@ -134,30 +140,34 @@ class Propagated:
 
 
 class ZEN(Method):
+    """ZEN and its ablations; ``prepare`` and ``fit`` read the variant from the run's ``config``."""
+
     name = "zen"
     description = "ZEN: closed-form weights (TCS) + redundancy-aware propagation (RAP), 2-hop simplex search"
+    # record_weights: store W* (d x c) in the diagnostics, for Table 5
+    defaults = {"variant": "full", "grid_denominator": 9, "record_weights": False}
 
     def __init__(self, variant: str = "full", grid_denominator: int = 9, record_weights: bool = False) -> None:
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown ZEN variant {variant!r}; valid: {', '.join(VARIANTS)}")
-        self.variant = variant
-        self.grid_denominator = grid_denominator
-        self.record_weights = record_weights  # store W* (d x c) in the diagnostics, for Table 5
+        check_variant(variant)
+        super().__init__(variant=variant, grid_denominator=grid_denominator, record_weights=record_weights)
 
     def prepare(self, data: NodeDataset, config: dict) -> Propagated:
+        variant = check_variant(self.hyperparameters(config)["variant"])
         x = data.features.double()
-        plain = self.variant in ("no-rap", "no-tcs-no-rap", "linearized-hgnn")
+        plain = variant in ("no-rap", "no-tcs-no-rap", "linearized-hgnn")
         ax, aax = (hgnn_propagation if plain else redundancy_aware_propagation)(data.hypergraph, x)
         return Propagated(torch.stack([x, ax, aax]))
 
-    def coefficient_grid(self) -> Tensor:
-        if self.variant == "linearized-hgnn":  # A_L X with L in {1, 2}: no hop combination
+    @staticmethod
+    def coefficient_grid(config: dict) -> Tensor:
+        if config["variant"] == "linearized-hgnn":  # A_L X with L in {1, 2}: no hop combination
             return torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
-        return simplex_grid(self.grid_denominator)
+        return simplex_grid(int(config["grid_denominator"]))
 
     def fit(self, data: NodeDataset, split: Split, config: dict, seed: int, prepared: Propagated) -> Fitted:
-        solve = tcs_weights if self.variant in ("full", "no-rap") else least_squares_weights
-        grid = self.coefficient_grid()
+        config = self.hyperparameters(config)  # ZEN trains nothing: its defaults are merged here
+        solve = tcs_weights if check_variant(config["variant"]) in ("full", "no-rap") else least_squares_weights
+        grid = self.coefficient_grid(config)
         y = data.labels
         rows = torch.cat([split.train, split.val])
         # Embeddings of training + validation nodes for every grid point: G x R x d.
@@ -177,6 +187,6 @@ class ZEN(Method):
             return (z_all @ w.T).float()
 
         diagnostics = {"alpha": [round(float(a), 6) for a in alpha], "grid_points": len(grid)}
-        if self.record_weights:
+        if config["record_weights"]:
             diagnostics["class_feature_weights"] = w.T.tolist()
         return Fitted(predict, diagnostics)

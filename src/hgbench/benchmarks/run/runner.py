@@ -236,7 +236,7 @@ class Runner(Executor):
             )
             if job.eval_dataset is not None:
                 record["test"] = self._transfer_scores(fitted, job)
-            if getattr(method, "profile_inference", False):
+            if job.params_dict.get("profile_inference", False):
                 record.update(inference_profile(fitted.predict, self.device))
             result.trace = _jsonable(fitted.trace)
             result.state = fitted.state if self.keep_models else None
