@@ -305,7 +305,8 @@ def plots(boards: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
         folder / "accuracy_vs_shots.png")}
     scores, times = ACCURACY_AND_TIME
     if scores in boards and times in boards:
-        costs = boards[times].pivot_table(index=["method", "dataset"], columns="metric", values="mean").reset_index()
+        costs = boards[times].pivot_table(index=["method", "dataset"], columns="metric", values="mean")
+        costs = costs.reindex(columns=list(runtime.METRICS)).reset_index()  # no timed cell at all: NaN columns
         drawn["accuracy_vs_time"] = figures.accuracy_vs_time(boards[scores], costs, folder / "accuracy_vs_time.png")
     return {name: path for name, path in drawn.items() if path is not None}
 

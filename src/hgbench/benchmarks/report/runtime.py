@@ -96,14 +96,27 @@ def board(data) -> pd.DataFrame:
             for metric in METRICS:
                 paper = (paper_value(PAPER_COLUMNS[metric][0], label, paper_dataset, "shots=5", PAPER_COLUMNS[metric][1])
                          if metric in PAPER_COLUMNS else None)
+                mean = float(costs.at[(method, dataset), metric]) if found else np.nan
                 rows.append({
                     "method": method, "label": label, "dataset": dataset, "paper_dataset": paper_dataset,
                     "metric": metric, "setting": suite.setting,
-                    "mean": round(float(costs.at[(method, dataset), metric]), 6) if found else np.nan, "std": np.nan,
-                    "n_runs": int(costs.at[(method, dataset), "n_runs"]) if found else 0, "status": status,
+                    "mean": round(mean, 6) if np.isfinite(mean) else np.nan, "std": np.nan,
+                    "n_runs": int(costs.at[(method, dataset), "n_runs"]) if found else 0,
+                    "status": _reference_untimed(statuses, dataset) if found and not np.isfinite(mean) else status,
                     "budget": budget, "paper_mean": paper[0] if paper else np.nan, "paper_std": np.nan,
                 })
     return pd.DataFrame(rows)
+
+
+def _reference_untimed(statuses: dict, dataset: str) -> str:
+    """Status of a ratio over ZEN where ZEN has no sequential time on the dataset: ``untimed`` when ZEN's ok
+    runs there all came from the pool, ``pending`` otherwise (not run, or failed; the notes say which)."""
+    return _untimed(statuses.get((REFERENCE, dataset), "pending"))
+
+
+def _reference_status(board_: pd.DataFrame, dataset: str) -> str:
+    zen = board_[(board_.method == REFERENCE) & (board_.dataset == dataset) & (board_.metric == "one_config")]
+    return zen.status.iloc[0] if len(zen) else "not in the suite"
 
 
 def _untimed(status: str) -> str:
@@ -152,14 +165,22 @@ def notes(board_: pd.DataFrame, data) -> str:
              "| method | dataset | s (selected config) | s (protocol) | x ZEN (config) | paper x ZEN | x ZEN (protocol) |"
              " splits |", "|---|---|---|---|---|---|---|---|"]
     table = board_.pivot_table(index=["label", "paper_dataset"], columns="metric", values="mean", sort=False)
+    table = table.reindex(columns=list(METRICS))  # a ratio column with no value at all (no timed ZEN) stays
     paper = board_[board_.metric == "ratio_one_config"].set_index(["label", "paper_dataset"]).paper_mean
     runs = board_[board_.metric == "one_config"].set_index(["label", "paper_dataset"]).n_runs
     for (label, dataset), row in table.iterrows():
-        lines.append(f"| {label} | {dataset} | {row.one_config:.3f} | {row.protocol:.3f} | {row.ratio_one_config:.2f} | "
-                     f"{paper.get((label, dataset), np.nan):.2f} | {row.ratio_protocol:.2f} | "
-                     f"{runs.get((label, dataset), 0)} |")
+        lines.append(f"| {label} | {dataset} | {_number(row.one_config, 3)} | {_number(row.protocol, 3)} | "
+                     f"{_number(row.ratio_one_config, 2)} | {_number(paper.get((label, dataset), np.nan), 2)} | "
+                     f"{_number(row.ratio_protocol, 2)} | {runs.get((label, dataset), 0)} |")
+    unreferenced = board_[(board_.metric == "ratio_one_config") & board_["mean"].isna()
+                          & board_.status.isin(["pending", "untimed"]) & (board_.n_runs > 0)]
+    if not unreferenced.empty:
+        lines += ["", "Ratios left empty where a method was timed but ZEN was not (its cell's status is given; "
+                  "`bench run` without `--jobs` times ZEN there):", ""]
+        lines += [f"- no ratio over ZEN on {catalog.spec(d).paper or d}: ZEN {_reference_status(board_, d)}"
+                  for d in dict.fromkeys(unreferenced.dataset)]
     fastest = fastest_competitor(board_.pivot_table(index=["method", "dataset"], columns="metric", values="mean")
-                                 .reset_index())
+                                 .reindex(columns=list(METRICS)).reset_index())
     if not fastest.empty:
         lines += ["", "Fastest competitor per dataset (selected configuration over ZEN's run):", ""]
         lines += [f"- {r.dataset}: {method_entry(r.method).label}, {r.ratio_one_config:.1f}x" for r in fastest.itertuples()]
