@@ -266,3 +266,25 @@ def test_failed_runs_are_listed_once_per_split_and_reason(tmp_path):
     lines = render.not_run(render.SuiteData.load(store, SUITE))
     assert lines[-2:] == ["- hgnn on synthetic, seed 0: timeout (boom), 2 configurations",
                           "- hgnn on synthetic, seed 1: oom (boom)"]
+
+
+def test_a_cell_selected_from_part_of_its_grid_is_marked_and_left_out_of_bold_and_ranks(store, tmp_path):
+    from hgbench.benchmarks.report import claims
+    # hnhn's other configuration timed out on one split of synthetic: that split selects from what is left
+    put_planned(store, _record(SUITE.name, "hnhn", "synthetic", 0, 0.0, config={"lr": 1}, status="timeout"))
+    paths = render.render(store, SUITE, tmp_path / "out")
+    board = pd.read_csv(paths["leaderboard"]).set_index(["method", "dataset"])
+    assert board.at[("hnhn", "synthetic"), "status"] == "partial-grid"
+    assert board.at[("hnhn", "synthetic"), "mean"] == pytest.approx(100 * SCORES["hnhn"].mean(), abs=1e-3)
+    assert board.at[("hnhn", "synthetic-heterophilic"), "status"] == "ok"
+    tex = paths["latex"].read_text()
+    hnhn, zen = _ours_row(tex, "HNHN").split(" & ")[2], _ours_row(tex, "ZEN").split(" & ")[2]
+    assert r"\ddagger" in hnhn and r"\mathbf" not in hnhn and r"\mathbf" in zen  # hnhn's tie for best is not bold
+    assert "selected from part of its grid" in tex
+    wide = pd.read_csv(paths["leaderboard_wide"]).set_index("method").avg_rank.to_dict()
+    assert wide == {"hgnn": 3.0, "hnhn": 1.0, "zen": 2.0}  # over synthetic-heterophilic only
+    notes = paths["notes"].read_text()
+    assert "| HNHN | synthetic | 50.0 ± 0.6 | - | - | - | partial-grid |" in notes
+    assert "- hnhn on synthetic, seed 0: 1 of 2 configurations ok" in notes
+    measured = claims.CHECKS["best_share"](render.scores_board(render.SuiteData.load(store, SUITE)), "HNHN", "accuracy")
+    assert "best on 1 of 1 cells" in measured.text  # the cut cell's dataset is not compared

@@ -32,8 +32,8 @@ from . import runtime
 from . import significance
 from . import tables
 from . import weights
-from .leaderboards import cells, combined, complete_grids, largest_budget_per_split, leaderboard, long_frame, \
-    planned_frame, records_frame, select_on_validation, wide, write_csv
+from .leaderboards import cells, combined, complete_grids, cut_grids, largest_budget_per_split, leaderboard, \
+    long_frame, planned_frame, records_frame, select_on_validation, wide, write_csv
 from ..run.registry import method_entry
 from ..run.store import Store
 from ..suites import ACCURACY_AND_TIME, SHOT_SERIES, Suite, suite, suite_names
@@ -203,6 +203,16 @@ def not_run(data: SuiteData) -> list[str]:
                   "grid it holds entirely, if any, and otherwise counts nowhere until `bench run` completes it.", ""]
         lines += [f"- {r.method} on {r.dataset}, seed {r.seed}, budget {r.budget}: {r.n_configs} of {r.n_grid} "
                   "configurations" for r in data.incomplete.itertuples()]
+    cut = cut_grids(data.frame)
+    if not cut.empty:
+        lines += ["", "## Cells selected from part of their grid (partial-grid)", "",
+                  "On these splits some configurations of the grid did not finish, so the configuration was "
+                  "selected among the others only. Their cells are marked (status `partial-grid`, $^{\\ddagger}$ "
+                  "in the table), never bold or underlined, and their datasets are left out of Avg. Rank and of the "
+                  "rank-based claims, until a rerun (`bench run --retry timeout` with a larger `--time-limit`) completes "
+                  "them.", ""]
+        lines += [f"- {r.method} on {r.dataset}, seed {r.seed}: {r.n_ok} of {r.n_configs} configurations ok "
+                  f"(the others: {r.failures})" for r in cut.itertuples()]
     failed = data.frame[data.frame.status != "ok"]
     if not failed.empty:
         lines += ["", "## Failed runs", ""]

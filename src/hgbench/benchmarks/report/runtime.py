@@ -25,7 +25,7 @@ import pandas as pd
 
 from ...datasets import catalog
 from . import tables
-from .leaderboards import absent_status, cell_statuses
+from .leaderboards import PARTIAL_GRID, absent_status, cell_statuses
 from .paper import paper_value
 from ..run.registry import method_entry
 
@@ -92,7 +92,8 @@ def board(data) -> pd.DataFrame:
         for dataset in suite.datasets:
             paper_dataset = catalog.spec(dataset).paper or dataset
             found = (method, dataset) in costs.index
-            status = "ok" if found else _untimed(statuses.get((method, dataset)) or absent_status(dataset))
+            status = _timed(statuses.get((method, dataset))) if found else \
+                _untimed(statuses.get((method, dataset)) or absent_status(dataset))
             for metric in METRICS:
                 paper = (paper_value(PAPER_COLUMNS[metric][0], label, paper_dataset, "shots=5", PAPER_COLUMNS[metric][1])
                          if metric in PAPER_COLUMNS else None)
@@ -119,10 +120,16 @@ def _reference_status(board_: pd.DataFrame, dataset: str) -> str:
     return zen.status.iloc[0] if len(zen) else "not in the suite"
 
 
+def _timed(status: str) -> str:
+    """A timed cell is ``ok``, or ``partial-grid`` where some split's grid ran partly (its protocol time
+    leaves out the configurations that did not finish, and the selected one came from the rest)."""
+    return PARTIAL_GRID if status == PARTIAL_GRID else "ok"
+
+
 def _untimed(status: str) -> str:
     """A cell with ok runs but no time (its selected runs came from the pool) is ``untimed``; failures and
     cells without runs keep the leaderboard's status."""
-    return "untimed" if status in ("ok", "partial") else status
+    return "untimed" if status in ("ok", "partial", PARTIAL_GRID) else status
 
 
 def latex(board_: pd.DataFrame, data) -> str:
@@ -142,14 +149,14 @@ def latex(board_: pd.DataFrame, data) -> str:
                 spacing.append(False)
                 label = ""
             for metric in metrics:
-                rows.append([label, f"ours ({DESCRIBED[metric]})"] + [_number(runs.at[(metric, d), "mean"], digits)
-                                                                     for d in datasets])
+                rows.append([label, f"ours ({DESCRIBED[metric]})"] + [
+                    _number(runs.at[(metric, d), "mean"], digits, runs.at[(metric, d), "status"]) for d in datasets])
                 spacing.append(False)
                 label = ""
             spacing[-1] = True
         caption = (f"{title} (ZEN paper, Tables 13 and 4: one baseline configuration against ZEN's complete run; "
                    f"paper on an RTX A6000, ours on {tables.latex_escape(_machine(data.frame))}, sequential "
-                   f"executor only). {data.provenance()}")
+                   f"executor only). {data.provenance()}" + _cut_grid_caption(board_))
         parts.append(tables.table(headers, rows, caption, f"{data.suite.name}-{metrics[0]}", spacing))
     return "\n".join(parts)
 
@@ -187,8 +194,20 @@ def notes(board_: pd.DataFrame, data) -> str:
     return "\n".join(lines + list(data.suite.notes)) + "\n"
 
 
-def _number(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}" if np.isfinite(value) else "--"
+def _number(value: float, digits: int, status: str = "ok") -> str:
+    """``1.234``, with ``$^{\\ddagger}$`` on a ``partial-grid`` cell; ``--`` without a value."""
+    if not np.isfinite(value):
+        return "--"
+    return f"{value:.{digits}f}" + (rf"$^{{{tables.CUT_GRID_MARK}}}$" if status == PARTIAL_GRID else "")
+
+
+def _cut_grid_caption(board_: pd.DataFrame) -> str:
+    n_cut = board_[board_.status == PARTIAL_GRID].drop_duplicates(["method", "dataset"]).shape[0]
+    if not n_cut:
+        return ""
+    return (rf" $^{{{tables.CUT_GRID_MARK}}}$ ({n_cut} cell(s)): on some split part of the grid timed out, ran out "
+            "of memory or failed; the selected configuration came from the rest and the protocol time leaves the "
+            "unfinished configurations out.")
 
 
 def _machine(frame: pd.DataFrame) -> str:
