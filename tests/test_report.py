@@ -110,7 +110,7 @@ def test_missing_pairs_are_dropped_and_stated(store, tmp_path):
     assert alone["n_pairs"] == "1" and alone["dropped_seeds"] == "1 2 3 4 5"
     assert alone["p"] == "" and alone["mark"] == ""
     tex = paths["latex"].read_text()
-    assert _ours_row(tex, "HNHN").split(" & ")[3].endswith(r"^{\dagger}$")  # a value, but no test
+    assert _ours_row(tex, "HNHN").split(" & ")[3].endswith(r"^{\dagger\,(1)}$")  # a value, no test; 1 split
     assert "no test (1 cell(s))" in tex and "2 comparison(s) dropped splits" in tex
     notes = paths["notes"].read_text()
     assert "| HGNN | synthetic-heterophilic | 3 | 3 4 5 |" in notes
@@ -179,8 +179,9 @@ def test_report_format_md_prints_a_summary(store, tmp_path, registered, capsys):
     text = capsys.readouterr().out
     assert text.startswith("# hgbench report") and f"## {SUITE.name}" in text
     assert "| method | synthetic | synthetic-heterophilic |" in text
-    assert "| HGNN | 39.7\\*\\*\\* | 20\\*\\* |" in text  # means with escaped marks
-    assert "| HNHN | 50 | 31 |" in text  # 31: one split, not tested
+    assert "| HGNN | 39.7\\*\\*\\* | 20\\*\\* [n=3] |" in text  # means with escaped marks, their splits
+    assert "| HNHN | 50 | 31 [n=1] |" in text  # 31: one split, not tested
+    assert "[n=k]: a mean over k splits, not the commonest number of splits in its column" in text
     counts = re.search(r"(\d+) reproduced, (\d+) not reproduced, (\d+) not testable here, (\d+) pending \(of 107", text)
     assert counts and sum(map(int, counts.groups())) == 107
     assert (out / "claims.csv").exists() and (out / SUITE.name / "table.tex").exists()
@@ -288,3 +289,16 @@ def test_a_cell_selected_from_part_of_its_grid_is_marked_and_left_out_of_bold_an
     assert "- hnhn on synthetic, seed 0: 1 of 2 configurations ok" in notes
     measured = claims.CHECKS["best_share"](render.scores_board(render.SuiteData.load(store, SUITE)), "HNHN", "accuracy")
     assert "best on 1 of 1 cells" in measured.text  # the cut cell's dataset is not compared
+
+
+def test_cells_over_another_number_of_splits_than_their_column_are_marked(store, tmp_path):
+    # synthetic-heterophilic: zen 6 splits, hgnn 3, hnhn 1 (a tie of counts: the usual number is the largest, 6)
+    tex = render.render(store, SUITE, tmp_path / "out")["latex"].read_text()
+    rows = {label: _ours_row(tex, label).split(" & ") for label in ("HGNN", "HNHN", "ZEN")}
+    assert rows["HGNN"][3].endswith(r"^{**\,(3)}$") and rows["HNHN"][3].endswith(r"^{\dagger\,(1)}$")
+    assert "(" not in rows["ZEN"][3] and not any("(" in row[2] for row in rows.values())  # synthetic: 6 each
+    assert "a mean over n splits, not the commonest number of splits in its column (2 cell(s): 2 over fewer" in tex
+    board = pd.DataFrame({"dataset": ["a"] * 4 + ["b"] * 2, "metric": "accuracy",
+                          "mean": [1.0, 2.0, 3.0, np.nan, 1.0, 2.0], "n_runs": [3, 3, 10, 0, 10, 3]})
+    assert leaderboards.usual_splits(board).tolist() == [3, 3, 3, 3, 10, 10]
+    assert leaderboards.other_splits(board).tolist() == [False, False, True, False, False, True]

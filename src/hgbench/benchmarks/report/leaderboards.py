@@ -215,6 +215,21 @@ def _round(value: float) -> float:
     return round(value, 4) if np.isfinite(value) else np.nan
 
 
+def usual_splits(board: pd.DataFrame) -> pd.Series:
+    """Per row, the commonest ``n_runs`` among the cells with a value in its (dataset, metric) column (on a
+    tie the largest), or 0 where the column has no value."""
+    valued = board[board["mean"].notna()]
+    commonest = valued.groupby(["dataset", "metric"]).n_runs.agg(lambda n: max(n.mode()))
+    keys = pd.MultiIndex.from_frame(board[["dataset", "metric"]])
+    return pd.Series(commonest.reindex(keys).fillna(0).astype(int).to_numpy(), index=board.index)
+
+
+def other_splits(board: pd.DataFrame) -> pd.Series:
+    """Rows with a value over another number of splits than their column's usual one (:func:`usual_splits`):
+    their mean, bold/underline and rank compare averages over different splits, which tables mark."""
+    return board["mean"].notna() & (board.n_runs != usual_splits(board))
+
+
 def average_ranks(board: pd.DataFrame) -> dict[str, float]:
     """Avg. Rank per method over the datasets where every method has a ranked value (:func:`ranked`: not
     from a cut grid), with min-rank ties as ZEN Tables 3 and 6."""

@@ -8,7 +8,7 @@ import pandas as pd
 from ...datasets import catalog
 from . import significance
 from . import stats
-from .leaderboards import PARTIAL_GRID, average_ranks, ranked
+from .leaderboards import PARTIAL_GRID, average_ranks, other_splits, ranked, usual_splits
 from ..run.metrics import HIGHER_IS_BETTER
 from .paper import paper_value
 from ..run.registry import method_entry
@@ -34,11 +34,25 @@ def cell(mean: float, std: float = np.nan, emphasis: str = "", mark: str = "") -
 
 
 def cell_mark(row) -> str:
-    """The stars of a cell's corrected p-value, a dagger where it has a value but no test; a double dagger
-    follows where the value was selected from a cut grid (status ``partial-grid``)."""
+    """The stars of a cell's corrected p-value, a dagger where it has a value but no test; then a double
+    dagger where the value was selected from a cut grid (status ``partial-grid``) and ``(n)`` where it is a
+    mean over n splits, another number than its column's usual one (``other_splits``)."""
     marks = [row.mark if isinstance(row.mark, str) and row.mark else r"\dagger" if row.untested else ""]
     marks.append(CUT_GRID_MARK if row.status == PARTIAL_GRID else "")
+    marks.append(f"({row.n_runs})" if getattr(row, "other_splits", False) else "")
     return r"\,".join(m for m in marks if m)
+
+
+def splits_caption(board: pd.DataFrame) -> str:
+    """The caption sentence on cells averaged over another number of splits than their column (empty without)."""
+    marked = board[other_splits(board) & board.status.isin(VALUED)]
+    if marked.empty:
+        return ""
+    usual = usual_splits(board)[marked.index]
+    fewer = int((marked.n_runs < usual).sum())
+    return (rf" $^{{(n)}}$ a mean over n splits, not the commonest number of splits in its column "
+            f"({len(marked)} cell(s): {fewer} over fewer splits, {len(marked) - fewer} over more); bold, underline "
+            "and Avg. Rank compare means over different splits there.")
 
 
 def cut_grid_caption(board: pd.DataFrame) -> str:
@@ -70,7 +84,7 @@ def scores_table(board: pd.DataFrame, suite: Suite, provenance: str) -> str:
     followed by the significance mark against the suite's reference; with several methods an
     Avg. Rank column follows (ties share the better rank, as ZEN Table 3).
     """
-    board = board.assign(untested=significance.untested(board))
+    board = board.assign(untested=significance.untested(board), other_splits=other_splits(board))
     datasets = list(dict.fromkeys(board.dataset))
     methods = list(dict.fromkeys(board.method))
     higher = HIGHER_IS_BETTER[board.metric.iloc[0]]
@@ -105,7 +119,7 @@ def _ours(row: pd.Series, emphasis: str) -> str:
 def _caption(board: pd.DataFrame, suite: Suite, provenance: str) -> str:
     title = latex_escape(suite.table.title if suite.table else suite.description)
     text = (f"{title}. {provenance} Bold: best of our rows per dataset, underline: second; "
-            "our Avg. Rank is over the datasets every method ran." + cut_grid_caption(board))
+            "our Avg. Rank is over the datasets every method ran." + cut_grid_caption(board) + splits_caption(board))
     if suite.reference is not None:
         text += " " + significance.caption(board, latex_escape(method_entry(suite.reference).label), suite.correction)
     return text
