@@ -161,7 +161,7 @@ def cell_statuses(frame: pd.DataFrame, n_ok: pd.Series) -> dict[tuple[str, str],
     seeds = frame.groupby(["method", "dataset"]).seed.nunique()
     failed = frame[frame.status != "ok"].groupby(["method", "dataset"]).status
     commonest = failed.agg(lambda s: s.value_counts().sort_index().idxmax())
-    cut = set(zip(*cut_grids(frame)[["method", "dataset"]].to_numpy().T)) if len(frame) else set()
+    cut = set(cut_grids(frame)[["method", "dataset"]].itertuples(index=False, name=None))
     out = {}
     for key, n_seeds in seeds.items():
         ok = int(n_ok.get(key, 0))
