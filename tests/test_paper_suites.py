@@ -188,6 +188,50 @@ def test_runtime_layout_renders_seconds_and_ratios(tmp_path):
     assert "777.14" in latex and "200.00" in latex and latex.count(r"\begin{table}") == 2
 
 
+def test_runtime_layout_without_a_timed_zen_leaves_the_ratios_pending(tmp_path):
+    from hgbench.benchmarks.report import render
+    from hgbench.benchmarks.run.store import Store
+    store = Store(tmp_path / "store")
+    put_planned(store, _stored("zen-5shot", "hgnn", "senate", 0, 1, 0.9, 2.0))  # baselines only, no ZEN record
+    put_planned(store, {**_stored("zen-5shot", "hcha", "senate", 0, 1, 0.9, 2.0), "executor": "pool-2"})
+    paths = render.render(store, suite("zen-runtime"), tmp_path / "out")
+    board = pd.read_csv(paths["leaderboard"]).set_index(["method", "dataset", "metric"])
+    assert board.at[("hgnn", "senate", "one_config"), "mean"] == pytest.approx(2.0)
+    assert board.at[("hgnn", "senate", "one_config"), "status"] == "ok"
+    assert board.at[("hgnn", "senate", "ratio_one_config"), "status"] == "pending"  # ZEN has not run on Senate
+    assert np.isnan(board.at[("hgnn", "senate", "ratio_protocol"), "mean"])
+    assert board.at[("hcha", "senate", "ratio_one_config"), "status"] == "untimed"
+    notes = paths["notes"].read_text()
+    assert "| HGNN | Senate | 2.000 | 2.000 | -- |" in notes
+    assert "no ratio over ZEN on Senate: ZEN pending" in notes
+
+
+def test_runtime_cells_timed_on_part_of_their_grid_are_marked(tmp_path):
+    from hgbench.benchmarks.report import render
+    from hgbench.benchmarks.run.store import Store
+    store = Store(tmp_path / "store")
+    put_planned(store, _stored("zen-5shot", "zen", "senate", 0, 0, 0.5, 0.01))
+    put_planned(store, _stored("zen-5shot", "hgnn", "senate", 0, 1, 0.9, 2.0))
+    put_planned(store, {**_stored("zen-5shot", "hgnn", "senate", 0, 2, 0.0, 9.0), "status": "timeout"})
+    paths = render.render(store, suite("zen-runtime"), tmp_path / "out")
+    board = pd.read_csv(paths["leaderboard"]).set_index(["method", "dataset", "metric"])
+    assert board.at[("hgnn", "senate", "protocol"), "status"] == "partial-grid"
+    assert board.at[("hgnn", "senate", "protocol"), "mean"] == pytest.approx(2.0)  # the timed-out run is not in it
+    latex = paths["latex"].read_text()
+    assert r"2.000$^{\ddagger}$" in latex and "protocol time leaves the unfinished configurations out" in latex
+
+
+def test_a_store_of_pool_runs_only_renders_the_runtime_cells_untimed(tmp_path):
+    from hgbench.benchmarks.report import render
+    from hgbench.benchmarks.run.store import Store
+    store = Store(tmp_path / "store")  # what `bench run --jobs 2` leaves: no sequential record, ZEN's or other
+    put_planned(store, {**_stored("zen-5shot", "hgnn", "senate", 0, 1, 0.9, 2.0), "executor": "pool-2"})
+    report = render.render_all(store, tmp_path / "out")
+    board = report.boards["zen-runtime"].set_index(["method", "dataset", "metric"])
+    assert board.at[("hgnn", "senate", "ratio_one_config"), "status"] == "untimed"
+    assert report.boards["zen-5shot"].set_index(["method", "dataset"]).at[("hgnn", "senate"), "status"] == "ok"
+
+
 def test_weights_layout_compares_with_table5(tmp_path):
     from hgbench.benchmarks.report import render
     from hgbench.benchmarks.run.store import Store

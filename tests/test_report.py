@@ -110,7 +110,7 @@ def test_missing_pairs_are_dropped_and_stated(store, tmp_path):
     assert alone["n_pairs"] == "1" and alone["dropped_seeds"] == "1 2 3 4 5"
     assert alone["p"] == "" and alone["mark"] == ""
     tex = paths["latex"].read_text()
-    assert _ours_row(tex, "HNHN").split(" & ")[3].endswith(r"^{\dagger}$")  # a value, but no test
+    assert _ours_row(tex, "HNHN").split(" & ")[3].endswith(r"^{\dagger\,(1)}$")  # a value, no test; 1 split
     assert "no test (1 cell(s))" in tex and "2 comparison(s) dropped splits" in tex
     notes = paths["notes"].read_text()
     assert "| HGNN | synthetic-heterophilic | 3 | 3 4 5 |" in notes
@@ -179,8 +179,9 @@ def test_report_format_md_prints_a_summary(store, tmp_path, registered, capsys):
     text = capsys.readouterr().out
     assert text.startswith("# hgbench report") and f"## {SUITE.name}" in text
     assert "| method | synthetic | synthetic-heterophilic |" in text
-    assert "| HGNN | 39.7\\*\\*\\* | 20\\*\\* |" in text  # means with escaped marks
-    assert "| HNHN | 50 | 31 |" in text  # 31: one split, not tested
+    assert "| HGNN | 39.7\\*\\*\\* | 20\\*\\* [n=3] |" in text  # means with escaped marks, their splits
+    assert "| HNHN | 50 | 31 [n=1] |" in text  # 31: one split, not tested
+    assert "[n=k]: a mean over k splits, not the commonest number of splits in its column" in text
     counts = re.search(r"(\d+) reproduced, (\d+) not reproduced, (\d+) not testable here, (\d+) pending \(of 107", text)
     assert counts and sum(map(int, counts.groups())) == 107
     assert (out / "claims.csv").exists() and (out / SUITE.name / "table.tex").exists()
@@ -266,3 +267,38 @@ def test_failed_runs_are_listed_once_per_split_and_reason(tmp_path):
     lines = render.not_run(render.SuiteData.load(store, SUITE))
     assert lines[-2:] == ["- hgnn on synthetic, seed 0: timeout (boom), 2 configurations",
                           "- hgnn on synthetic, seed 1: oom (boom)"]
+
+
+def test_a_cell_selected_from_part_of_its_grid_is_marked_and_left_out_of_bold_and_ranks(store, tmp_path):
+    from hgbench.benchmarks.report import claims
+    # hnhn's other configuration timed out on one split of synthetic: that split selects from what is left
+    put_planned(store, _record(SUITE.name, "hnhn", "synthetic", 0, 0.0, config={"lr": 1}, status="timeout"))
+    paths = render.render(store, SUITE, tmp_path / "out")
+    board = pd.read_csv(paths["leaderboard"]).set_index(["method", "dataset"])
+    assert board.at[("hnhn", "synthetic"), "status"] == "partial-grid"
+    assert board.at[("hnhn", "synthetic"), "mean"] == pytest.approx(100 * SCORES["hnhn"].mean(), abs=1e-3)
+    assert board.at[("hnhn", "synthetic-heterophilic"), "status"] == "ok"
+    tex = paths["latex"].read_text()
+    hnhn, zen = _ours_row(tex, "HNHN").split(" & ")[2], _ours_row(tex, "ZEN").split(" & ")[2]
+    assert r"\ddagger" in hnhn and r"\mathbf" not in hnhn and r"\mathbf" in zen  # hnhn's tie for best is not bold
+    assert "selected from part of its grid" in tex
+    wide = pd.read_csv(paths["leaderboard_wide"]).set_index("method").avg_rank.to_dict()
+    assert wide == {"hgnn": 3.0, "hnhn": 1.0, "zen": 2.0}  # over synthetic-heterophilic only
+    notes = paths["notes"].read_text()
+    assert "| HNHN | synthetic | 50.0 ± 0.6 | - | - | - | partial-grid |" in notes
+    assert "- hnhn on synthetic, seed 0: 1 of 2 configurations ok" in notes
+    measured = claims.CHECKS["best_share"](render.scores_board(render.SuiteData.load(store, SUITE)), "HNHN", "accuracy")
+    assert "best on 1 of 1 cells" in measured.text  # the cut cell's dataset is not compared
+
+
+def test_cells_over_another_number_of_splits_than_their_column_are_marked(store, tmp_path):
+    # synthetic-heterophilic: zen 6 splits, hgnn 3, hnhn 1 (a tie of counts: the usual number is the largest, 6)
+    tex = render.render(store, SUITE, tmp_path / "out")["latex"].read_text()
+    rows = {label: _ours_row(tex, label).split(" & ") for label in ("HGNN", "HNHN", "ZEN")}
+    assert rows["HGNN"][3].endswith(r"^{**\,(3)}$") and rows["HNHN"][3].endswith(r"^{\dagger\,(1)}$")
+    assert "(" not in rows["ZEN"][3] and not any("(" in row[2] for row in rows.values())  # synthetic: 6 each
+    assert "a mean over n splits, not the commonest number of splits in its column (2 cell(s): 2 over fewer" in tex
+    board = pd.DataFrame({"dataset": ["a"] * 4 + ["b"] * 2, "metric": "accuracy",
+                          "mean": [1.0, 2.0, 3.0, np.nan, 1.0, 2.0], "n_runs": [3, 3, 10, 0, 10, 3]})
+    assert leaderboards.usual_splits(board).tolist() == [3, 3, 3, 3, 10, 10]
+    assert leaderboards.other_splits(board).tolist() == [False, False, True, False, False, True]

@@ -28,6 +28,7 @@ _FIELDS = ("method", "dataset", "protocol", "seed", "budget", "status", "reason"
            "prepare_seconds", "peak_memory_mb", "code_version", "task", "executor", "environment",
            "inference_seconds", "inference_peak_mb")
 _CELL = ["method", "dataset", "protocol", "seed"]
+PARTIAL_GRID = "partial-grid"  # a cell with a split whose grid ran only partly (cell_statuses)
 
 
 def records_frame(records: list[dict]) -> pd.DataFrame:
@@ -134,16 +135,44 @@ def cells(frame: pd.DataFrame, long: pd.DataFrame, suite: Suite) -> dict[tuple[s
     return out
 
 
+def cut_grids(frame: pd.DataFrame) -> pd.DataFrame:
+    """Splits whose grid ran partly: some configurations ok, others not (timeout, oom, failed).
+
+    One row per such split: ``method, dataset, protocol, seed, n_ok, n_configs, failures`` (the non-ok
+    statuses, sorted and comma-separated). Selection there chose among the ok configurations only.
+    """
+    ok = frame.status == "ok"
+    counts = ok.groupby([frame[c] for c in _CELL], sort=True).agg(n_ok="sum", n_configs="size").reset_index()
+    failures = frame[~ok].groupby(_CELL, sort=True).status.agg(lambda s: ",".join(sorted(set(s)))).rename("failures")
+    cut = counts[(counts.n_ok > 0) & (counts.n_ok < counts.n_configs)]
+    return cut.merge(failures.reset_index(), on=_CELL, how="left").astype({"n_ok": int, "n_configs": int})
+
+
 def cell_statuses(frame: pd.DataFrame, n_ok: pd.Series) -> dict[tuple[str, str], str]:
-    """ok when every stored split has a selected ok run; else the commonest failure, or partial."""
+    """The status of each (method, dataset) cell with stored runs, by the first rule that applies:
+
+    * ``partial-grid`` (:data:`PARTIAL_GRID`): some split selected from part of its grid, the other
+      configurations of that split having failed (:func:`cut_grids`); its mean is shown, marked, but is
+      never bold or underlined and its dataset is left out of Avg. Rank and rank claims;
+    * ``ok``: every stored split has a selected ok run;
+    * the commonest failure (``timeout``, ``oom``, ``failed``) when no split has one;
+    * ``partial``: some splits have a selected ok run, the others failed on every configuration.
+    """
     seeds = frame.groupby(["method", "dataset"]).seed.nunique()
     failed = frame[frame.status != "ok"].groupby(["method", "dataset"]).status
     commonest = failed.agg(lambda s: s.value_counts().sort_index().idxmax())
+    cut = set(cut_grids(frame)[["method", "dataset"]].itertuples(index=False, name=None))
     out = {}
     for key, n_seeds in seeds.items():
         ok = int(n_ok.get(key, 0))
-        out[key] = "ok" if ok == n_seeds else commonest[key] if ok == 0 and key in commonest.index else "partial"
+        out[key] = PARTIAL_GRID if key in cut else "ok" if ok == n_seeds else \
+            commonest[key] if ok == 0 and key in commonest.index else "partial"
     return out
+
+
+def ranked(board: pd.DataFrame) -> pd.Series:
+    """Rows whose means are compared (bold, underline, Avg. Rank): a value not selected from a cut grid."""
+    return board["mean"].notna() & (board.status != PARTIAL_GRID)
 
 
 def absent_status(dataset: str) -> str:
@@ -186,9 +215,25 @@ def _round(value: float) -> float:
     return round(value, 4) if np.isfinite(value) else np.nan
 
 
+def usual_splits(board: pd.DataFrame) -> pd.Series:
+    """Per row, the commonest ``n_runs`` among the cells with a value in its (dataset, metric) column (on a
+    tie the largest), or 0 where the column has no value."""
+    valued = board[board["mean"].notna()]
+    commonest = valued.groupby(["dataset", "metric"]).n_runs.agg(lambda n: max(n.mode()))
+    keys = pd.MultiIndex.from_frame(board[["dataset", "metric"]])
+    return pd.Series(commonest.reindex(keys).fillna(0).astype(int).to_numpy(), index=board.index)
+
+
+def other_splits(board: pd.DataFrame) -> pd.Series:
+    """Rows with a value over another number of splits than their column's usual one (:func:`usual_splits`):
+    their mean, bold/underline and rank compare averages over different splits, which tables mark."""
+    return board["mean"].notna() & (board.n_runs != usual_splits(board))
+
+
 def average_ranks(board: pd.DataFrame) -> dict[str, float]:
-    """Avg. Rank per method over the datasets every method ran (min-rank ties, as ZEN Tables 3 and 6)."""
-    complete = board.groupby("dataset").filter(lambda rows: rows["mean"].notna().all())
+    """Avg. Rank per method over the datasets where every method has a ranked value (:func:`ranked`: not
+    from a cut grid), with min-rank ties as ZEN Tables 3 and 6."""
+    complete = board[board.assign(_ranked=ranked(board)).groupby("dataset")._ranked.transform("all")]
     if board.method.nunique() < 2 or complete.empty:
         return {}
     frame = complete.rename(columns={"mean": "value"}).assign(seed=0)

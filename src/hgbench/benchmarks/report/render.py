@@ -32,8 +32,8 @@ from . import runtime
 from . import significance
 from . import tables
 from . import weights
-from .leaderboards import cells, combined, complete_grids, largest_budget_per_split, leaderboard, long_frame, \
-    planned_frame, records_frame, select_on_validation, wide, write_csv
+from .leaderboards import cells, combined, complete_grids, cut_grids, largest_budget_per_split, leaderboard, \
+    long_frame, other_splits, planned_frame, records_frame, select_on_validation, wide, write_csv
 from ..run.registry import method_entry
 from ..run.store import Store
 from ..suites import ACCURACY_AND_TIME, SHOT_SERIES, Suite, suite, suite_names
@@ -203,6 +203,16 @@ def not_run(data: SuiteData) -> list[str]:
                   "grid it holds entirely, if any, and otherwise counts nowhere until `bench run` completes it.", ""]
         lines += [f"- {r.method} on {r.dataset}, seed {r.seed}, budget {r.budget}: {r.n_configs} of {r.n_grid} "
                   "configurations" for r in data.incomplete.itertuples()]
+    cut = cut_grids(data.frame)
+    if not cut.empty:
+        lines += ["", "## Cells selected from part of their grid (partial-grid)", "",
+                  "On these splits some configurations of the grid did not finish, so the configuration was "
+                  "selected among the others only. Their cells are marked (status `partial-grid`, $^{\\ddagger}$ "
+                  "in the table), never bold or underlined, and their datasets are left out of Avg. Rank and of the "
+                  "rank-based claims, until a rerun (`bench run --retry timeout` with a larger `--time-limit`) completes "
+                  "them.", ""]
+        lines += [f"- {r.method} on {r.dataset}, seed {r.seed}: {r.n_ok} of {r.n_configs} configurations ok "
+                  f"(the others: {r.failures})" for r in cut.itertuples()]
     failed = data.frame[data.frame.status != "ok"]
     if not failed.empty:
         lines += ["", "## Failed runs", ""]
@@ -305,7 +315,8 @@ def plots(boards: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
         folder / "accuracy_vs_shots.png")}
     scores, times = ACCURACY_AND_TIME
     if scores in boards and times in boards:
-        costs = boards[times].pivot_table(index=["method", "dataset"], columns="metric", values="mean").reset_index()
+        costs = boards[times].pivot_table(index=["method", "dataset"], columns="metric", values="mean")
+        costs = costs.reindex(columns=list(runtime.METRICS)).reset_index()  # no timed cell at all: NaN columns
         drawn["accuracy_vs_time"] = figures.accuracy_vs_time(boards[scores], costs, folder / "accuracy_vs_time.png")
     return {name: path for name, path in drawn.items() if path is not None}
 
@@ -337,17 +348,24 @@ def _summary_table(board: pd.DataFrame) -> list[str]:
     datasets = list(dict.fromkeys(board.paper_dataset))
     lines = ["| method | " + " | ".join(datasets) + " |", "|---" * (len(datasets) + 1) + "|"]
     several = board.metric.nunique() > 1
+    board = board.assign(other_splits=other_splits(board))
     for (_, metric), runs in board.groupby(["method", "metric"], sort=False):
         shown = {row.paper_dataset: _summary_cell(row) for row in runs.itertuples()}
         name = f"{runs.label.iloc[0]} ({metric})" if several else runs.label.iloc[0]
         lines.append(f"| {name} | " + " | ".join(shown.get(d, "") for d in datasets) + " |")
     statuses = board.status.value_counts().sort_index()
-    return lines + ["", "cells: " + ", ".join(f"{n} {status}" for status, n in statuses.items())]
+    lines += ["", "cells: " + ", ".join(f"{n} {status}" for status, n in statuses.items())]
+    if board.other_splits.any():
+        lines += ["", "[n=k]: a mean over k splits, not the commonest number of splits in its column; comparing "
+                  "it with the column compares means over different splits."]
+    return lines
 
 
 def _summary_cell(row) -> str:
-    """``48.3\\*\\*`` (escaped marks), with the status when it is not ok (``n/a``, ``pending``, ``O.O.M``...)."""
+    """``48.3\\*\\*`` (escaped marks), ``[n=3]`` where the mean is over another number of splits than the
+    column's usual one, with the status when it is not ok (``n/a``, ``pending``, ``O.O.M``...)."""
     mark = getattr(row, "mark", "")
     value = f"{row.mean:.3g}" + (mark.replace("*", "\\*") if isinstance(mark, str) else "")
+    value += f" [n={row.n_runs}]" if row.other_splits else ""
     status = tables.FAILURE_LABELS.get(row.status, row.status)
     return value if row.status == "ok" else f"{value if np.isfinite(row.mean) else ''} ({status})".lstrip()

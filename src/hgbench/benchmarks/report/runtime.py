@@ -25,7 +25,7 @@ import pandas as pd
 
 from ...datasets import catalog
 from . import tables
-from .leaderboards import absent_status, cell_statuses
+from .leaderboards import PARTIAL_GRID, absent_status, cell_statuses
 from .paper import paper_value
 from ..run.registry import method_entry
 
@@ -92,24 +92,44 @@ def board(data) -> pd.DataFrame:
         for dataset in suite.datasets:
             paper_dataset = catalog.spec(dataset).paper or dataset
             found = (method, dataset) in costs.index
-            status = "ok" if found else _untimed(statuses.get((method, dataset)) or absent_status(dataset))
+            status = _timed(statuses.get((method, dataset))) if found else \
+                _untimed(statuses.get((method, dataset)) or absent_status(dataset))
             for metric in METRICS:
                 paper = (paper_value(PAPER_COLUMNS[metric][0], label, paper_dataset, "shots=5", PAPER_COLUMNS[metric][1])
                          if metric in PAPER_COLUMNS else None)
+                mean = float(costs.at[(method, dataset), metric]) if found else np.nan
                 rows.append({
                     "method": method, "label": label, "dataset": dataset, "paper_dataset": paper_dataset,
                     "metric": metric, "setting": suite.setting,
-                    "mean": round(float(costs.at[(method, dataset), metric]), 6) if found else np.nan, "std": np.nan,
-                    "n_runs": int(costs.at[(method, dataset), "n_runs"]) if found else 0, "status": status,
+                    "mean": round(mean, 6) if np.isfinite(mean) else np.nan, "std": np.nan,
+                    "n_runs": int(costs.at[(method, dataset), "n_runs"]) if found else 0,
+                    "status": _reference_untimed(statuses, dataset) if found and not np.isfinite(mean) else status,
                     "budget": budget, "paper_mean": paper[0] if paper else np.nan, "paper_std": np.nan,
                 })
     return pd.DataFrame(rows)
 
 
+def _reference_untimed(statuses: dict, dataset: str) -> str:
+    """Status of a ratio over ZEN where ZEN has no sequential time on the dataset: ``untimed`` when ZEN's ok
+    runs there all came from the pool, ``pending`` otherwise (not run, or failed; the notes say which)."""
+    return _untimed(statuses.get((REFERENCE, dataset), "pending"))
+
+
+def _reference_status(board_: pd.DataFrame, dataset: str) -> str:
+    zen = board_[(board_.method == REFERENCE) & (board_.dataset == dataset) & (board_.metric == "one_config")]
+    return zen.status.iloc[0] if len(zen) else "not in the suite"
+
+
+def _timed(status: str) -> str:
+    """A timed cell is ``ok``, or ``partial-grid`` where some split's grid ran partly (its protocol time
+    leaves out the configurations that did not finish, and the selected one came from the rest)."""
+    return PARTIAL_GRID if status == PARTIAL_GRID else "ok"
+
+
 def _untimed(status: str) -> str:
     """A cell with ok runs but no time (its selected runs came from the pool) is ``untimed``; failures and
     cells without runs keep the leaderboard's status."""
-    return "untimed" if status in ("ok", "partial") else status
+    return "untimed" if status in ("ok", "partial", PARTIAL_GRID) else status
 
 
 def latex(board_: pd.DataFrame, data) -> str:
@@ -129,14 +149,14 @@ def latex(board_: pd.DataFrame, data) -> str:
                 spacing.append(False)
                 label = ""
             for metric in metrics:
-                rows.append([label, f"ours ({DESCRIBED[metric]})"] + [_number(runs.at[(metric, d), "mean"], digits)
-                                                                     for d in datasets])
+                rows.append([label, f"ours ({DESCRIBED[metric]})"] + [
+                    _number(runs.at[(metric, d), "mean"], digits, runs.at[(metric, d), "status"]) for d in datasets])
                 spacing.append(False)
                 label = ""
             spacing[-1] = True
         caption = (f"{title} (ZEN paper, Tables 13 and 4: one baseline configuration against ZEN's complete run; "
                    f"paper on an RTX A6000, ours on {tables.latex_escape(_machine(data.frame))}, sequential "
-                   f"executor only). {data.provenance()}")
+                   f"executor only). {data.provenance()}" + _cut_grid_caption(board_))
         parts.append(tables.table(headers, rows, caption, f"{data.suite.name}-{metrics[0]}", spacing))
     return "\n".join(parts)
 
@@ -152,22 +172,42 @@ def notes(board_: pd.DataFrame, data) -> str:
              "| method | dataset | s (selected config) | s (protocol) | x ZEN (config) | paper x ZEN | x ZEN (protocol) |"
              " splits |", "|---|---|---|---|---|---|---|---|"]
     table = board_.pivot_table(index=["label", "paper_dataset"], columns="metric", values="mean", sort=False)
+    table = table.reindex(columns=list(METRICS))  # a ratio column with no value at all (no timed ZEN) stays
     paper = board_[board_.metric == "ratio_one_config"].set_index(["label", "paper_dataset"]).paper_mean
     runs = board_[board_.metric == "one_config"].set_index(["label", "paper_dataset"]).n_runs
     for (label, dataset), row in table.iterrows():
-        lines.append(f"| {label} | {dataset} | {row.one_config:.3f} | {row.protocol:.3f} | {row.ratio_one_config:.2f} | "
-                     f"{paper.get((label, dataset), np.nan):.2f} | {row.ratio_protocol:.2f} | "
-                     f"{runs.get((label, dataset), 0)} |")
+        lines.append(f"| {label} | {dataset} | {_number(row.one_config, 3)} | {_number(row.protocol, 3)} | "
+                     f"{_number(row.ratio_one_config, 2)} | {_number(paper.get((label, dataset), np.nan), 2)} | "
+                     f"{_number(row.ratio_protocol, 2)} | {runs.get((label, dataset), 0)} |")
+    unreferenced = board_[(board_.metric == "ratio_one_config") & board_["mean"].isna()
+                          & board_.status.isin(["pending", "untimed"]) & (board_.n_runs > 0)]
+    if not unreferenced.empty:
+        lines += ["", "Ratios left empty where a method was timed but ZEN was not (its cell's status is given; "
+                  "`bench run` without `--jobs` times ZEN there):", ""]
+        lines += [f"- no ratio over ZEN on {catalog.spec(d).paper or d}: ZEN {_reference_status(board_, d)}"
+                  for d in dict.fromkeys(unreferenced.dataset)]
     fastest = fastest_competitor(board_.pivot_table(index=["method", "dataset"], columns="metric", values="mean")
-                                 .reset_index())
+                                 .reindex(columns=list(METRICS)).reset_index())
     if not fastest.empty:
         lines += ["", "Fastest competitor per dataset (selected configuration over ZEN's run):", ""]
         lines += [f"- {r.dataset}: {method_entry(r.method).label}, {r.ratio_one_config:.1f}x" for r in fastest.itertuples()]
     return "\n".join(lines + list(data.suite.notes)) + "\n"
 
 
-def _number(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}" if np.isfinite(value) else "--"
+def _number(value: float, digits: int, status: str = "ok") -> str:
+    """``1.234``, with ``$^{\\ddagger}$`` on a ``partial-grid`` cell; ``--`` without a value."""
+    if not np.isfinite(value):
+        return "--"
+    return f"{value:.{digits}f}" + (rf"$^{{{tables.CUT_GRID_MARK}}}$" if status == PARTIAL_GRID else "")
+
+
+def _cut_grid_caption(board_: pd.DataFrame) -> str:
+    n_cut = board_[board_.status == PARTIAL_GRID].drop_duplicates(["method", "dataset"]).shape[0]
+    if not n_cut:
+        return ""
+    return (rf" $^{{{tables.CUT_GRID_MARK}}}$ ({n_cut} cell(s)): on some split part of the grid timed out, ran out "
+            "of memory or failed; the selected configuration came from the rest and the protocol time leaves the "
+            "unfinished configurations out.")
 
 
 def _machine(frame: pd.DataFrame) -> str:
