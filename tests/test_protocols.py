@@ -170,3 +170,19 @@ def test_kept_models_reproduce_the_stored_predictions(tmp_path, workers):
     other = Store(tmp_path / "without")
     Runner(other).run(schedule(other, "t", ["tp-mlp"], ["synthetic"], "ratio-0.6-0.2", 1, budget="smoke"))
     assert other.model(other.records("t")[0]["key"]) is None  # not kept by default
+
+
+def test_a_cell_selected_from_a_cut_grid_is_marked_and_never_bold(tmp_path):
+    store = Store(tmp_path / "store")
+    chosen = suite("triprune-main")
+    for dataset in chosen.datasets:
+        put_planned(store, _scored("tp-hgnn", dataset, 0, 0.30, 0.7))
+        put_planned(store, _scored("tp-mlp", dataset, 0, 0.10, 0.6))
+    failed = {**_scored("tp-mlp", "imdb", 0, 0.0, 0.0), "key": "cut", "config": {"hidden": 128}, "status": "timeout",
+              "reason": "time limit", "val": None, "test": None}
+    put_planned(store, failed)
+    paths = render.render(store, chosen, tmp_path / "out")
+    board = pd.read_csv(paths["leaderboard"]).set_index(["method", "dataset", "metric"])
+    assert board.at[("tp-mlp", "imdb", "mae"), "status"] == "partial-grid"
+    latex = paths["latex"].read_text()
+    assert r"$0.100_{\pm 0.000}^{\ddagger}$" in latex and r"$\mathbf{0.300_{\pm 0.000}}$" in latex

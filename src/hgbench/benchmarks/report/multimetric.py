@@ -149,9 +149,9 @@ def latex(board: pd.DataFrame, data) -> str:
         + [(_dataset_label(d), c.label) for d in datasets for c in SCORES]
         + [("Efficiency", c.label) for c in EFFICIENCY])
     by_key = board.set_index(["method", "dataset", "metric"])
-    emphasis = {(d, c.metric): stats.best_and_second(
-        by_key.xs((d, c.metric), level=("dataset", "metric"))["mean"].round(c.decimals), c.higher_is_better)
-        for d in datasets for c in SCORES}
+    emphasis = {(d, c.metric): stats.best_and_second(_comparable(by_key.xs((d, c.metric), level=("dataset", "metric")))
+                                                     .round(c.decimals), c.higher_is_better)
+                for d in datasets for c in SCORES}
     lines = []
     for method in chosen.methods:
         label = method_entry(method).label
@@ -170,19 +170,25 @@ def latex(board: pd.DataFrame, data) -> str:
         column_format="ll" + "c" * (len(header) - 2), environment="table*")
 
 
+def _comparable(cells: pd.DataFrame) -> pd.Series:
+    """The means that may be bold or underlined: not those of cells selected from a cut grid."""
+    return cells["mean"].where(cells.status != "partial-grid")
+
+
 def _dataset_label(dataset: str) -> str:
     return "Avg." if dataset == AVERAGE else catalog.spec(dataset).paper or dataset
 
 
 def _cell(row: pd.Series, column: Column, source: str, emphasis: str = "") -> str:
     mean, std = (row.paper_mean, row.paper_std) if source == "paper" else (row["mean"], row["std"])
-    if source == "ours" and row.status not in ("ok", "partial"):
+    if source == "ours" and row.status not in ("ok", "partial", "partial-grid"):
         return {"oom": "O.O.M", "timeout": "T.O.", "data unavailable": "n/a"}.get(row.status, "--")
     if not np.isfinite(mean):
         return "--"
     body = f"{mean:.{column.decimals}f}" + (f"_{{\\pm {std:.{column.decimals}f}}}" if np.isfinite(std) else "")
     body = {"best": rf"\mathbf{{{body}}}", "second": rf"\underline{{{body}}}"}.get(emphasis, body)
-    return f"${body}$"
+    mark = "^{\\ddagger}" if source == "ours" and row.status == "partial-grid" else ""
+    return f"${body}{mark}$"
 
 
 def _efficiency(row: pd.Series, column: Column) -> str:
@@ -201,7 +207,8 @@ def _caption(board: pd.DataFrame, data) -> str:
                                 if isinstance(e, dict)})) or "-"
     text = (f"{chosen.table.title}. {data.provenance()} Configuration selected per split on validation MAE "
             "(accuracy on DBLP); lower MAE/RMSE and higher ACC are better; bold: best of our rows per column, "
-            "underline: second. Avg.: mean over the five datasets, pooled std. Efficiency: mean over the datasets "
+            "underline: second; $^{\\ddagger}$: selected from part of its grid (other configurations failed), "
+            "never bold. Avg.: mean over the five datasets, pooled std. Efficiency: mean over the datasets "
             "of one full forward of the trained model (median of 20 after 3 warm-ups), its peak memory above "
             f"the memory held before it, training wall time and parameters, measured on {machine}")
     if reference:
