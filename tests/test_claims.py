@@ -165,3 +165,11 @@ def test_verdicts_from_suite_boards(tmp_path):
     written = pd.read_csv(paths["claims_csv"], keep_default_na=False)
     assert len(written) == 107 and set(written.verdict) <= set(claims.VERDICTS)
     assert "not reproduced" in set(written.verdict)
+
+
+def test_a_check_reading_every_row_waits_for_the_suites_pending_rows():
+    row = next(r for r in claims.mapping().itertuples(index=False) if r.claim_id == "tri_baseline_std_0_008_0_016")
+    board = pd.DataFrame({"method": ["tp-hgnn"], "label": ["HGNN"], "dataset": ["imdb"], "paper_dataset": ["IMDB"],
+                          "metric": ["mae"], "mean": [0.5], "std": [0.01], "status": ["ok"]})
+    verdict, text, _ = claims._part(row, {"triprune-main": board})
+    assert verdict == "pending" and "HHGSA" in text and "not run yet" in text

@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import stats
 from .significance import ALPHA
+from ..suites import suite, suite_names
 
 VERDICTS = ("reproduced", "not reproduced", "not testable here", "pending")
 TOLERANCE = 0.10  # relative, for "approx" targets
@@ -88,8 +89,10 @@ def _means(board: pd.DataFrame, metric: str, labels: list[str] | None = None, da
     return _ok_means(_rows(board, metric, labels, dataset)).droplevel("metric")
 
 
-def _cells(board: pd.DataFrame, metric: str) -> list[pd.Series]:
-    """Per (dataset, metric) where every method is ok: means by label (named by (dataset, metric))."""
+def _cells(board: pd.DataFrame, metric: str, method: str) -> list[pd.Series]:
+    """Per (dataset, metric) where every method is ok: means by label (named by (dataset, metric)); pending
+    while ``method`` has no rows on the board."""
+    _rows(board, metric, [method])
     return [row for _, row in _ok_means(_rows(board, metric)).iterrows()]
 
 
@@ -102,7 +105,7 @@ def _span(values) -> tuple[float, float]:
 @check
 def best_share(board, method, metric):
     """Share of (dataset, metric) cells with every method ok where ``method`` has the best mean (ties count)."""
-    cells = _cells(board, metric)
+    cells = _cells(board, metric, method)
     if not cells:
         return None
     wins = sum(cell[method] == (cell.max() if stats.is_higher_better(cell.name[1]) else cell.min()) for cell in cells)
@@ -112,7 +115,7 @@ def best_share(board, method, metric):
 @check
 def share_won(board, method, metric):
     """Share of (other method, cell) comparisons ``method`` wins strictly, over cells with every method ok."""
-    cells = _cells(board, metric)
+    cells = _cells(board, metric, method)
     if not cells:
         return None
     won = total = 0
@@ -126,7 +129,7 @@ def share_won(board, method, metric):
 @check
 def rank_position(board, method, metric):
     """1 + the number of methods with a better Avg. Rank (over datasets with every method ok; min-rank ties)."""
-    cells = _cells(board, metric)
+    cells = _cells(board, metric, method)
     if not cells:
         return None
     ranks = stats.rank_matrix(pd.DataFrame(cells).round(1), stats.is_higher_better(metric), ties="min").mean()
@@ -268,6 +271,9 @@ def _part(row, boards: dict[str, pd.DataFrame]) -> tuple[str, str, str]:
     rule = f"{row.check} {row.relation} {row.target}"
     if row.suite not in boards:
         return "pending", f"{row.suite}: no leaderboard from this store yet", rule
+    unrun = _unrun_rows(row)
+    if unrun:
+        return "pending", f"{row.suite}: reads every row, and paper rows not run yet: {', '.join(unrun)}", rule
     try:
         measured = CHECKS[row.check](boards[row.suite], **arguments(row.args))
     except Pending as reason:
@@ -277,6 +283,16 @@ def _part(row, boards: dict[str, pd.DataFrame]) -> tuple[str, str, str]:
     verdict = "reproduced" if holds(measured.value, row.relation, row.target) else "not reproduced"
     note = f"; {row.note}" if row.note else ""
     return verdict, f"{row.suite}: {_fmt(measured.value)} ({measured.text}){note}", rule
+
+
+def _unrun_rows(row) -> tuple[str, ...]:
+    """The suite's paper rows not run yet (``Suite.pending_rows``) when the check reads every method's cells
+    (it names no ``method``, or compares one method with all others): such a check waits for them."""
+    if row.suite not in suite_names():
+        return ()
+    named = arguments(row.args)
+    reads_all = "method" not in named or row.check in ("best_share", "share_won", "rank_position")
+    return suite(row.suite).pending_rows if reads_all else ()
 
 
 def arguments(text: str) -> dict[str, str]:

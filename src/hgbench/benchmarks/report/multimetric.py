@@ -238,4 +238,4 @@ def notes(board: pd.DataFrame, data) -> str:
         lines += ["", f"Paper rows not run yet (their methods are not registered): {', '.join(chosen.pending_rows)}."]
     lines += ["", "Inference time is in milliseconds here (the paper prints seconds and GB on a GPU; "
               "BASELINES.md §0.6: compare ratios, not absolute values)."]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + list(chosen.notes)) + "\n"
