@@ -18,7 +18,8 @@ times one full forward of the trained model (the default ``profile_inference``; 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, Callable, ClassVar
 
 import torch.nn as nn
 import torch.nn.functional as F
@@ -38,6 +39,7 @@ class TriPruneTrained(TrainedMethod):
     protocol = TRIPRUNE_PROTOCOL
     defaults = {"profile_inference": True}  # the runner times one full forward of the trained model
     architecture = ("hidden",)
+    layer: ClassVar[Callable[[int, int], nn.Module]]  # called as layer(in, out); both layers then take (x, H)
     search_space: ClassVar[dict[str, list]] = {"hidden": [64, 128], "dropout": [0.3, 0.5], "lr": [1e-3, 1e-2]}
     # the reduced budget's one configuration (grid keys, so part of every job's params either way)
     default_point: ClassVar[dict[str, Any]] = {"hidden": 64, "dropout": 0.5, "lr": 1e-3}
@@ -48,6 +50,12 @@ class TriPruneTrained(TrainedMethod):
         smoke = {**single, "lr": [1e-2], "epochs": [20], "patience": [5]}
         spaces = {"full": self.search_space, "reduced": single, "smoke": smoke}
         return self.protocol.grid(spaces[budget])
+
+    def build(self, data: NodeDataset, config: dict) -> nn.Module:
+        """``layer(d, hidden) -> ReLU -> dropout -> layer(hidden, C)``."""
+        hidden = int(config["hidden"])
+        return _TwoLayers(self.layer(data.num_features, hidden), self.layer(hidden, data.num_classes),
+                          float(config["dropout"]))
 
 
 class _TwoLayers(nn.Module):
@@ -76,10 +84,7 @@ class TriPruneHGNN(TriPruneTrained):
     label = "HGNN"
     description = "HGNN (Feng et al. 2019) on the union of the contexts, TriPrune's protocol (Table 2 row)"
 
-    def build(self, data: NodeDataset, config: dict) -> nn.Module:
-        hidden = int(config["hidden"])
-        return _TwoLayers(HypergraphConv(data.num_features, hidden, True),
-                          HypergraphConv(hidden, data.num_classes, True), float(config["dropout"]))
+    layer = staticmethod(partial(HypergraphConv, symmetric=True))
 
 
 class TriPruneMLP(TriPruneTrained):
@@ -89,7 +94,4 @@ class TriPruneMLP(TriPruneTrained):
     label = "MLP"
     description = "MLP on the node features alone, TriPrune's protocol (not a paper row)"
 
-    def build(self, data: NodeDataset, config: dict) -> nn.Module:
-        hidden = int(config["hidden"])
-        return _TwoLayers(_NodeWise(data.num_features, hidden), _NodeWise(hidden, data.num_classes),
-                          float(config["dropout"]))
+    layer = _NodeWise
