@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ...datasets import catalog
-from . import stats
+from . import runtime, stats
 from .leaderboards import STD_DDOF, absent_status, cell_statuses, select_on_validation
 from .paper import paper_value
 from ..run.registry import method_entry
@@ -202,15 +202,12 @@ def _efficiency(row: pd.Series, column: Column) -> str:
 def _caption(board: pd.DataFrame, data) -> str:
     chosen = data.suite
     reference = chosen.efficiency_reference
-    machine = "; ".join(sorted({f"{e.get('device', 'cpu')} ({e.get('device_name', e.get('processor', '?'))}), "
-                                f"{e.get('torch_threads', '?')} thread(s)" for e in data.frame.environment
-                                if isinstance(e, dict)})) or "-"
     text = (f"{chosen.table.title}. {data.provenance()} Configuration selected per split on validation MAE "
             "(accuracy on DBLP); lower MAE/RMSE and higher ACC are better; bold: best of our rows per column, "
             "underline: second; $^{\\ddagger}$: selected from part of its grid (other configurations failed), "
             "never bold. Avg.: mean over the five datasets, pooled std. Efficiency: mean over the datasets "
             "of one full forward of the trained model (median of 20 after 3 warm-ups), its peak memory above "
-            f"the memory held before it, training wall time and parameters, measured on {machine}")
+            f"the memory held before it, training wall time and parameters, measured on {runtime.machine(data.frame)}")
     if reference:
         text += f"; in brackets the mean per-dataset ratio to {method_entry(reference).label} measured in the same run"
     return text.replace("_", r"\_") + "."

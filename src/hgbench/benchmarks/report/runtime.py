@@ -155,7 +155,7 @@ def latex(board_: pd.DataFrame, data) -> str:
                 label = ""
             spacing[-1] = True
         caption = (f"{title} (ZEN paper, Tables 13 and 4: one baseline configuration against ZEN's complete run; "
-                   f"paper on an RTX A6000, ours on {tables.latex_escape(_machine(data.frame))}, sequential "
+                   f"paper on an RTX A6000, ours on {tables.latex_escape(machine(data.frame))}, sequential "
                    f"executor only). {data.provenance()}" + _cut_grid_caption(board_))
         parts.append(tables.table(headers, rows, caption, f"{data.suite.name}-{metrics[0]}", spacing))
     return "\n".join(parts)
@@ -164,7 +164,7 @@ def latex(board_: pd.DataFrame, data) -> str:
 def notes(board_: pd.DataFrame, data) -> str:
     frame = sequential_only(data.frame)
     lines = [f"# {data.suite.name}: notes", "", data.suite.description, "", __doc__.split("\n\n", 1)[1].strip(), "",
-             f"Records: {len(frame)} sequential ok runs of suite `{data.suite.records_from}` on {_machine(frame)}; "
+             f"Records: {len(frame)} sequential ok runs of suite `{data.suite.records_from}` on {machine(frame)}; "
              f"budgets {', '.join(sorted(set(frame.budget))) or '-'}; "
              f"{int((data.frame.get('executor', pd.Series(dtype=str)).fillna('sequential') != 'sequential').sum())} "
              "pool records ignored (a cell whose selected runs all came from the pool is ``untimed``: "
@@ -210,12 +210,12 @@ def _cut_grid_caption(board_: pd.DataFrame) -> str:
             "unfinished configurations out.")
 
 
-def _machine(frame: pd.DataFrame) -> str:
-    """The processor and torch threads the records were measured with (several if they differ)."""
+def machine(frame: pd.DataFrame) -> str:
+    """The device, platform and torch threads the records were measured with (several if they differ)."""
     if "environment" not in frame or frame.empty:
         return "this machine"
-    seen = sorted({f"{e.get('platform', '?')}, {e.get('torch_threads', '?')} torch threads"
-                   for e in frame.environment if isinstance(e, dict)})
+    seen = sorted({f"{e.get('device', 'cpu')} ({e.get('device_name') or e.get('platform', '?')}), "
+                   f"{e.get('torch_threads', '?')} torch threads" for e in frame.environment if isinstance(e, dict)})
     return "; ".join(seen) or "this machine"
 
 
