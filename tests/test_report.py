@@ -5,6 +5,7 @@ import csv
 import dataclasses
 import filecmp
 import re
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from statsmodels.stats.multitest import multipletests
 
 from conftest import plan_unrun, put_planned
 from hgbench.benchmarks.report import leaderboards, render, significance, stats
+from hgbench.benchmarks.report.paper import paper_table, paper_value
 from hgbench.benchmarks.run import registry
 from hgbench.benchmarks import suites
 from hgbench.benchmarks.cli import main
@@ -302,3 +304,17 @@ def test_cells_over_another_number_of_splits_than_their_column_are_marked(store,
                           "mean": [1.0, 2.0, 3.0, np.nan, 1.0, 2.0], "n_runs": [3, 3, 10, 0, 10, 3]})
     assert leaderboards.usual_splits(board).tolist() == [3, 3, 3, 3, 10, 10]
     assert leaderboards.other_splits(board).tolist() == [False, False, True, False, False, True]
+
+
+PAPER_TABLES = sorted(p.name for p in resources.files("hgbench").joinpath("paper_tables").iterdir()
+                      if p.name.startswith(("zen_table", "triprune_table")))
+
+
+@pytest.mark.parametrize("csv_name", PAPER_TABLES)
+def test_every_cell_of_every_paper_table_is_found(csv_name):
+    """Both papers' tables: every (method, dataset, setting, metric) is found, empty settings and methods too."""
+    table = paper_table(csv_name)
+    first = table.drop_duplicates(["method", "dataset", "setting", "metric"])
+    for row in first.itertuples():
+        found = paper_value(csv_name, row.method, row.dataset, row.setting, row.metric)
+        assert found is not None and found[0] == pytest.approx(row.mean, nan_ok=True), (csv_name, row)

@@ -15,8 +15,8 @@ import pandas as pd
 def paper_table(csv_name: str) -> pd.DataFrame:
     """One paper table as a tidy frame (paper, table, method, dataset, metric, setting, mean, std, ...)."""
     with resources.files("hgbench").joinpath("paper_tables", csv_name).open() as handle:
-        table = pd.read_csv(handle, dtype={"setting": str, "note": str, "mark": str})
-    return table.fillna({"setting": ""})  # a table without settings (TriPrune's) has them empty, not NaN
+        table = pd.read_csv(handle, dtype={"method": str, "setting": str, "note": str, "mark": str})
+    return table.fillna({"setting": "", "method": ""})  # a table without settings (TriPrune's) or methods: empty
 
 
 def paper_value(csv_name: str, method: str, dataset: str, setting: str, metric: str) -> tuple[float, float] | None:
