@@ -26,6 +26,7 @@ import pandas as pd
 from ...datasets import catalog
 from ...datasets.splits import protocol_shots
 from . import claims
+from . import dataset_stats
 from . import figures
 from . import multimetric
 from . import runtime
@@ -107,6 +108,12 @@ class Layout:
     latex: Callable[[pd.DataFrame, SuiteData], str]
     notes: Callable[[pd.DataFrame, SuiteData], str]
     figures: Callable[[pd.DataFrame, SuiteData, Path], dict[str, Path]] | None = None  # PNGs beside the table
+    metrics: Callable[[Suite], tuple[str, ...]] = lambda chosen: ()  # the metrics its board carries
+
+
+def board_metrics(chosen: Suite) -> tuple[str, ...]:
+    """The metrics of a suite's leaderboard (what a claim check may name), without rendering it."""
+    return LAYOUTS[chosen.kind].metrics(chosen)
 
 
 LAYOUTS: dict[str, Layout] = {}
@@ -117,10 +124,14 @@ def register_layout(kind: str, layout: Layout) -> None:
 
 
 # ----------------------------------------------------------------------------- the score layout
+def score_metric(chosen: Suite) -> str:
+    return chosen.table.metric if chosen.table else "accuracy"
+
+
 def scores_board(data: SuiteData) -> pd.DataFrame:
     """Test metric of the configuration selected on validation, per (method, dataset), with marks."""
     chosen = data.suite
-    metric = chosen.table.metric if chosen.table else "accuracy"
+    metric = score_metric(chosen)
     long = long_frame(data.selected(metric), chosen, metric)
     board = leaderboard(cells(data.frame, long, chosen), chosen, metric)
     return significance.attach(board, significance.compare(long, chosen, metric))
@@ -213,10 +224,11 @@ def not_run(data: SuiteData) -> list[str]:
     return lines
 
 
-register_layout("accuracy", Layout(scores_board, scores_latex, scores_notes))
-register_layout("runtime", Layout(runtime.board, runtime.latex, runtime.notes))
+register_layout("accuracy", Layout(scores_board, scores_latex, scores_notes, metrics=lambda chosen: (score_metric(chosen),)))
+register_layout("runtime", Layout(runtime.board, runtime.latex, runtime.notes, metrics=lambda chosen: runtime.METRICS))
 register_layout("weights", Layout(weights.board, weights.latex, weights.notes, weights.figures))
-register_layout("multimetric", Layout(multimetric.board, multimetric.latex, multimetric.notes))
+register_layout("multimetric", Layout(multimetric.board, multimetric.latex, multimetric.notes, metrics=lambda chosen: tuple(
+    column.metric for column in multimetric.SCORES + multimetric.EFFICIENCY)))
 
 
 # ----------------------------------------------------------------------------- entry points
@@ -269,7 +281,9 @@ def render_all(store: Store, out: Path) -> Report:
     """Every suite in the store, the global ``<out>/leaderboard.csv`` and ``<out>/claims.{md,csv}``."""
     out = Path(out)
     chosen, skipped = renderable(store)
-    rendered = _map(functools.partial(_render, store, out), chosen)
+    # the dataset statistics the claims read (data, not runs) load beside the suites
+    statistics, *rendered = _map(_call, [dataset_stats.board] + [functools.partial(_render, store, out, s)
+                                                                 for s in chosen])
     boards = {s.name: board for s, (_, board) in zip(chosen, rendered)}
     out.mkdir(parents=True, exist_ok=True)
     files = {"leaderboard": out / "leaderboard.csv"}
@@ -277,7 +291,7 @@ def render_all(store: Store, out: Path) -> Report:
     files |= plots(boards, out / "figures")
     files["provenance"] = out / "provenance.md"
     files["provenance"].write_text(provenance(boards))
-    verdicts = claims.evaluate(boards)
+    verdicts = claims.evaluate(boards | {dataset_stats.SUITE: statistics})
     files |= claims.write(verdicts, out)
     return Report({s.name: paths for s, (paths, _) in zip(chosen, rendered)}, boards, skipped, verdicts, files)
 
@@ -308,6 +322,10 @@ def plots(boards: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
         costs = boards[times].pivot_table(index=["method", "dataset"], columns="metric", values="mean").reset_index()
         drawn["accuracy_vs_time"] = figures.accuracy_vs_time(boards[scores], costs, folder / "accuracy_vs_time.png")
     return {name: path for name, path in drawn.items() if path is not None}
+
+
+def _call(function: Callable):
+    return function()
 
 
 def _map(function: Callable, items: list) -> list:
