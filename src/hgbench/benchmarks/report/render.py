@@ -29,6 +29,7 @@ from . import claims
 from . import dataset_stats
 from . import figures
 from . import multimetric
+from . import probes
 from . import runtime
 from . import significance
 from . import tables
@@ -234,7 +235,19 @@ register_layout("multimetric", Layout(multimetric.board, multimetric.latex, mult
 # ----------------------------------------------------------------------------- entry points
 def render(store: Store, chosen: Suite, out: Path) -> dict[str, Path]:
     """Write ``<out>/<suite>/{leaderboard.csv, leaderboard_wide.csv, table.tex, notes.md}`` from the store."""
-    return _render(store, Path(out), chosen)[0]
+    paths, board = _render(store, Path(out), chosen)
+    probe_suites = {c.probe_suite for c in chosen.comparisons} & set(store.plans())
+    others = {name: LAYOUTS[suite(name).kind].board(SuiteData.load(store, suite(name))) for name in probe_suites}
+    _append_probes(chosen, paths["notes"], {chosen.name: board} | others)
+    return paths
+
+
+def _append_probes(chosen: Suite, notes: Path, boards: dict[str, pd.DataFrame]) -> None:
+    """The suite's probes beside their baselines (``probes.section``), after its notes."""
+    lines = probes.section(chosen, boards)
+    if lines:
+        with notes.open("a") as handle:
+            handle.write("\n".join(lines) + "\n")
 
 
 def _render(store: Store, out: Path, chosen: Suite) -> tuple[dict[str, Path], pd.DataFrame]:
@@ -285,6 +298,8 @@ def render_all(store: Store, out: Path) -> Report:
     statistics, *rendered = _map(_call, [dataset_stats.board] + [functools.partial(_render, store, out, s)
                                                                  for s in chosen])
     boards = {s.name: board for s, (_, board) in zip(chosen, rendered)}
+    for s, (paths, _) in zip(chosen, rendered):
+        _append_probes(s, paths["notes"], boards)
     out.mkdir(parents=True, exist_ok=True)
     files = {"leaderboard": out / "leaderboard.csv"}
     write_csv(combined(boards), files["leaderboard"])
