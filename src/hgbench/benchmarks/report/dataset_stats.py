@@ -4,7 +4,7 @@ The claims about the datasets (node, class and feature counts) read this board. 
 result: each dataset of the paper's Table 2 is loaded as ``bench run`` would load it (files verified,
 nothing downloaded) and its ``summary()`` (nodes, hyperedges, classes, features) is taken, the same
 numbers ``bench list datasets`` prints beside the paper's. No method is run. Loading the ZEN datasets
-takes seconds; the board is computed once per process (and ``render_all`` computes it beside the suites).
+takes seconds; the board is computed once per process.
 
 A dataset whose files have no public copy is ``data unavailable`` (its rows are skipped by the checks, as
 cells that cannot run); one not downloaded yet is ``pending`` (``bench run`` fetches it), which keeps the

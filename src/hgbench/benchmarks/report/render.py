@@ -294,9 +294,7 @@ def render_all(store: Store, out: Path) -> Report:
     """Every suite in the store, the global ``<out>/leaderboard.csv`` and ``<out>/claims.{md,csv}``."""
     out = Path(out)
     chosen, skipped = renderable(store)
-    # the dataset statistics the claims read (data, not runs) load beside the suites
-    statistics, *rendered = _map(_call, [dataset_stats.board] + [functools.partial(_render, store, out, s)
-                                                                 for s in chosen])
+    rendered = _map(functools.partial(_render, store, out), chosen)
     boards = {s.name: board for s, (_, board) in zip(chosen, rendered)}
     for s, (paths, _) in zip(chosen, rendered):
         _append_probes(s, paths["notes"], boards)
@@ -306,7 +304,9 @@ def render_all(store: Store, out: Path) -> Report:
     files |= plots(boards, out / "figures")
     files["provenance"] = out / "provenance.md"
     files["provenance"].write_text(provenance(boards))
-    verdicts = claims.evaluate(boards | {dataset_stats.SUITE: statistics})
+    # the dataset statistics the claims read (data, not runs); loaded here, not in a forked worker, where
+    # torch's thread pool inherited from a parent that already used it can deadlock
+    verdicts = claims.evaluate(boards | {dataset_stats.SUITE: dataset_stats.board()})
     files |= claims.write(verdicts, out)
     return Report({s.name: paths for s, (paths, _) in zip(chosen, rendered)}, boards, skipped, verdicts, files)
 
@@ -337,10 +337,6 @@ def plots(boards: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
         costs = boards[times].pivot_table(index=["method", "dataset"], columns="metric", values="mean").reset_index()
         drawn["accuracy_vs_time"] = figures.accuracy_vs_time(boards[scores], costs, folder / "accuracy_vs_time.png")
     return {name: path for name, path in drawn.items() if path is not None}
-
-
-def _call(function: Callable):
-    return function()
 
 
 def _map(function: Callable, items: list) -> list:
