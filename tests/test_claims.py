@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hgbench.benchmarks.report import claims
+from hgbench.benchmarks.report import claims, dataset_stats, render
+from hgbench.benchmarks.report.paper import paper_table
 from hgbench.benchmarks.run.registry import method_entry, method_names
 from hgbench.benchmarks.suites import suite, suite_names
 from hgbench.datasets import catalog
@@ -43,23 +44,64 @@ def test_mapping_rows_are_well_formed():
         inspect.signature(claims.CHECKS[row.check]).bind(None, **claims.arguments(row.args))
         assert row.relation in RELATIONS and [float(t) for t in row.target.split("..")], row.claim_id
         assert (row.relation == "within") == (".." in row.target) or row.relation == "approx", row.claim_id
-        assert row.suite in suite_names() or row.suite.startswith("triprune-"), row.suite
     kinds = rows.groupby("claim_id").suite.agg(lambda s: {bool(x) for x in s})
     assert (kinds.map(len) == 1).all()  # a claim is wholly testable or wholly not
 
 
-def test_checks_name_methods_and_datasets_of_their_suites():
-    rows = claims.mapping()
-    for row in rows[rows.suite.isin(suite_names())].itertuples():
-        declared = suite(row.suite)
-        if not set(declared.methods) <= set(method_names()):
-            continue  # checked once its methods are registered
-        labels = {method_entry(m).label for m in declared.methods} | set(declared.pending_rows)
-        datasets = {catalog.spec(d).paper or d for d in declared.datasets}
+LABEL_ARGS = ("method", "reference", "methods", "exclude", "parts", "total")
+
+
+def _named(args: dict[str, str], keys) -> set[str]:
+    return {name for key in keys for name in claims._names(args.get(key, ""))}
+
+
+def _naming_mistakes(rows: pd.DataFrame) -> list[tuple[str, str]]:
+    """(claim_id, what) for every suite, method label, dataset or metric a mapping row names that does not exist."""
+    mistakes = []
+    for row in rows[rows.suite != ""].itertuples():
         args = claims.arguments(row.args)
-        for key in ("method", "reference", "methods", "exclude"):
-            assert set(claims._names(args.get(key, ""))) <= labels, (row.claim_id, args)
-        assert args.get("dataset", "") in datasets | {"", "mean", "average"}, (row.claim_id, args)
+        if row.suite == dataset_stats.SUITE:
+            datasets, metrics = set(dataset_stats.paper_datasets()), set(dataset_stats.STATISTICS)
+            labels, named_metrics = set(), {args.get("statistic", "")}
+            named_datasets = _named(args, ("datasets", "others"))
+        elif row.suite in claims.PLANNED_SUITES:  # not declared yet: the paper table it will reproduce
+            table = paper_table(claims.PLANNED_SUITES[row.suite])
+            labels, datasets, metrics = set(table.method) | set(table.setting), set(table.dataset), None
+            named_metrics, named_datasets = set(), {args.get("dataset", "")} - {"", "mean", "average"}
+        elif row.suite in suite_names():
+            declared = suite(row.suite)
+            if not set(declared.methods) <= set(method_names()):
+                continue  # checked once its methods are registered
+            labels = {method_entry(m).label for m in declared.methods} | set(declared.pending_rows)
+            datasets = {catalog.spec(d).paper or d for d in declared.datasets}
+            metrics, named_metrics = set(render.board_metrics(declared)), set(claims._names(args.get("metric", "")))
+            named_datasets = {args.get("dataset", "")} - {"", "mean", "average"}
+        else:
+            mistakes.append((row.claim_id, f"suite {row.suite}"))
+            continue
+        mistakes += [(row.claim_id, f"method {name}") for name in _named(args, LABEL_ARGS) - labels]
+        mistakes += [(row.claim_id, f"dataset {name}") for name in named_datasets - datasets]
+        if metrics is not None:
+            mistakes += [(row.claim_id, f"metric {name}") for name in named_metrics - metrics]
+    return mistakes
+
+
+def test_checks_name_methods_and_datasets_of_their_suites():
+    assert _naming_mistakes(claims.mapping()) == []
+    assert set(claims.PLANNED_SUITES).isdisjoint(suite_names())  # a declared suite leaves the planned list
+
+
+@pytest.mark.parametrize("column, wrong", [
+    ("suite", "zen-5shots"), ("args", "method=ZEN; metric=acuracy"), ("args", "method=Zen; metric=accuracy"),
+    ("suite", "triprune-adaptiv"), ("args", "statistic=node; datasets=Congress; others=Cora"),
+    ("args", "statistic=nodes; datasets=Congres; others=Cora"),
+])
+def test_a_misnamed_mapping_row_is_caught(column, wrong):
+    rows = claims.mapping()
+    suite_of = {"zen-5shots": "zen_best_avg_rank", "triprune-adaptiv": "tri_transfer_3_9pct"}
+    claim = suite_of.get(wrong, "zen_node_counts_9x" if "statistic" in wrong else "zen_best_avg_rank")
+    rows = rows.assign(**{column: rows[column].where(rows.claim_id != claim, wrong)})
+    assert [claim_id for claim_id, _ in _naming_mistakes(rows)] == [claim]
 
 
 def test_best_share_and_rank_position_skip_cells_that_cannot_run():
@@ -173,3 +215,52 @@ def test_a_check_reading_every_row_waits_for_the_suites_pending_rows():
                           "metric": ["mae"], "mean": [0.5], "std": [0.01], "status": ["ok"]})
     verdict, text, _ = claims._part(row, {"triprune-main": board})
     assert verdict == "pending" and "HHGSA" in text and "not run yet" in text
+
+
+def test_rank_position_judges_over_the_datasets_with_results_and_names_the_rest():
+    scores = board({"ZEN": {"Cora": 60, "Senate": 70, "House": 50}, "HGNN": {"Cora": 50, "Senate": 60, "House": 0},
+                    "HCHA": {"Cora": 55, "Senate": 75, "House": 0}},
+                   status={("HGNN", "House"): "pending", ("HCHA", "House"): "pending"})
+    rank = claims.rank_position(scores, method="ZEN", metric="accuracy")
+    assert rank.value == 1 and "over 2 of 3 datasets" in rank.text
+    assert "not run yet: HGNN on House; HCHA on House" in rank.text
+    with pytest.raises(claims.Pending, match="no dataset has every method run yet"):
+        claims.rank_position(scores.assign(status="pending"), method="ZEN", metric="accuracy")
+    table = claims.evaluate({"zen-10shot": scores, "zen-20shot": scores}).set_index("claim_id")
+    assert table.at["zen_top_rank_10_20_shot", "verdict"] == "reproduced"
+    assert "not run yet: HGNN on House" in table.at["zen_top_rank_10_20_shot", "measured"]
+
+
+def stats_board(values, status=None):
+    """A dataset_stats-shaped board from {statistic: {paper dataset: value}}."""
+    status = status or {}
+    return pd.DataFrame([{"label": "", "method": "", "dataset": d.lower(), "paper_dataset": d, "metric": statistic,
+                          "mean": v, "std": np.nan, "paper_mean": np.nan, "status": status.get(d, "ok")}
+                         for statistic, per in values.items() for d, v in per.items()])
+
+
+def test_dataset_statistic_claims_read_the_measured_statistics():
+    nodes = stats_board({"nodes": {"Senate": 300, "House": 1200, "Cora": 2700, "Walmart": 90000, "Pubmed": 1}},
+                        status={"Pubmed": "data unavailable"})
+    ratio = claims.statistic_ratio(nodes, statistic="nodes", datasets="Senate|House", others="Cora|Walmart|Pubmed")
+    assert ratio.value == pytest.approx((2.25, 300.0)) and "left out (data unavailable): Pubmed" in ratio.text
+    assert "highest Walmart/Senate" in ratio.text
+    assert claims.statistic_ratio(nodes, statistic="nodes", datasets="Senate|House", others="Cora",
+                                  end="max").value == pytest.approx(9.0)
+    assert claims.statistic_ratio(nodes, statistic="nodes", datasets="Pubmed", others="Cora") is None
+    with pytest.raises(claims.Pending, match="not downloaded yet: Cora"):
+        claims.statistic_ratio(nodes.assign(status=np.where(nodes.paper_dataset == "Cora", "pending", "ok")),
+                               statistic="nodes", datasets="Senate", others="Cora")
+    nine = stats_board({"nodes": {"Congress": 1000, "Senate": 1000, "House": 1000, "Cora": 9000}})
+    table = claims.evaluate({dataset_stats.SUITE: nine}).set_index("claim_id")
+    assert table.at["zen_node_counts_9x", "verdict"] == "reproduced"
+    assert table.at["zen_feature_dims_5x_37x", "verdict"] == "pending"  # that board has no features rows
+
+
+def test_dataset_statistics_are_measured_from_the_data_directory(monkeypatch, tmp_path):
+    monkeypatch.setenv("HGBENCH_DATA", str(tmp_path))  # nothing downloaded: every claim reading them is pending
+    empty = dataset_stats.board()
+    assert set(empty.status) <= {"pending", "data unavailable"} and "Senate" in set(empty.paper_dataset)
+    table = claims.evaluate({dataset_stats.SUITE: empty}).set_index("claim_id")
+    assert table.at["zen_class_counts_2x_20x", "verdict"] == "pending"
+    assert "not downloaded yet" in table.at["zen_class_counts_2x_20x", "measured"]

@@ -1,15 +1,17 @@
 """The pieces behind the ZEN-paper suites: n-way episodes, run-time costs, Zoo weights, plots."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from conftest import put_planned
-from hgbench.benchmarks.report import figures, leaderboards, runtime, weights
+from hgbench.benchmarks.report import figures, leaderboards, probes, runtime, weights
 from hgbench.benchmarks.run import registry
 from hgbench.benchmarks.run.plan import expand_grid
-from hgbench.benchmarks.suites import Suite, suite, suite_names
+from hgbench.benchmarks.suites import Comparison, Suite, suite, suite_names
 from hgbench.datasets import synthetic
 from hgbench.datasets.episodes import episode_classes, episode_view
 from hgbench.datasets.splits import make_split, parse_episode, protocol_shots
@@ -290,3 +292,38 @@ def test_budget_and_cost_projects_the_full_grid_and_says_how_many_methods_it_cov
                                            "config": r["config"]} for r in records])
     lines = runtime.budget_and_cost(leaderboards.records_frame(records), planned, chosen)
     assert lines[-1] == f"| senate | reduced | 2 of 3 | 2-2 | 8 | 16 | {2.0 * (full_runs + 1) * 10 / 3600:.1f} |"
+
+
+# ----------------------------------------------------------------------------- notes: prose, numbers from the store
+# No allow-list: the notes cite sections as "Appendix F.3" and "Eq. (4)" and settings as "lr 1e-4", which the
+# pattern does not match; a measured value, a paper value or a setting written as a decimal is either in a
+# table the report computes (ours, paper, runs, budget, cost, probes) or belongs in docs/.
+TYPED_NUMBER = re.compile(r"\d+\.\d")
+
+
+def test_suite_notes_carry_no_typed_numbers():
+    typed = {name: TYPED_NUMBER.findall(" ".join(suite(name).notes)) for name in suite_names()}
+    assert {name: found for name, found in typed.items() if found} == {}
+
+
+def test_comparisons_name_methods_of_their_suites():
+    declared = [(s, c) for s in map(suite, suite_names()) for c in s.comparisons]
+    assert declared  # zen-5shot puts the probes beside their baselines
+    for chosen, comparison in declared:
+        assert comparison.base in chosen.methods and comparison.probe in suite(comparison.probe_suite).methods
+
+
+def test_probes_are_rendered_beside_their_baselines_from_the_boards():
+    def board(method, label, means, status="ok"):
+        return pd.DataFrame([{"method": method, "label": label, "dataset": d.lower(), "paper_dataset": d,
+                              "mean": m, "std": 1.0, "paper_mean": 63.1, "paper_std": 2.0, "n_runs": 10,
+                              "status": status if np.isfinite(m) else "pending"} for d, m in means.items()])
+    chosen = Suite("s", "", ("unigcn",), ("house", "senate"),
+                   comparisons=(Comparison("unigcn-edhnn-dropout", "unigcn", "p"),))
+    boards = {"s": board("unigcn", "UniGCN", {"House": 58.0, "Senate": 50.0}),
+              "p": board("unigcn-edhnn-dropout", "UniGCN (ED-HNN dropouts)", {"House": 61.4, "Senate": np.nan})}
+    text = "\n".join(probes.section(chosen, boards))
+    assert "| UniGCN (ED-HNN dropouts) | House | 61.4 ± 1.0 | 58.0 ± 1.0 | 63.1 ± 2.0 | yes | no | 10 / 10 |" in text
+    assert "Senate" not in text  # the probe has no result there
+    assert "Not in this store: p" in "\n".join(probes.section(chosen, {"s": boards["s"]}))
+    assert probes.section(Suite("t", "", (), ()), boards) == []

@@ -4,7 +4,9 @@ Data plus small checks: ``paper_tables/claim_checks.csv`` maps every claim to on
 each either (suite, check, args, relation, target) or a reason why it is not testable here. A check
 is a small named function of one suite's long leaderboard (``label, paper_dataset, metric, mean, std,
 status``, ...) returning the measured value, or ``None`` while a cell it reads has no run yet.
-Methods and datasets are named as the paper prints them (``label``, ``paper_dataset``).
+Methods and datasets are named as the paper prints them (``label``, ``paper_dataset``). The claims about the
+datasets themselves read the board of :mod:`.dataset_stats` (statistics measured from the data), named
+``datasets`` in the mapping.
 """
 
 from __future__ import annotations
@@ -32,7 +34,23 @@ RULE = (f"A part holds when the measured value satisfies its relation to the cla
         "part's suite has no run in the store (or is not declared yet) or a cell its check reads has no run yet, "
         "and *not testable here* when the claim is about something no suite measures (the reason is given) or "
         "every cell a part reads cannot run here (data unavailable) or failed. Checks read only cells whose "
-        "status is ok, and the measured text says how many cells the value covers.")
+        "status is ok, and the measured text says how many cells the value covers; a rank check judges over "
+        "the datasets where every method has a result and names the cells not run yet. The `datasets` parts "
+        "read the statistics of the datasets as loaded when the report is rendered (report/dataset_stats.py: "
+        "nodes, hyperedges, classes, features, as `bench list datasets` prints them), not a run.")
+
+#: Suites the mapping names that are not declared yet, with the paper table each will reproduce (its
+#: parts stay pending until then); any other name that is neither registered nor ``dataset_stats.SUITE``
+#: is a mistake (tests/test_claims.py).
+PLANNED_SUITES = {
+    "triprune-adaptive": "triprune_table4_adaptive_vs_fixed.csv",
+    "triprune-structural": "triprune_table5_structural_ablation.csv",
+    "triprune-architecture": "triprune_table6_architecture.csv",
+    "triprune-transfer": "triprune_table7_transfer.csv",
+    "triprune-efficiency": "triprune_table8_efficiency.csv",
+    "triprune-sensitivity": "triprune_table9_sensitivity.csv",
+    "triprune-fd": "triprune_table10_finite_difference.csv",
+}
 
 
 @dataclass(frozen=True)
@@ -58,9 +76,10 @@ def _names(value: str) -> list[str]:
     return [v.strip() for v in value.split("|") if v.strip()]
 
 
-def _rows(board: pd.DataFrame, metric: str, labels: list[str] | None = None, dataset: str = "") -> pd.DataFrame:
+def _rows(board: pd.DataFrame, metric: str, labels: list[str] | None = None, dataset: str = "",
+          pending_ok: bool = False) -> pd.DataFrame:
     """The rows of ``metric`` (and ``labels``, and ``dataset`` unless it names an aggregate over datasets);
-    raises :class:`Pending` while any of them has no run yet."""
+    raises :class:`Pending` while any of them has no run yet (unless ``pending_ok``)."""
     rows = board[board.metric.isin(_names(metric))]
     rows = rows if labels is None else rows[rows.label.isin(labels)]
     one = dataset not in ("", "mean", "average")
@@ -69,7 +88,7 @@ def _rows(board: pd.DataFrame, metric: str, labels: list[str] | None = None, dat
     if rows.empty or missing:
         where = f" on {dataset}" if one else ""
         raise Pending(f"no rows of {' / '.join(missing or labels or ['any method'])} with metric {metric}{where}")
-    if (rows.status == "pending").any():
+    if (rows.status == "pending").any() and not pending_ok:
         raise Pending("cells not run yet")
     return rows
 
@@ -128,15 +147,27 @@ def share_won(board, method, metric):
 
 @check
 def rank_position(board, method, metric):
-    """1 + the number of methods with a better Avg. Rank (over datasets with every method ok; min-rank ties)."""
-    cells = _cells(board, metric, method)
+    """1 + the number of methods with a better Avg. Rank (over datasets with every method ok; min-rank ties).
+
+    An Avg. Rank is defined on any set of datasets, so cells not run yet are left out (and named) as cells
+    that cannot run are; the check stays pending only while no dataset has every method ok yet."""
+    _rows(board, metric, [method], pending_ok=True)  # pending while the method has no rows
+    rows = _rows(board, metric, pending_ok=True)
+    cells = [row for _, row in _ok_means(rows).iterrows()]
+    not_run = rows[rows.status == "pending"].groupby("label", sort=False).paper_dataset.agg(", ".join)
+    missing = "; ".join(f"{label} on {datasets}" for label, datasets in not_run.items())
     if not cells:
+        if missing:
+            raise Pending(f"no dataset has every method run yet (not run yet: {missing})")
         return None
     ranks = stats.rank_matrix(pd.DataFrame(cells).round(1), stats.is_higher_better(metric), ties="min").mean()
     position = 1 + int((ranks < ranks[method]).sum())
     best_other = ranks.drop(method).sort_values(kind="stable")
+    datasets = rows.paper_dataset.nunique()
     return Measured(position, f"{method} Avg. Rank {ranks[method]:.1f}, position {position} of {len(ranks)} over "
-                              f"{len(cells)} datasets (best other: {best_other.index[0]} {best_other.iloc[0]:.1f})")
+                              f"{len(cells)} of {datasets} datasets with every method ok (best other: "
+                              f"{best_other.index[0]} {best_other.iloc[0]:.1f})"
+                              + (f"; not run yet: {missing}" if missing else ""))
 
 
 @check
@@ -234,6 +265,28 @@ def variance_change_pct(board, method, reference, metric, dataset):
     if len(ok) < 2:
         return None
     return Measured(100 * (ok.at[method, "std"] ** 2 / ok.at[reference, "std"] ** 2 - 1), f"{method} vs {reference}")
+
+
+@check
+def statistic_ratio(board, statistic, datasets, others, end=""):
+    """Ratios of a dataset statistic (``dataset_stats``: nodes, hyperedges, classes, features) of each of
+    ``others`` over each of ``datasets``: (lowest, highest), or one ``end`` (``min``/``max``). Datasets whose
+    data is unavailable here are left out and named."""
+    rows = _rows(board, statistic, pending_ok=True)
+    rows = rows[rows.paper_dataset.isin(_names(datasets) + _names(others))]
+    if (rows.status == "pending").any():
+        raise Pending(f"not downloaded yet: {', '.join(rows[rows.status == 'pending'].paper_dataset.unique())}")
+    values = _ok(rows).set_index("paper_dataset")["mean"]
+    small, large = (values.reindex(_names(names)).dropna() for names in (datasets, others))
+    if small.empty or large.empty:
+        return None
+    ratios = pd.DataFrame(np.outer(large, 1 / small), index=large.index, columns=small.index).stack()
+    low, high = ratios.idxmin(), ratios.idxmax()
+    left_out = [d for d in _names(datasets) + _names(others) if d not in values.index]
+    text = (f"{statistic}: {len(large)} other datasets over {', '.join(small.index)}; lowest {low[0]}/{low[1]}, "
+            f"highest {high[0]}/{high[1]}" + (f"; left out (data unavailable): {', '.join(left_out)}" if left_out else ""))
+    value = {"min": ratios.min(), "max": ratios.max()}.get(end, (ratios.min(), ratios.max()))
+    return Measured(float(value) if np.isscalar(value) else tuple(map(float, value)), text)
 
 
 @check

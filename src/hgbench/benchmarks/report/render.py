@@ -26,8 +26,10 @@ import pandas as pd
 from ...datasets import catalog
 from ...datasets.splits import protocol_shots
 from . import claims
+from . import dataset_stats
 from . import figures
 from . import multimetric
+from . import probes
 from . import runtime
 from . import significance
 from . import tables
@@ -107,6 +109,12 @@ class Layout:
     latex: Callable[[pd.DataFrame, SuiteData], str]
     notes: Callable[[pd.DataFrame, SuiteData], str]
     figures: Callable[[pd.DataFrame, SuiteData, Path], dict[str, Path]] | None = None  # PNGs beside the table
+    metrics: Callable[[Suite], tuple[str, ...]] = lambda chosen: ()  # the metrics its board carries
+
+
+def board_metrics(chosen: Suite) -> tuple[str, ...]:
+    """The metrics of a suite's leaderboard (what a claim check may name), without rendering it."""
+    return LAYOUTS[chosen.kind].metrics(chosen)
 
 
 LAYOUTS: dict[str, Layout] = {}
@@ -117,10 +125,14 @@ def register_layout(kind: str, layout: Layout) -> None:
 
 
 # ----------------------------------------------------------------------------- the score layout
+def score_metric(chosen: Suite) -> str:
+    return chosen.table.metric if chosen.table else "accuracy"
+
+
 def scores_board(data: SuiteData) -> pd.DataFrame:
     """Test metric of the configuration selected on validation, per (method, dataset), with marks."""
     chosen = data.suite
-    metric = chosen.table.metric if chosen.table else "accuracy"
+    metric = score_metric(chosen)
     long = long_frame(data.selected(metric), chosen, metric)
     board = leaderboard(cells(data.frame, long, chosen), chosen, metric)
     return significance.attach(board, significance.compare(long, chosen, metric))
@@ -223,16 +235,29 @@ def not_run(data: SuiteData) -> list[str]:
     return lines
 
 
-register_layout("accuracy", Layout(scores_board, scores_latex, scores_notes))
-register_layout("runtime", Layout(runtime.board, runtime.latex, runtime.notes))
+register_layout("accuracy", Layout(scores_board, scores_latex, scores_notes, metrics=lambda chosen: (score_metric(chosen),)))
+register_layout("runtime", Layout(runtime.board, runtime.latex, runtime.notes, metrics=lambda chosen: runtime.METRICS))
 register_layout("weights", Layout(weights.board, weights.latex, weights.notes, weights.figures))
-register_layout("multimetric", Layout(multimetric.board, multimetric.latex, multimetric.notes))
+register_layout("multimetric", Layout(multimetric.board, multimetric.latex, multimetric.notes, metrics=lambda chosen: tuple(
+    column.metric for column in multimetric.SCORES + multimetric.EFFICIENCY)))
 
 
 # ----------------------------------------------------------------------------- entry points
 def render(store: Store, chosen: Suite, out: Path) -> dict[str, Path]:
     """Write ``<out>/<suite>/{leaderboard.csv, leaderboard_wide.csv, table.tex, notes.md}`` from the store."""
-    return _render(store, Path(out), chosen)[0]
+    paths, board = _render(store, Path(out), chosen)
+    probe_suites = {c.probe_suite for c in chosen.comparisons} & set(store.plans())
+    others = {name: LAYOUTS[suite(name).kind].board(SuiteData.load(store, suite(name))) for name in probe_suites}
+    _append_probes(chosen, paths["notes"], {chosen.name: board} | others)
+    return paths
+
+
+def _append_probes(chosen: Suite, notes: Path, boards: dict[str, pd.DataFrame]) -> None:
+    """The suite's probes beside their baselines (``probes.section``), after its notes."""
+    lines = probes.section(chosen, boards)
+    if lines:
+        with notes.open("a") as handle:
+            handle.write("\n".join(lines) + "\n")
 
 
 def _render(store: Store, out: Path, chosen: Suite) -> tuple[dict[str, Path], pd.DataFrame]:
@@ -281,13 +306,17 @@ def render_all(store: Store, out: Path) -> Report:
     chosen, skipped = renderable(store)
     rendered = _map(functools.partial(_render, store, out), chosen)
     boards = {s.name: board for s, (_, board) in zip(chosen, rendered)}
+    for s, (paths, _) in zip(chosen, rendered):
+        _append_probes(s, paths["notes"], boards)
     out.mkdir(parents=True, exist_ok=True)
     files = {"leaderboard": out / "leaderboard.csv"}
     write_csv(combined(boards), files["leaderboard"])
     files |= plots(boards, out / "figures")
     files["provenance"] = out / "provenance.md"
     files["provenance"].write_text(provenance(boards))
-    verdicts = claims.evaluate(boards)
+    # the dataset statistics the claims read (data, not runs); loaded here, not in a forked worker, where
+    # torch's thread pool inherited from a parent that already used it can deadlock
+    verdicts = claims.evaluate(boards | {dataset_stats.SUITE: dataset_stats.board()})
     files |= claims.write(verdicts, out)
     return Report({s.name: paths for s, (paths, _) in zip(chosen, rendered)}, boards, skipped, verdicts, files)
 

@@ -1,6 +1,6 @@
 """Suites: declarations of which runs a paper table needs (one module per paper) and which layout renders them."""
 
-from .base import PaperTable, Suite, register_suite, suite, suite_names
+from .base import Comparison, PaperTable, Suite, register_suite, suite, suite_names
 from .triprune import TRIPRUNE_DATASETS, TRIPRUNE_SUITES
 from .zen import ACCURACY_AND_TIME, SHOT_SERIES, ZEN_DATASETS, ZEN_SUITES
 
@@ -11,5 +11,5 @@ register_suite(Suite(
     includes=ZEN_SUITES + TRIPRUNE_SUITES,
 ))
 
-__all__ = ["ACCURACY_AND_TIME", "SHOT_SERIES", "TRIPRUNE_DATASETS", "TRIPRUNE_SUITES", "ZEN_DATASETS", "ZEN_SUITES",
-           "PaperTable", "Suite", "register_suite", "suite", "suite_names"]
+__all__ = ["ACCURACY_AND_TIME", "Comparison", "SHOT_SERIES", "TRIPRUNE_DATASETS", "TRIPRUNE_SUITES", "ZEN_DATASETS",
+           "ZEN_SUITES", "PaperTable", "Suite", "register_suite", "suite", "suite_names"]

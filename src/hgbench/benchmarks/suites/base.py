@@ -22,6 +22,16 @@ class PaperTable:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """A probe beside the method it varies, on the same splits: the report renders both cells and the
+    paper's row of the varied method from the boards (suite notes carry no measured numbers)."""
+
+    probe: str  # a method of ``probe_suite``
+    base: str  # the method it varies, a method of the suite that declares the comparison
+    probe_suite: str
+
+
+@dataclass(frozen=True)
 class Suite:
     name: str
     description: str
@@ -30,7 +40,8 @@ class Suite:
     protocol: str = "5-shot"
     seeds: int = 10
     table: PaperTable | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)  # prose without measured numbers (tests/test_paper_suites.py)
+    comparisons: tuple[Comparison, ...] = ()  # probes beside their baselines, rendered after the notes
     kind: str = "accuracy"  # which table the report builds: accuracy, runtime or weights
     records_from: str | None = None  # render another suite's records (e.g. runtime from zen-5shot)
     includes: tuple[str, ...] = ()  # a group suite: runs and renders these suites in order
