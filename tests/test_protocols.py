@@ -186,3 +186,29 @@ def test_a_cell_selected_from_a_cut_grid_is_marked_and_never_bold(tmp_path):
     assert board.at[("tp-mlp", "imdb", "mae"), "status"] == "partial-grid"
     latex = paths["latex"].read_text()
     assert r"$0.100_{\pm 0.000}^{\ddagger}$" in latex and r"$\mathbf{0.300_{\pm 0.000}}$" in latex
+
+
+def test_a_two_phase_method_reuses_the_protocol_per_phase(ordinal):
+    """Teacher then student (the distillation baselines' shape): one protocol call per phase, one trace."""
+    data, split = ordinal
+    method = BASELINES["tp-mlp"]()
+    config = method.hyperparameters({**CONFIG, "patience": 100, "epochs": 4})
+
+    class Distil(Hooks):
+        def __init__(self, teacher):
+            self.teacher = teacher.eval()
+
+        def extra_loss(self, model, logits, batch, epoch):
+            with torch.no_grad():
+                target = self.teacher(data.features, data.hypergraph)[batch].softmax(-1)
+            return torch.nn.functional.kl_div(logits[batch].log_softmax(-1), target, reduction="batchmean")
+
+    teacher = TRIPRUNE_PROTOCOL.train(lambda: BASELINES["tp-hgnn"]().build(data, config), data, split, config, 0,
+                                      phase="teacher")
+    student = TRIPRUNE_PROTOCOL.train(lambda: method.build(data, config), data, split, config, 0,
+                                      Distil(teacher.model), phase="student")
+    trace = pd.DataFrame(teacher.trace + student.trace)
+    assert trace.groupby("phase").epoch.max().to_dict() == {"student": 4, "teacher": 4}
+    assert not torch.equal(student.model(data.features, data.hypergraph),
+                           TRIPRUNE_PROTOCOL.train(lambda: method.build(data, config), data, split, config, 0)
+                           .model(data.features, data.hypergraph))  # the teacher's term changed the student
