@@ -124,7 +124,7 @@ class Protocol(ABC):
 
     @abstractmethod
     def train(self, build: Build, data: NodeDataset, split: Split, config: dict, seed: int,
-              hooks: Hooks = Hooks(), phase: str = "train") -> Training:
+              hooks: Hooks | None = None, phase: str = "train") -> Training:
         """Train ``build()`` on ``split.train``, select on ``split.val`` only."""
 
 
@@ -153,7 +153,8 @@ class ZenProtocol(Protocol):
     name = "zen"
 
     def train(self, build: Build, data: NodeDataset, split: Split, config: dict, seed: int,
-              hooks: Hooks = Hooks(), phase: str = "train") -> Training:
+              hooks: Hooks | None = None, phase: str = "train") -> Training:
+        hooks = hooks or Hooks()
         ties = config.get("selection_ties", "first")
         epochs = int(config.get("epochs", DEFAULT_EPOCHS))
         points = checkpoint_epochs(epochs, int(config.get("epoch_step", DEFAULT_EPOCH_STEP)))
@@ -235,7 +236,8 @@ class TriPruneProtocol(Protocol):
         return {**{key: [value] for key, value in self.defaults.items()}, **search_space}
 
     def train(self, build: Build, data: NodeDataset, split: Split, config: dict, seed: int,
-              hooks: Hooks = Hooks(), phase: str = "train") -> Training:
+              hooks: Hooks | None = None, phase: str = "train") -> Training:
+        hooks = hooks or Hooks()
         settings = {**self.defaults, **config}
         epochs, patience, batch_size = int(settings["epochs"]), int(settings["patience"]), int(settings["batch_size"])
         clip = settings.get("grad_clip")
