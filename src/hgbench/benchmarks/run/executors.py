@@ -47,3 +47,12 @@ class Executor(ABC):
     @abstractmethod
     def run(self, jobs: list[Job]) -> RunSummary:
         """Run the jobs the store does not hold yet, store a record for each, and say what was done."""
+
+
+@dataclass
+class Result:
+    """What executing one job gives: its record, and the artifacts to store beside it."""
+
+    record: dict
+    trace: list[dict] | None = None
+    state: dict | None = None

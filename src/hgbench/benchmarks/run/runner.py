@@ -7,7 +7,7 @@ file stops the run before anything is written. Failures of a single run (diverge
 memory, time limit, any exception) become records with a status and a reason; the suite goes on.
 
 Without a time limit the jobs run in this process. With one they run in a worker process
-(:func:`.pool.run_in_workers`, one worker, the same :meth:`Runner.execute` and its timers), so a
+(:func:`.workers.run_in_workers`, one worker, the same :meth:`Runner.execute` and its timers), so a
 run that never polls its deadline (a slow ``prepare``, a closed-form method) is killed at the
 limit and recorded ``timeout``; the worker's waiting parent adds nothing to the timed region.
 """
@@ -19,7 +19,6 @@ import math
 import platform
 import subprocess
 import traceback
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -36,7 +35,8 @@ from ...datasets.files import DataUnavailable
 from ...datasets.episodes import episode_view
 from ...datasets.splits import Split, make_split, protocol_shots
 from ...methods.base import Diverged, Method, TimedOut, time_limit
-from .executors import Executor, RunSummary
+from .executors import Executor, Result, RunSummary
+from .workers import run_in_workers
 from .metrics import evaluate
 from .plan import Job
 from .profile import PeakMemory, inference_profile, timed
@@ -44,15 +44,6 @@ from .registry import method_entry
 from .store import STATUSES, Store
 
 FAILURE_STATUSES = tuple(s for s in STATUSES if s != "ok")
-
-
-@dataclass
-class Result:
-    """What executing one job gives: its record, and the artifacts to store beside it."""
-
-    record: dict
-    trace: list[dict] | None = None
-    state: dict | None = None
 
 
 def code_version(root: Path = Path(__file__).resolve().parents[4]) -> str:
@@ -191,9 +182,7 @@ class Runner(Executor):
         """Execute and record ``pending`` in order: in this process, or in a worker with a time limit."""
         groups = [list(group) for _, group in itertools.groupby(pending, key=lambda job: job.dataset)]
         if self.time_limit_s is not None:
-            from .pool import run_in_workers  # (pool builds on this module)
-
-            run_in_workers(self, groups, 1, summary)
+            run_in_workers(self, groups, 1, summary, Runner)
             return
         for group in groups:
             dataset = group[0].dataset
