@@ -186,6 +186,8 @@ def test_a_cell_selected_from_a_cut_grid_is_marked_and_never_bold(tmp_path):
     assert board.at[("tp-mlp", "imdb", "mae"), "status"] == "partial-grid"
     latex = paths["latex"].read_text()
     assert r"$0.100_{\pm 0.000}^{\ddagger}$" in latex and r"$\mathbf{0.300_{\pm 0.000}}$" in latex
+    notes = paths["notes"].read_text()
+    assert "## Cells selected from part of their grid" in notes and "tp-mlp on imdb, seed 0: timeout" in notes
 
 
 def test_a_two_phase_method_reuses_the_protocol_per_phase(ordinal):

@@ -214,7 +214,9 @@ def _caption(board: pd.DataFrame, data) -> str:
 
 
 # ----------------------------------------------------------------------------- notes
-def notes(board: pd.DataFrame, data) -> str:
+def notes(board: pd.DataFrame, data, not_run: list[str] = ()) -> str:
+    """The board as a Markdown table, what has not run (``not_run``: the report's sections on unavailable
+    datasets, left-out splits and failed runs) and the suite's prose."""
     chosen = data.suite
     lines = [f"# {chosen.name}: notes", "", chosen.description, "",
              f"Protocol: split {chosen.protocol} (stratified 60/20/20; the paper states no ratios), seeds "
@@ -235,4 +237,4 @@ def notes(board: pd.DataFrame, data) -> str:
         lines += ["", f"Paper rows not run yet (their methods are not registered): {', '.join(chosen.pending_rows)}."]
     lines += ["", "Inference time is in milliseconds here (the paper prints seconds and GB on a GPU; "
               "BASELINES.md §0.6: compare ratios, not absolute values)."]
-    return "\n".join(lines + list(chosen.notes)) + "\n"
+    return "\n".join(lines + list(not_run) + list(chosen.notes)) + "\n"

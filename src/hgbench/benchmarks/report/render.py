@@ -238,8 +238,9 @@ def not_run(data: SuiteData) -> list[str]:
 register_layout("accuracy", Layout(scores_board, scores_latex, scores_notes, metrics=lambda chosen: (score_metric(chosen),)))
 register_layout("runtime", Layout(runtime.board, runtime.latex, runtime.notes, metrics=lambda chosen: runtime.METRICS))
 register_layout("weights", Layout(weights.board, weights.latex, weights.notes, weights.figures))
-register_layout("multimetric", Layout(multimetric.board, multimetric.latex, multimetric.notes, metrics=lambda chosen: tuple(
-    column.metric for column in multimetric.SCORES + multimetric.EFFICIENCY)))
+register_layout("multimetric", Layout(
+    multimetric.board, multimetric.latex, lambda board, data: multimetric.notes(board, data, not_run(data)),
+    metrics=lambda chosen: tuple(column.metric for column in multimetric.SCORES + multimetric.EFFICIENCY)))
 
 
 # ----------------------------------------------------------------------------- entry points
