@@ -54,5 +54,9 @@ def test_migration_refuses_one_computation_with_two_results(tmp_path):
     assert len(list((store.root / "records").glob("*/*.json"))) == 2  # nothing moved
 
 
-def test_cli_migrate_says_when_there_is_nothing_to_do(tmp_path, capsys):
+def test_cli_migrates_an_old_store_and_then_finds_nothing_to_do(tmp_path):
+    store = Store(tmp_path / "store")
+    _write(store, _old("zen-5shot", "zen", 0, {}))
     assert main(["migrate", "--out", str(tmp_path)]) == 0
+    assert [r["method"] for r in store.all_records()] == ["zen"] and store.plans() == ["zen-5shot"]
+    assert main(["migrate", "--out", str(tmp_path)]) == 0 and len(list(store.all_records())) == 1

@@ -308,7 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=_positive(int), default=1, help="worker processes (--threads each); default 1: "
                      "the sequential executor, the only one whose timings are reported")
     run.add_argument("--keep-models", action="store_true", help="store every trained model's state beside its "
-                     "record (store/artifacts/<key>/model.pt); off by default: weights are large and no table needs them")
+                     "record (store/artifacts/<key>/model.pt); off by default: weights are large and no table "
+                     "needs them")
     run.add_argument("--threads", type=_positive(int), default=1, help="torch intra-op threads per run, recorded "
                      "in every record; default 1")
     run.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]; recorded in every record and "

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ...datasets import catalog
 from . import runtime, stats
-from .leaderboards import STD_DDOF, absent_status, cell_statuses, select_on_validation
+from .leaderboards import STD_DDOF, Cell, cells, select_on_validation
 from .paper import paper_value
 from ..run.registry import method_entry
 
@@ -70,41 +70,40 @@ def selected_runs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def board(data) -> pd.DataFrame:
-    """The long leaderboard: one row per (method, dataset or ``average``, metric), ours beside the paper."""
+    """The long leaderboard: one row per (method, dataset or ``average``, metric), ours beside the paper.
+
+    Each column's cells come from :func:`leaderboards.cells` (mean and std over splits, status, budget),
+    the table builder every layout shares.
+    """
     chosen = data.suite
     selected = selected_runs(data.frame)
-    statuses = cell_statuses(data.frame, selected.groupby(["method", "dataset"]).seed.nunique())
     reference = chosen.efficiency_reference
-    budgets = data.frame.groupby(["method", "dataset"]).budget.agg(lambda b: ",".join(sorted(set(b))))
     rows = []
     for column in SCORES + EFFICIENCY:
-        values = selected[["method", "dataset", "seed", column.source]].dropna() if column.source in selected \
-            else pd.DataFrame(columns=["method", "dataset", "seed", column.source])
-        values = values.assign(value=values[column.source].astype(float) * column.scale)
-        grouped = values.groupby(["method", "dataset"]).value
-        means, stds, counts = grouped.mean(), grouped.std(ddof=STD_DDOF), grouped.count()
+        values = selected[column.source] if column.source in selected else pd.Series(np.nan, index=selected.index)
+        long = pd.DataFrame({"method": selected.method, "dataset": selected.dataset, "setting": chosen.setting,
+                             "seed": selected.seed, "metric": column.metric,
+                             "value": pd.to_numeric(values, errors="coerce") * column.scale, "status": selected.status})
+        found = cells(data.frame, long, chosen)
         for method in chosen.methods:
             per_dataset = []
             for dataset in chosen.datasets:
-                key = (method, dataset)
-                mean = float(means.get(key, np.nan))
-                ratio = mean / float(means.get((reference, dataset), np.nan)) if column.ratio and reference else np.nan
-                rows.append(_row(chosen, method, dataset, column, mean, float(stds.get(key, np.nan)),
-                                 int(counts.get(key, 0)), statuses.get(key) or absent_status(dataset), ratio)
-                            | {"budget": budgets.get(key, "-")})
+                cell = found[(method, dataset)]
+                ratio = cell.mean / found[(reference, dataset)].mean if column.ratio and reference else np.nan
+                rows.append(_row(chosen, method, dataset, column, cell, ratio))
                 per_dataset.append(rows[-1])
             rows.append(_average(chosen, method, column, per_dataset))
     return pd.DataFrame(rows)
 
 
-def _row(suite, method, dataset, column, mean, std, n_runs, status, ratio) -> dict:
+def _row(suite, method, dataset, column, cell: Cell, ratio: float) -> dict:
     paper_dataset = catalog.spec(dataset).paper or dataset
     paper = _paper(suite, method, paper_dataset, column.paper)
     return {"method": method, "label": method_entry(method).label, "dataset": dataset, "paper_dataset": paper_dataset,
-            "metric": column.metric, "setting": suite.setting, "mean": mean, "std": std,
-            "std_convention": f"ddof={STD_DDOF}", "n_runs": n_runs, "status": status,
+            "metric": column.metric, "setting": suite.setting, "mean": cell.mean, "std": cell.std,
+            "std_convention": f"ddof={STD_DDOF}", "n_runs": cell.n_runs, "status": cell.status, "budget": cell.budget,
             "paper_mean": paper[0] if paper else np.nan, "paper_std": paper[1] if paper else np.nan,
-            "ratio_to_reference": ratio, "within_2_std": _within(mean, paper)}
+            "ratio_to_reference": ratio, "within_2_std": _within(cell.mean, paper)}
 
 
 def _average(suite, method, column, per_dataset: list[dict]) -> dict:

@@ -1,10 +1,11 @@
 """Run planned jobs (:mod:`.plan`): skip the finished ones, run the rest, store one record per job.
 
-A job is one (method, params, dataset, protocol, split seed), stored under its content hash. Jobs are grouped by dataset so a dataset
-is loaded once and a method's split-independent ``prepare`` step runs once per dataset and
-configuration. Every dataset of the plan is verified before the first job runs, so a corrupted
-file stops the run before anything is written. Failures of a single run (divergence, out of
-memory, time limit, any exception) become records with a status and a reason; the suite goes on.
+A job is one (method, params, dataset, protocol, split seed), stored under its content hash. Jobs
+are grouped by dataset so a dataset is loaded once and a method's split-independent ``prepare``
+step runs once per dataset and configuration. Every dataset of the plan is verified before the
+first job runs, so a corrupted file stops the run before anything is written. Failures of a single
+run (divergence, out of memory, time limit, any exception) become records with a status and a
+reason; the suite goes on.
 
 Without a time limit the jobs run in this process. With one they run in a worker process
 (:func:`.workers.run_in_workers`, one worker, the same :meth:`Runner.execute` and its timers), so a
