@@ -27,7 +27,7 @@ from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, Callable, ClassVar, Iterator, Protocol
 
 from torch import Tensor
 
@@ -60,6 +60,40 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
+class StoredRuns(Protocol):
+    """What a method may read of earlier runs (set by the runner, :func:`stored_runs`): the record and
+    artifacts of the job ``(method, params, dataset, protocol, seed)``, if it finished ``ok``."""
+
+    def record(self, method: str, params: dict, dataset: str, protocol: str, seed: int) -> dict | None: ...
+
+    def modules(self, method: str, params: dict, dataset: str, protocol: str, seed: int) -> dict | None: ...
+
+
+class MissingDependency(RuntimeError):
+    """A run needs another run's record or artifact that is not stored (yet); recorded ``failed``."""
+
+
+_STORED: ContextVar[StoredRuns | None] = ContextVar("hgbench_stored_runs", default=None)
+
+
+@contextmanager
+def reading_runs(runs: StoredRuns | None) -> Iterator[None]:
+    """Let the methods called inside read earlier runs through ``runs`` (the runner's store)."""
+    token = _STORED.set(runs)
+    try:
+        yield
+    finally:
+        _STORED.reset(token)
+
+
+def stored_runs() -> StoredRuns:
+    """The earlier runs a method may read (a teacher, a source model); raises when no store is attached."""
+    runs = _STORED.get()
+    if runs is None:
+        raise MissingDependency("this run reads earlier runs, but it is not run with a store (use bench run)")
+    return runs
+
+
 def check_deadline() -> None:
     """Raise :class:`TimedOut` if the current run's time limit has passed (call once per epoch)."""
     deadline = _DEADLINE.get()
@@ -72,9 +106,12 @@ class Fitted:
     """A fitted model: ``predict()`` returns scores for all nodes; ``diagnostics`` is stored with the run.
 
     Optional, stored as run artifacts: ``trace`` (one row per epoch: losses, validation metrics,
-    whatever the protocol's hooks log) and ``state`` (the trained ``state_dict``, stored when the run
-    keeps models: ``bench run --keep-models``). ``predict_on(other)`` scores the nodes of another dataset with the same features
-    and classes (transfer jobs).
+    whatever the protocol's hooks log), ``tables`` (other tidy tables), ``modules`` (small trained
+    parts a later run reads, e.g. TriPrune's controllers for Table 7) and ``state`` (the trained
+    ``state_dict``, stored when the run keeps models: ``bench run --keep-models``).
+    ``predict_on(other)`` scores the nodes of another dataset with the same features and classes
+    (transfer jobs). ``profiles`` names parts of the trained model (callables) that the runner times
+    and measures as it does ``predict`` when the run profiles inference.
     """
 
     predict: Callable[[], Tensor]
@@ -82,6 +119,9 @@ class Fitted:
     trace: list[dict[str, Any]] | None = None
     state: dict[str, Tensor] | None = None
     predict_on: Callable[[Any], Tensor] | None = None
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # more tidy tables, as ``<name>.parquet``
+    modules: dict[str, Tensor] | None = None  # small trained parts another run reuses (``modules.pt``, always kept)
+    profiles: dict[str, Callable[[], Any]] = field(default_factory=dict)  # parts the runner times like ``predict``
 
 
 class Method(ABC):

@@ -56,3 +56,5 @@ class Result:
     record: dict
     trace: list[dict] | None = None
     state: dict | None = None
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    modules: dict | None = None

@@ -56,6 +56,25 @@ class Job:
         return dict(self.params)
 
 
+class StoreRuns:
+    """The store as :class:`~hgbench.methods.base.StoredRuns`: a method reads the finished job it names."""
+
+    def __init__(self, store: "Store") -> None:
+        self.store = store
+
+    def _key(self, method: str, params: dict, dataset: str, protocol: str, seed: int) -> str:
+        return Job(method, sorted_items(params), dataset, protocol, seed).key
+
+    def record(self, method: str, params: dict, dataset: str, protocol: str, seed: int) -> dict | None:
+        record = self.store.get(method, self._key(method, params, dataset, protocol, seed))
+        return record if record is not None and record["status"] == "ok" else None
+
+    def modules(self, method: str, params: dict, dataset: str, protocol: str, seed: int) -> dict | None:
+        if self.record(method, params, dataset, protocol, seed) is None:
+            return None
+        return self.store.modules(self._key(method, params, dataset, protocol, seed))
+
+
 def job_key(payload: dict[str, Any]) -> str:
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ...methods.base import Method
+from ...methods.triprune.method import TriPrune
+from ...methods.triprune.variants import VARIANTS
 from ...methods.zen import ZEN
 from ...registry import Registry, call_registration
 
@@ -65,6 +67,10 @@ def _register_builtins() -> None:
         BASELINES, PROBES = {}, {}
     for name, cls in {**BASELINES, **PROBES}.items():
         register_class(name, cls)
+    register_class(TriPrune.name, TriPrune)
+    for name, (label, overrides) in VARIANTS.items():
+        register_method(name, lambda o=overrides: TriPrune(**o), label,
+                        f"TriPrune-HGNN variant: {', '.join(f'{k}={v}' for k, v in overrides.items())}")
 
 
 def _adopt(name: str, loaded: object) -> None:

@@ -35,11 +35,11 @@ from ...datasets.base import NodeDataset
 from ...datasets.files import DataUnavailable
 from ...datasets.episodes import episode_view
 from ...datasets.splits import Split, make_split, protocol_shots
-from ...methods.base import Diverged, Method, TimedOut, time_limit
+from ...methods.base import Diverged, Method, TimedOut, reading_runs, time_limit
 from .executors import Executor, Result, RunSummary
 from .workers import run_in_workers
 from .metrics import evaluate
-from .plan import Job
+from .plan import Job, StoreRuns
 from .profile import PeakMemory, inference_profile, timed
 from .registry import method_entry
 from .store import STATUSES, Store
@@ -156,6 +156,10 @@ class Runner(Executor):
         record = result.record
         if result.trace:
             self.store.put_trace(job.key, pd.DataFrame(result.trace))
+        for name, rows in result.tables.items():
+            self.store.put_table(job.key, name, pd.DataFrame(rows))
+        if result.modules is not None:
+            self.store.put_modules(job.key, result.modules)
         if result.state is not None:
             self.store.put_model(job.key, result.state)
         self.store.put(record)
@@ -207,7 +211,7 @@ class Runner(Executor):
         memory = PeakMemory(self.device)
         memory.start()
         try:
-            with time_limit(self.time_limit_s):
+            with time_limit(self.time_limit_s), reading_runs(StoreRuns(self.store)):
                 state, record["prepare_seconds"] = self._prepare(method, job, data, prepared)
                 with timed() as fit_clock:
                     fitted = method.fit(data, split, job.params_dict, job.seed, state)
@@ -228,7 +232,11 @@ class Runner(Executor):
                 record["test"] = self._transfer_scores(fitted, job)
             if job.params_dict.get("profile_inference", False):
                 record.update(inference_profile(fitted.predict, self.device))
+                record["profiles"] = {name: inference_profile(part, self.device)
+                                      for name, part in fitted.profiles.items()}
             result.trace = _jsonable(fitted.trace)
+            result.tables = {name: _jsonable(rows) for name, rows in fitted.tables.items() if rows}
+            result.modules = fitted.modules
             result.state = fitted.state if self.keep_models else None
         except (torch.OutOfMemoryError, MemoryError) as exc:
             record.update(status="oom", reason=f"{exc.__class__.__name__}: {str(exc)[:300]}")

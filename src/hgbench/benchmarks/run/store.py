@@ -4,7 +4,9 @@ Layout under the store root::
 
     records/<method>/<key>.json               one run record per job (key: the job's content hash)
     artifacts/<key>/trace.parquet             optional per-epoch trace of the run (a tidy table)
-    artifacts/<key>/model.pt                  optional trained state, when a later job needs it
+    artifacts/<key>/<name>.parquet            other tidy tables of the run (TriPrune: temperatures, meta-steps)
+    artifacts/<key>/modules.pt                small trained parts a later job reuses (TriPrune's controllers)
+    artifacts/<key>/model.pt                  optional trained state (``bench run --keep-models``)
     plans/<suite>.json                        the suite's plan entries (which jobs, which budget)
     splits/<dataset>/<protocol>/seed<i>.json  the node sets of split i
 
@@ -240,6 +242,27 @@ class Store:
     def trace(self, key: str) -> pd.DataFrame | None:
         path = self.artifact_path(key, "trace.parquet")
         return pd.read_parquet(path) if path.exists() else None
+
+    def put_table(self, key: str, name: str, table: pd.DataFrame) -> Path:
+        """Store one more tidy table of a run as ``<name>.parquet``."""
+        if name in ("trace", "model", "modules") or not name.isidentifier():
+            raise ValueError(f"a run's table needs a plain name other than trace/model/modules, got {name!r}")
+        path = self.artifact_path(key, f"{name}.parquet")
+        _replace_atomic(path, lambda tmp: table.to_parquet(tmp, index=False))
+        return path
+
+    def table(self, key: str, name: str) -> pd.DataFrame | None:
+        path = self.artifact_path(key, f"{name}.parquet")
+        return pd.read_parquet(path) if path.exists() else None
+
+    def put_modules(self, key: str, modules: dict) -> Path:
+        path = self.artifact_path(key, "modules.pt")
+        _replace_atomic(path, lambda tmp: torch.save(modules, tmp))
+        return path
+
+    def modules(self, key: str) -> dict | None:
+        path = self.artifact_path(key, "modules.pt")
+        return torch.load(path, weights_only=True) if path.exists() else None
 
     def put_model(self, key: str, state: dict) -> Path:
         path = self.artifact_path(key, "model.pt")

@@ -1,0 +1,121 @@
+"""The network pruning acts on (SPEC §1.2, [OD-3]): per-component HGNN, semantic attention, self path.
+
+Layer ``l``: for each retained component ``k`` the message ``U_k = g_k P~_k(X Theta_k)`` with
+``P~_k = Dv^-1/2 H~_k De^-1 H~_k^T Dv^-1/2`` on the (soft or compacted) incidence ``H~_k``
+(Eq. 2 with ``W = I``; degrees from the soft incidence, ``0^-1 = 0``), two sparse products at cost
+``O(nnz d)``; node-level attention ``a_ik = softmax_k q^T tanh(W_s U_k[i] + b_s)`` over the
+components where ``i`` has positive degree; output ``phi(sum_k a_ik U_k[i] + X[i] Theta_self)``
+(ReLU between layers, identity after the last); dropout on every layer input while training.
+``S_att(k)`` is the mean last-layer attention of component ``k`` over the nodes that attend to it
+(Eq. 11). With every gate 1 this is the unpruned backbone, the reference of every speed-up.
+
+Decision: ``Theta_k`` and the attention's ``W_s`` follow SPEC §1.2; the self path carries the
+layer's bias (SPEC writes none; a bias per layer is the usual linear layer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from .structure import Component
+
+
+@dataclass(frozen=True, eq=False)
+class Incidence:
+    """One component's incidence as the backbone reads it: memberships, their weights (``None``: all 1)
+    and the component gate ``g_k`` (a scalar tensor, or ``None`` for 1)."""
+
+    component: Component
+    weight: Tensor | None = None
+    gate: Tensor | None = None
+
+    def degrees(self) -> tuple[Tensor, Tensor]:
+        c = self.component
+        weight = self.weight if self.weight is not None else torch.ones(c.nnz, device=c.nodes.device)
+        node = weight.new_zeros(c.num_nodes).index_add(0, c.nodes, weight)
+        edge = weight.new_zeros(c.num_edges).index_add(0, c.edges, weight)
+        return node, edge
+
+
+def _inverse(x: Tensor, power: float) -> Tensor:
+    """``x^-power`` with ``0^-power = 0`` (and no infinite gradient at 0)."""
+    positive = x > 0
+    return torch.where(positive, x.clamp_min(1e-30).pow(-power), torch.zeros_like(x))
+
+
+def propagate(incidence: Incidence, y: Tensor) -> tuple[Tensor, Tensor]:
+    """(``P~_k y``, node degree ``d_v``) for one component; ``y`` is ``n x d``."""
+    c = incidence.component
+    node_degree, edge_degree = incidence.degrees()
+    node_scale = _inverse(node_degree, 0.5).to(y.dtype)
+    weight = incidence.weight
+    messages = (y * node_scale[:, None]).index_select(0, c.nodes)
+    if weight is not None:
+        messages = messages * weight[:, None]
+    hyperedges = y.new_zeros(c.num_edges, y.shape[1]).index_add(0, c.edges, messages)
+    hyperedges = hyperedges * _inverse(edge_degree, 1.0).to(y.dtype)[:, None]
+    back = hyperedges.index_select(0, c.edges)
+    if weight is not None:
+        back = back * weight[:, None]
+    out = y.new_zeros(y.shape).index_add(0, c.nodes, back) * node_scale[:, None]
+    if incidence.gate is not None:
+        out = out * incidence.gate
+    return out, node_degree
+
+
+class Backbone(nn.Module):
+    """SPEC §1.2: ``layers`` layers of width ``hidden`` over ``num_components`` components, then a classifier."""
+
+    def __init__(self, in_features: int, hidden: int, num_classes: int, num_components: int, layers: int = 2,
+                 dropout: float = 0.3, attention_width: int = 64) -> None:
+        super().__init__()
+        sizes = [in_features, *([hidden] * layers)]
+        self.components = nn.ModuleList(
+            nn.ModuleList(nn.Linear(a, b, bias=False) for _ in range(num_components)) for a, b in zip(sizes, sizes[1:])
+        )
+        self.self_path = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+        self.attention = nn.ModuleList(nn.Linear(hidden, attention_width) for _ in range(layers))
+        self.query = nn.ParameterList(nn.Parameter(torch.randn(attention_width) / attention_width ** 0.5)
+                                      for _ in range(layers))
+        self.classifier = nn.Linear(hidden, num_classes)
+        self.dropout = dropout
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.self_path)
+
+    def final_weight_norms(self) -> Tensor:
+        """``w_k = ||Theta_k^(L)||_F`` for every component (Eq. 11's ``W_k``; not detached)."""
+        return torch.stack([layer.weight.norm() for layer in self.components[-1]])
+
+    def forward(self, x: Tensor, incidences: list[Incidence | None]) -> tuple[Tensor, Tensor, Tensor]:
+        """(embeddings ``z``, logits, ``S_att`` (K,), detached); ``incidences[k] is None`` skips component k."""
+        attention_mean = x.new_zeros(len(incidences))
+        for depth in range(self.num_layers):
+            h = F.dropout(x, self.dropout, self.training)
+            out = self.self_path[depth](h)
+            messages, scores, present, used = [], [], [], []
+            for k, incidence in enumerate(incidences):
+                if incidence is None:
+                    continue
+                message, degree = propagate(incidence, self.components[depth][k](h))
+                messages.append(message)
+                scores.append(torch.tanh(self.attention[depth](message)) @ self.query[depth])
+                present.append(degree > 0)
+                used.append(k)
+            if messages:
+                mask = torch.stack(present, dim=1)
+                # masked entries get weight exactly 0; a node in no component gets no message at all
+                logits = torch.stack(scores, dim=1).masked_fill(~mask, torch.finfo(x.dtype).min)
+                weights = torch.softmax(logits, dim=1) * mask
+                out = out + (weights.unsqueeze(-1) * torch.stack(messages, dim=1)).sum(dim=1)
+                if depth == self.num_layers - 1:
+                    counts = mask.sum(dim=0).clamp_min(1)
+                    attention_mean[used] = (weights.detach() * mask).sum(dim=0) / counts
+            x = F.relu(out) if depth < self.num_layers - 1 else out
+        return x, self.classifier(x), attention_mean
