@@ -75,8 +75,11 @@ class Backbone(nn.Module):
                  dropout: float = 0.3, attention_width: int = 64) -> None:
         super().__init__()
         sizes = [in_features, *([hidden] * layers)]
-        self.components = nn.ModuleList(
-            nn.ModuleList(nn.Linear(a, b, bias=False) for _ in range(num_components)) for a, b in zip(sizes, sizes[1:])
+        # Theta_k^(l) of every component in one (K, in, out) tensor: one matrix product per layer for all k,
+        # initialised as nn.Linear initialises its weight
+        self.components = nn.ParameterList(
+            nn.Parameter(torch.empty(num_components, a, b).uniform_(-a ** -0.5, a ** -0.5))
+            for a, b in zip(sizes, sizes[1:])
         )
         self.self_path = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
         self.attention = nn.ModuleList(nn.Linear(hidden, attention_width) for _ in range(layers))
@@ -91,7 +94,13 @@ class Backbone(nn.Module):
 
     def final_weight_norms(self) -> Tensor:
         """``w_k = ||Theta_k^(L)||_F`` for every component (Eq. 11's ``W_k``; not detached)."""
-        return torch.stack([layer.weight.norm() for layer in self.components[-1]])
+        return self.components[-1].flatten(1).norm(dim=1)
+
+    def transform(self, depth: int, x: Tensor) -> Tensor:
+        """``x Theta_k^(depth)`` for every component at once: ``n x K x out``."""
+        weight = self.components[depth]
+        num, inputs, outputs = weight.shape
+        return (x @ weight.permute(1, 0, 2).reshape(inputs, num * outputs)).view(x.shape[0], num, outputs)
 
     def forward(self, x: Tensor, incidences: list[Incidence | None]) -> tuple[Tensor, Tensor, Tensor]:
         """(embeddings ``z``, logits, ``S_att`` (K,), detached); ``incidences[k] is None`` skips component k."""
@@ -100,10 +109,11 @@ class Backbone(nn.Module):
             h = F.dropout(x, self.dropout, self.training)
             out = self.self_path[depth](h)
             messages, scores, present, used = [], [], [], []
+            transformed = self.transform(depth, h) if any(i is not None for i in incidences) else None
             for k, incidence in enumerate(incidences):
                 if incidence is None:
                     continue
-                message, degree = propagate(incidence, self.components[depth][k](h))
+                message, degree = propagate(incidence, transformed[:, k])
                 messages.append(message)
                 scores.append(torch.tanh(self.attention[depth](message)) @ self.query[depth])
                 present.append(degree > 0)

@@ -40,6 +40,8 @@ from .transfer import apply_frozen, transferable_state
 # Table 7's five source -> target pairs, as target: source
 PAPER_PAIRS = {"dblp": "imdb", "yelp": "dblp", "amazon": "yelp", "douban": "amazon", "imdb": "douban"}
 BASE_METHOD = "triprune"
+# the switches a run that reads the full model's runs undoes to name them (Table 4's replacements, transfer)
+LEARNED_PARTS = ("threshold", "threshold_end", "mining", "meta", "temperature", "transfer_from")
 
 
 class TriPrune(Method):
@@ -59,12 +61,9 @@ class TriPrune(Method):
     def prepare(self, data: NodeDataset, config: dict) -> Statics:
         return Statics(components(data.hypergraph), data.features.float())
 
-    def _overrides(self) -> dict[str, Any]:
-        return {key: value for key, value in self.defaults.items() if TriPrune.defaults[key] != value}
-
     def _base(self, config: dict) -> dict[str, Any]:
-        """The full model's params at this run's grid point: this variant's overrides undone."""
-        return {**config, **{key: TriPrune.defaults[key] for key in self._overrides()}}
+        """The full model's params at this run's settings: Table 4's learned parts restored, no transfer."""
+        return {**config, **{key: TriPrune.defaults[key] for key in LEARNED_PARTS}}
 
     def _end_points(self, config: dict, data: NodeDataset, split: Split) -> list[float]:
         base, seeds = self._base(config), int(config["threshold_end_seeds"])
@@ -136,7 +135,7 @@ def _table8_parts(run: TriPruneRun, seed: int) -> dict[str, Any]:
         for k in pruning.retained:
             incidence = pruning.incidences[k]
             context, _ = context_embeddings(incidence.component, incidence.weight, z)
-            batches.append((k, context, model.mining.samples(k, incidence.component, pruning.keep[k], z, draw)))
+            batches.append((k, context, model.mining.samples(k, pruning.components[k], pruning.keep[k], z, draw)))
 
     def controllers() -> Any:
         thetas = model.thresholds(states) if states is not None else fixed

@@ -321,7 +321,8 @@ def false_negative_loss(z: Tensor, candidates: Pairs, selection: Selection, neig
     ``mean over i ∈ B_a ∩ V_k of sum_{j ∈ F_i} w_ij · -log[exp(s_ij/τ_i) / sum_{l ∈ N_i^aug} exp(s_il/τ_i)]``
     (cosine ``s``) with ``F_i`` the selected candidates of anchor ``i``, ``w`` the selection's weights (``α``,
     not detached), ``N_i^aug = R_i ∪ F_i`` (``neighbours`` from :func:`retained_neighbours` on the same
-    ``anchors``) and ``tau`` (``n``,). ``num_anchors = |B_a ∩ V_k|``. Returns a scalar keeping the graph (0 when ``F`` is empty).
+    ``anchors``) and ``tau`` (``n``,). ``num_anchors = |B_a ∩ V_k|``. Returns a scalar keeping the graph
+    (0 when ``F`` is empty).
     """
     chosen = selection.selected
     weight, slot, anchor = selection.weight[chosen], candidates.slot[chosen], candidates.anchor[chosen]

@@ -54,7 +54,8 @@ class TriPruneModel(nn.Module):
     def __init__(self, statics: Statics, num_classes: int, config: dict, settings: Settings) -> None:
         super().__init__()
         self.statics, self.settings, self.config = statics, settings, config
-        num_components, width, depth = len(statics.components), int(config["controller_width"]), int(config["controller_depth"])
+        num_components = len(statics.components)
+        width, depth = int(config["controller_width"]), int(config["controller_depth"])
         hidden = int(config["hidden"])
         self.backbone = Backbone(statics.features.shape[1], hidden, num_classes, num_components,
                                  int(config["layers"]), float(config["dropout"]))
@@ -69,10 +70,9 @@ class TriPruneModel(nn.Module):
     # --------------------------------------------------------------- pieces
     def activations(self) -> Tensor:
         """``act_k``: mean over ``V_k`` of ``||ReLU(x_i Theta_k^(1))||`` (§2.4, the component's "MLP(X_k)")."""
-        x = self.statics.features
-        first = self.backbone.components[0]
-        return torch.stack([F.relu(first[k](x[c.members])).norm(dim=1).mean() if c.nnz else x.new_zeros(())
-                            for k, c in enumerate(self.statics.components)])
+        norms = F.relu(self.backbone.transform(0, self.statics.features)).norm(dim=2)  # n x K
+        members = self.statics.membership_matrix  # n x K, 1/|V_k| on members
+        return (norms * members).sum(dim=0)
 
     def thresholds(self, states: dict[str, Tensor] | None, fixed: dict[str, float] | None = None) -> dict[str, Tensor]:
         """``theta^(l)`` from the controllers (Eqs. 7, 9) or a fixed schedule's values."""
@@ -112,7 +112,7 @@ class TriPruneModel(nn.Module):
                 contrastive = contrastive + self.retain_weights[k] * contrastive_loss(z, context, defined,
                                                                                       draw.anchors, tau)
             if terms & {"fn", "hard"}:
-                fn_k, hard_k, fn_entry, hard_entry = self.mining(k, incidence.component, pruning.keep[k], z, context,
+                fn_k, hard_k, fn_entry, hard_entry = self.mining(k, pruning.components[k], pruning.keep[k], z, context,
                                                                  defined, tau, draw)
                 false_neg = false_neg + fn_k
                 hard = hard + self.retain_weights[k] * hard_k

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from .backbone import Incidence
-from .gates import component_minimum, edge_scores, force_top, minmax, node_minimum, node_scores, soft_gate
+from .gates import component_minimum, edge_scores, force_top, node_minimum, node_scores, soft_gate
 from .neighbours import mean_similarity, neighbour_sums
 from .retention import Overlap
 from .structure import Component
@@ -49,6 +49,17 @@ class Statics:
                             self.features.new_zeros(()) for c in self.components])
 
     @cached_property
+    def connecting_edges(self) -> list[Tensor]:
+        """Per component, the hyperedges with two or more members."""
+        return [torch.bincount(c.edges, minlength=c.num_edges) >= 2 for c in self.components]
+
+    @cached_property
+    def membership_matrix(self) -> Tensor:
+        """``n x K``: ``1/|V_k|`` where node ``i`` is in ``V_k``, else 0 (a mean over ``V_k`` as a product)."""
+        columns = [c.members.to(self.features.dtype) / max(int(c.members.sum()), 1) for c in self.components]
+        return torch.stack(columns, dim=1)
+
+    @cached_property
     def overlaps(self) -> list[Overlap]:
         return [Overlap(c) for c in self.components]
 
@@ -79,7 +90,8 @@ class Statics:
 class Pruning:
     """One step's gates (after floors) and everything derived from them."""
 
-    incidences: list[Incidence | None]
+    components: list[Component]  # the unpruned components, which ``keep`` indexes
+    incidences: list[Incidence | None]  # soft, without their zero entries
     component_gate: Tensor  # (K,) soft
     component_score: Tensor  # (K,)
     beta: Tensor  # (K,)
@@ -97,9 +109,9 @@ class Pruning:
     def degree(self) -> Tensor:
         """``deg_i``: memberships of node ``i`` in the binarised pruned graph (§2.9)."""
         degree = self.similarity_num.new_zeros(self.similarity_num.shape[0])
-        for incidence, mask in zip(self.incidences, self.keep):
+        for component, mask in zip(self.components, self.keep):
             if mask is not None:
-                degree.index_add_(0, incidence.component.nodes[mask], torch.ones_like(degree[:1]).expand(int(mask.sum())))
+                degree += torch.bincount(component.nodes[mask], minlength=degree.shape[0]).to(degree.dtype)
         return degree
 
     def similarity(self) -> Tensor:
@@ -122,7 +134,8 @@ class Pruning:
 
     def retain_weights(self, statics: Statics, alpha: float) -> list[float]:
         """``pi_k^retain`` (Eq. 20) from the binarised masks; 0 for pruned components ([OD-25]: detached)."""
-        return [0.0 if mask is None else overlap.weight(mask, alpha) for mask, overlap in zip(self.keep, statics.overlaps)]
+        return [0.0 if mask is None else overlap.weight(mask, alpha)
+                for mask, overlap in zip(self.keep, statics.overlaps)]
 
 
 def _band(gate: Tensor) -> tuple[int, int]:
@@ -155,7 +168,10 @@ def prune(statics: Statics, thetas: dict[str, Tensor], levels: frozenset[str], w
             continue
         edge_score = statics.edge_scores[k]
         if "edge" in levels:
-            edge_gate = force_top(soft_gate(edge_score, thetas["edge"], eps), edge_score, 1)
+            # the floor forces a hyperedge that can connect two nodes (a singleton would leave the node floor
+            # nothing to keep; the loaders drop singletons, synthetic data may have them)
+            edge_gate = force_top(soft_gate(edge_score, thetas["edge"], eps), edge_score, 1,
+                                  statics.connecting_edges[k])
             band = _band(edge_gate)
             in_band, total = in_band + band[0], total + band[1]
         else:
@@ -174,20 +190,31 @@ def prune(statics: Statics, thetas: dict[str, Tensor], levels: frozenset[str], w
             node_gate = connected.to(dtype)
         weight = edge_gate[component.edges] * node_gate[component.nodes]
         keep = (edge_gate.detach() > 0.5)[component.edges] & (node_gate.detach() > 0.5)[component.nodes]
-        incidences.append(Incidence(component, weight, gate[k]))
+        incidences.append(_nonzero(component, weight, gate[k]))
         edge_gates.append(edge_gate), node_gates.append(node_gate), keeps.append(keep)
-    return Pruning(incidences, gate, score, beta, edge_gates, node_gates, keeps, num, den,
+    return Pruning(comps, incidences, gate, score, beta, edge_gates, node_gates, keeps, num, den,
                    in_band / total if total else 0.0)
+
+
+def _nonzero(component: Component, weight: Tensor, gate: Tensor) -> Incidence:
+    """The soft incidence without its zero entries: they add nothing to any sum, and a clamped gate passes
+    no gradient (Eq. 10), so dropping them changes neither forward nor backward, only the cost, which
+    then follows the retained structure (Eq. 17)."""
+    nonzero = weight.detach() != 0
+    if bool(nonzero.all()):
+        return Incidence(component, weight, gate)
+    part = Component(component.name, component.nodes[nonzero], component.edges[nonzero], component.num_nodes,
+                     component.num_edges)
+    return Incidence(part, weight[nonzero], gate)
 
 
 def deploy(pruning: Pruning) -> list[Incidence | None]:
     """§2.16: skip pruned components, delete pruned incidence entries, compact, weights 1."""
     deployed: list[Incidence | None] = []
-    for incidence, keep in zip(pruning.incidences, pruning.keep):
+    for c, keep in zip(pruning.components, pruning.keep):
         if keep is None:
             deployed.append(None)
             continue
-        c = incidence.component
         edges = c.edges[keep]
         surviving = torch.zeros(c.num_edges, dtype=torch.bool, device=edges.device)
         surviving[edges] = True

@@ -196,7 +196,7 @@ class Trainer:
                 if epoch in TEMPERATURE_EPOCHS:
                     temperatures.extend(self._temperature_rows(str(epoch), degree, tau))
                 tracker.end_epoch(row["train_loss"], row["grad_norm"],
-                                  {"comp": retention["r_comp"], "edge": retention["r_edge"], "node": retention["r_node"]})
+                                  {level: retention[f"r_{level}"] for level in LEVELS})
                 previous = pruning
                 if selector.update(-metrics["val_ce"], metrics["val_ce"], epoch, model):
                     checkpoint = {"thetas": {k: float(v) for k, v in thetas.items()}, "lambda": lam.clone(),
@@ -278,7 +278,7 @@ class Trainer:
             for k in pruning.retained:
                 incidence = pruning.incidences[k]
                 context, _ = context_embeddings(incidence.component, incidence.weight, z)
-                samples = model.mining.samples(k, incidence.component, pruning.keep[k], z, draw)
+                samples = model.mining.samples(k, pruning.components[k], pruning.keep[k], z, draw)
                 rows += model.mining.top_pairs(k, z, context, samples)
         rows.sort(key=lambda row: -row["alpha_fn"])
         return [{**row, "component": self.statics.components[row["component"]].name} for row in rows[:TOP_PAIRS]]

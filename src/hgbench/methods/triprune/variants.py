@@ -29,7 +29,8 @@ TABLE5 = {
 }
 # Table 6 (and Table 9's d_hidden rows): the adaptive MLPs' depth (linear layers) and width
 TABLE6 = {
-    f"triprune-d{depth}-w{width}": (f"{depth}-layer, d_h={width}", {"controller_depth": depth, "controller_width": width})
+    f"triprune-d{depth}-w{width}": (f"{depth}-layer, d_h={width}",
+                                    {"controller_depth": depth, "controller_width": width})
     for depth, width in ((1, 32), (3, 32), (4, 32), (2, 16), (2, 64), (2, 128), (1, 16), (4, 128))
 }
 # Table 9: meta-learning rate and interval
