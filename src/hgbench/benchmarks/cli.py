@@ -188,7 +188,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             for member in members:  # each suite's plan is stored first: an interrupted run shows what is pending
                 jobs += schedule(store, member.name, [m for m in member.methods if methods is None or m in methods],
                                  [d for d in member.datasets if datasets is None or d in datasets],
-                                 member.protocol, args.seeds or member.seeds, args.budget)
+                                 member.protocol, args.seeds or member.seeds, args.budget,
+                                 method_major=member.method_major)
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console, transient=False) as progress:
                 bar = progress.add_task(args.suite, total=len(jobs))

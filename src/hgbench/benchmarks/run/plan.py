@@ -109,36 +109,41 @@ def sorted_items(mapping: dict[str, Any]) -> Config:
 
 
 def plan(suite: str, methods: list[str], datasets: list[str], protocol: str, seeds: int | range,
-         budget: str = "full", eval_datasets: dict[str, str] | None = None) -> tuple[list[Job], list[PlanEntry]]:
+         budget: str = "full", eval_datasets: dict[str, str] | None = None,
+         method_major: bool = False) -> tuple[list[Job], list[PlanEntry]]:
     """The jobs of a suite and its plan entries, split-major per (dataset, method).
 
     ``seeds`` is a count (seeds 0..n-1) or a range. ``eval_datasets`` maps a training dataset to
     the dataset its transfer jobs are evaluated on. A method whose grid ignores the budget (ZEN)
-    plans its full protocol, and its entries say so.
+    plans its full protocol, and its entries say so. ``method_major`` orders the jobs method by
+    method (every dataset of the first method first), for suites whose later methods read the
+    earlier ones' runs on other datasets (TriPrune's Table 7).
     """
     jobs, entries = [], []
-    for dataset in datasets:
+    pairs = ([(d, m) for m in methods for d in datasets] if method_major else
+             [(d, m) for d in datasets for m in methods])
+    for dataset, name in pairs:
         target = (eval_datasets or {}).get(dataset)
-        for name in methods:
-            method = method_entry(name).factory()
-            grid = method.configurations(budget)
-            effective = budget if grid != method.configurations("full") else "full"
-            settings = method.settings()
-            full_size = len(expand_grid(method.configurations("full")))
-            for seed in (range(seeds) if isinstance(seeds, int) else seeds):
-                for index, config in enumerate(expand_grid(grid)):
-                    job = Job(name, sorted_items({**settings, **dict(config)}), dataset, protocol, seed, config,
-                              target)
-                    jobs.append(job)
-                    entries.append(PlanEntry(job.key, name, dict(config), dataset, protocol, seed, effective, index,
-                                             target, full_size))
+        method = method_entry(name).factory()
+        grid = method.configurations(budget)
+        effective = budget if grid != method.configurations("full") else "full"
+        settings = method.settings()
+        full_size = len(expand_grid(method.configurations("full")))
+        for seed in (range(seeds) if isinstance(seeds, int) else seeds):
+            for index, config in enumerate(expand_grid(grid)):
+                job = Job(name, sorted_items({**settings, **dict(config)}), dataset, protocol, seed, config,
+                          target)
+                jobs.append(job)
+                entries.append(PlanEntry(job.key, name, dict(config), dataset, protocol, seed, effective, index,
+                                         target, full_size))
     return jobs, entries
 
 
 def schedule(store: "Store", suite: str, methods: list[str], datasets: list[str], protocol: str,
-             seeds: int | range, budget: str = "full", eval_datasets: dict[str, str] | None = None) -> list[Job]:
+             seeds: int | range, budget: str = "full", eval_datasets: dict[str, str] | None = None,
+             method_major: bool = False) -> list[Job]:
     """:func:`plan` a suite and write its entries to ``store`` first (so reports and an interrupted run
     know what is pending); the jobs to hand to an executor."""
-    jobs, entries = plan(suite, methods, datasets, protocol, seeds, budget, eval_datasets)
+    jobs, entries = plan(suite, methods, datasets, protocol, seeds, budget, eval_datasets, method_major)
     store.add_plan(suite, entries)
     return jobs

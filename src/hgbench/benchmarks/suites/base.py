@@ -49,6 +49,12 @@ class Suite:
     correction: str = "holm"  # multiple-comparison correction of those tests (stats.CORRECTIONS; TriPrune: bonferroni)
     pending_rows: tuple[str, ...] = ()  # paper rows (labels) whose methods are not registered yet
     efficiency_reference: str | None = None  # timing columns also as ratios to this method's (TriPrune: HGNN)
+    row_labels: tuple[tuple[str, str], ...] = ()  # (method, the row's label in this table) where not its own label
+    method_major: bool = False  # plan method by method: later methods read earlier ones' runs on other datasets
+
+    def row_label(self, method: str) -> str | None:
+        """This table's label for ``method``'s row, if the suite names one (else the method's own label)."""
+        return dict(self.row_labels).get(method)
 
     @property
     def setting(self) -> str:

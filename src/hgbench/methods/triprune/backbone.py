@@ -16,6 +16,7 @@ layer's bias (SPEC writes none; a bias per layer is the usual linear layer).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 import torch.nn as nn
@@ -34,12 +35,11 @@ class Incidence:
     weight: Tensor | None = None
     gate: Tensor | None = None
 
-    def degrees(self) -> tuple[Tensor, Tensor]:
-        c = self.component
-        weight = self.weight if self.weight is not None else torch.ones(c.nnz, device=c.nodes.device)
-        node = weight.new_zeros(c.num_nodes).index_add(0, c.nodes, weight)
-        edge = weight.new_zeros(c.num_edges).index_add(0, c.edges, weight)
-        return node, edge
+    @cached_property
+    def rows(self) -> tuple[Tensor, Tensor]:
+        """(the nodes with a membership, each membership's position among them): messages are computed for
+        these rows only, so the cost follows the retained incidence (Eq. 17), not ``n``."""
+        return torch.unique(self.component.nodes, return_inverse=True)
 
 
 def _inverse(x: Tensor, power: float) -> Tensor:
@@ -48,24 +48,19 @@ def _inverse(x: Tensor, power: float) -> Tensor:
     return torch.where(positive, x.clamp_min(1e-30).pow(-power), torch.zeros_like(x))
 
 
-def propagate(incidence: Incidence, y: Tensor) -> tuple[Tensor, Tensor]:
-    """(``P~_k y``, node degree ``d_v``) for one component; ``y`` is ``n x d``."""
+def propagate(incidence: Incidence, y: Tensor) -> Tensor:
+    """``P~_k y`` on the incidence's rows (``y``: ``x Theta_k`` of those rows, ``rows x d``), times ``g_k``."""
     c = incidence.component
-    node_degree, edge_degree = incidence.degrees()
-    node_scale = _inverse(node_degree, 0.5).to(y.dtype)
-    weight = incidence.weight
-    messages = (y * node_scale[:, None]).index_select(0, c.nodes)
-    if weight is not None:
-        messages = messages * weight[:, None]
-    hyperedges = y.new_zeros(c.num_edges, y.shape[1]).index_add(0, c.edges, messages)
-    hyperedges = hyperedges * _inverse(edge_degree, 1.0).to(y.dtype)[:, None]
-    back = hyperedges.index_select(0, c.edges)
-    if weight is not None:
-        back = back * weight[:, None]
-    out = y.new_zeros(y.shape).index_add(0, c.nodes, back) * node_scale[:, None]
-    if incidence.gate is not None:
-        out = out * incidence.gate
-    return out, node_degree
+    members, local = incidence.rows
+    weight = incidence.weight if incidence.weight is not None else y.new_ones(c.nnz)
+    node_scale = _inverse(weight.new_zeros(members.numel()).index_add(0, local, weight), 0.5).to(y.dtype)
+    edge_scale = _inverse(weight.new_zeros(c.num_edges).index_add(0, c.edges, weight), 1.0).to(y.dtype)
+    weight = weight.to(y.dtype)[:, None]
+    messages = (y * node_scale[:, None]).index_select(0, local) * weight
+    hyperedges = y.new_zeros(c.num_edges, y.shape[1]).index_add(0, c.edges, messages) * edge_scale[:, None]
+    out = y.new_zeros(y.shape).index_add(0, local, hyperedges.index_select(0, c.edges) * weight)
+    out = out * node_scale[:, None]
+    return out if incidence.gate is None else out * incidence.gate
 
 
 class Backbone(nn.Module):
@@ -103,29 +98,33 @@ class Backbone(nn.Module):
         return (x @ weight.permute(1, 0, 2).reshape(inputs, num * outputs)).view(x.shape[0], num, outputs)
 
     def forward(self, x: Tensor, incidences: list[Incidence | None]) -> tuple[Tensor, Tensor, Tensor]:
-        """(embeddings ``z``, logits, ``S_att`` (K,), detached); ``incidences[k] is None`` skips component k."""
+        """(embeddings ``z``, logits, ``S_att`` (K,), detached); ``incidences[k] is None`` skips component k.
+
+        Messages, attention scores and their softmax are computed on the rows of each component's
+        incidence (the nodes with positive degree); the other nodes attend to no component.
+        """
         attention_mean = x.new_zeros(len(incidences))
+        used = [k for k, incidence in enumerate(incidences) if incidence is not None]
+        lowest = torch.finfo(x.dtype).min
         for depth in range(self.num_layers):
             h = F.dropout(x, self.dropout, self.training)
             out = self.self_path[depth](h)
-            messages, scores, present, used = [], [], [], []
-            transformed = self.transform(depth, h) if any(i is not None for i in incidences) else None
-            for k, incidence in enumerate(incidences):
-                if incidence is None:
-                    continue
-                message, degree = propagate(incidence, transformed[:, k])
-                messages.append(message)
-                scores.append(torch.tanh(self.attention[depth](message)) @ self.query[depth])
-                present.append(degree > 0)
-                used.append(k)
-            if messages:
+            if used:
+                rows, messages, logits, present = [], [], [], []
+                for k in used:
+                    incidence = incidences[k]
+                    members = incidence.rows[0]
+                    message = propagate(incidence, h.index_select(0, members) @ self.components[depth][k])
+                    score = torch.tanh(self.attention[depth](message)) @ self.query[depth]
+                    rows.append(members), messages.append(message)
+                    logits.append(x.new_full((x.shape[0],), lowest).index_put((members,), score))
+                    present.append(torch.zeros(x.shape[0], dtype=torch.bool, device=x.device).index_fill(0, members,
+                                                                                                         True))
                 mask = torch.stack(present, dim=1)
-                # masked entries get weight exactly 0; a node in no component gets no message at all
-                logits = torch.stack(scores, dim=1).masked_fill(~mask, torch.finfo(x.dtype).min)
-                weights = torch.softmax(logits, dim=1) * mask
-                out = out + (weights.unsqueeze(-1) * torch.stack(messages, dim=1)).sum(dim=1)
+                weights = torch.softmax(torch.stack(logits, dim=1), dim=1) * mask  # masked entries: exactly 0
+                for j, (members, message) in enumerate(zip(rows, messages)):
+                    out = out.index_add(0, members, weights[members, j, None] * message)
                 if depth == self.num_layers - 1:
-                    counts = mask.sum(dim=0).clamp_min(1)
-                    attention_mean[used] = (weights.detach() * mask).sum(dim=0) / counts
+                    attention_mean[used] = (weights.detach().sum(dim=0) / mask.sum(dim=0).clamp_min(1)).to(x.dtype)
             x = F.relu(out) if depth < self.num_layers - 1 else out
         return x, self.classifier(x), attention_mean

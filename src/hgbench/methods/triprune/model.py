@@ -20,7 +20,7 @@ from torch import Tensor
 from .backbone import Backbone, Incidence
 from .contrastive import context_embeddings, contrastive_loss
 from .controllers import LEVELS, ThresholdController
-from .gates import ComponentScorer
+from .gates import ComponentScorer, soft_gate
 from .mining import mining_statistics
 from .negatives import MiningStep
 from .pruning import Pruning, Statics, prune
@@ -81,8 +81,20 @@ class TriPruneModel(nn.Module):
         return {level: self.controllers[level](states[level].to(self.statics.features.dtype)) for level in LEVELS}
 
     def prune(self, thetas: dict[str, Tensor]) -> Pruning:
-        return prune(self.statics, thetas, self.settings.prune, self.backbone.final_weight_norms(), self.activations(),
-                     self.attention_mean, self.scorer, float(self.config["epsilon"]))
+        """§2.4-2.7. The component scores need ``act_k`` (a transform of every member); its gradient reaches
+        the parameters only through component gates inside Eq. 10's band, so it is computed without one
+        and recomputed with one only when a gate lies in the band (exact either way, cheaper)."""
+        eps = float(self.config["epsilon"])
+        with torch.no_grad():
+            norms, activations = self.backbone.final_weight_norms(), self.activations()
+        if torch.is_grad_enabled() and "comp" in self.settings.prune:
+            with torch.no_grad():
+                score, _ = self.scorer(norms, activations, self.statics.variance, self.attention_mean)
+                gate = soft_gate(score, thetas["comp"].detach(), eps)
+            if bool(((gate > 0) & (gate < 1)).any()):
+                norms, activations = self.backbone.final_weight_norms(), self.activations()
+        return prune(self.statics, thetas, self.settings.prune, norms, activations, self.attention_mean, self.scorer,
+                     eps)
 
     def taus(self, pruning: Pruning) -> Tensor:
         return self.temperature(pruning.degree(), self.statics.feature_norm, pruning.similarity())

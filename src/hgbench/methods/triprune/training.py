@@ -37,6 +37,7 @@ from .settings import Settings
 
 TEMPERATURE_EPOCHS = (1, 50, 100, 150)  # Fig. 3's snapshots, plus the checkpoint
 TOP_PAIRS = 50  # Fig. 4
+PROBE_EPOCH, PROBE_BATCHES, PROBE_BATCH_SIZE, PROBE_DELTAS = 100, 10, 512, (1e-6, 1e-5, 1e-4)  # Table 10
 
 
 @dataclass
@@ -128,7 +129,7 @@ class Trainer:
             tracker = StateTracker(self.epochs)
             selector = Selector("first")
             checkpoint: dict[str, Any] = {}
-            trace, temperatures, meta_rows = [], [], []
+            trace, temperatures, meta_rows, probe = [], [], [], []
             previous: Pruning | None = None
             meta_seconds, started = 0.0, time.perf_counter()
             for epoch in range(1, self.epochs + 1):
@@ -203,14 +204,17 @@ class Trainer:
                                   "states": states,
                                   "deployed": deployed, "pruning": pruning, "tau": tau, "degree": degree,
                                   "retention": retention}
-                if epoch - selector.epoch >= int(config["patience"]):
+                stopping = epoch - selector.epoch >= int(config["patience"]) or epoch == self.epochs
+                if config.get("meta_probe") and not probe and (epoch == PROBE_EPOCH or stopping):
+                    probe = self._meta_probe(model, thetas, lam, epoch)
+                if stopping:
                     break
             seconds = time.perf_counter() - started
         model.load_state_dict(selector.state)
         model.eval()
         temperatures.extend(self._temperature_rows("checkpoint", checkpoint["degree"], checkpoint["tau"]))
         tables = {"temperatures": temperatures, "meta_steps": meta_rows,
-                  "mined_pairs": self._top_pairs(model, checkpoint, labels)}
+                  "mined_pairs": self._top_pairs(model, checkpoint, labels), "meta_gradient_probe": probe}
         diagnostics = {
             "protocol": "triprune-own", "selected_epoch": selector.epoch, "epochs_trained": epoch,
             "stopped_early": epoch < self.epochs, "val_metric": "val_ce", "val_selected": selector.metric,
@@ -283,33 +287,38 @@ class Trainer:
         rows.sort(key=lambda row: -row["alpha_fn"])
         return [{**row, "component": self.statics.components[row["component"]].name} for row in rows[:TOP_PAIRS]]
 
-    def _meta_step(self, model: TriPruneModel, thetas: dict[str, Tensor], lam: Tensor,
-                   epoch: int) -> tuple[Tensor, dict[str, Any]]:
-        """§2.14: one fixed draw, per-loss gradients, the meta-gradient (FD or exact), a projected step."""
-        dtype = torch.float64 if self.config["meta_dtype"] == "float64" else torch.float32
+    def _meta_setup(self, model: TriPruneModel, thetas: dict[str, Tensor], dtype: torch.dtype, seed: int,
+                    val: Tensor) -> tuple[Any, dict[str, Tensor], list[dict[str, Tensor]]]:
+        """§2.14 steps 1-2 in ``dtype``: one fixed draw (dropout off, all training nodes for L_cls, one anchor
+        batch and its mining samples), the per-loss gradients G_j at Theta, and L_val over ``val``."""
         clone = copy.deepcopy(model, memo={id(model.statics): model.statics})
         clone.statics = model.statics.as_dtype(dtype)
         clone.to(dtype).eval()
         params = {name: p.detach().clone().requires_grad_(True) for name, p in clone.named_parameters()}
         fixed_thetas = {level: value.detach().to(dtype) for level, value in thetas.items()}
-        generator = torch.Generator().manual_seed(self.seed * 1000 + epoch)
+        generator = torch.Generator().manual_seed(seed)
         draw = Draw(self.split.train, draw_anchors(self.data.num_nodes, int(self.config["batch_size"]), generator),
                     generator)
-        labels, val = self.data.labels, self.split.val
+        labels = self.data.labels
         out: StepOutput = functional_call(clone, params, (fixed_thetas, draw, labels))
-        grads = []
         names = list(params)
+        grads = []
         for term in self.terms:
             g = torch.autograd.grad(out.losses[term], [params[n] for n in names], retain_graph=True, allow_unused=True)
             grads.append({n: (torch.zeros_like(params[n]) if gi is None else gi.detach()) for n, gi in zip(names, g)})
-        base = {n: p.detach() for n, p in params.items()}
 
         def val_loss(p: dict[str, Tensor]) -> Tensor:
             logits = functional_call(clone, p, (fixed_thetas, draw, labels), {"logits_only": True}).logits
             return F.cross_entropy(logits[val], labels[val])
 
-        lam_d = lam.to(dtype)
-        eta = float(self.config["eta_inner"])
+        return val_loss, {n: p.detach() for n, p in params.items()}, grads
+
+    def _meta_step(self, model: TriPruneModel, thetas: dict[str, Tensor], lam: Tensor,
+                   epoch: int) -> tuple[Tensor, dict[str, Any]]:
+        """§2.14: one fixed draw, per-loss gradients, the meta-gradient (FD or exact), a projected step."""
+        dtype = torch.float64 if self.config["meta_dtype"] == "float64" else torch.float32
+        val_loss, base, grads = self._meta_setup(model, thetas, dtype, self.seed * 1000 + epoch, self.split.val)
+        lam_d, eta = lam.to(dtype), float(self.config["eta_inner"])
         if self.settings.meta == "fd":
             g = fd_meta_gradient(val_loss, base, grads, lam_d, eta, float(self.config["meta_delta"]))
         else:
@@ -323,3 +332,30 @@ class Trainer:
                **{f"lambda_after_{term}": float(new[i]) for i, term in enumerate(self.terms)}}
         return new, row
 
+    def _meta_probe(self, model: TriPruneModel, thetas: dict[str, Tensor], lam: Tensor,
+                    epoch: int) -> list[dict[str, Any]]:
+        """Table 10 (a) and (b) at fixed Theta: the relative error of FD (delta 1e-6, 1e-5, 1e-4) against the
+        exact meta-gradient over 10 validation batches of 512 nodes, in float32 and float64, and the seconds
+        of each evaluation (SPEC §3 T10, [OD-13])."""
+        rows = []
+        generator = torch.Generator().manual_seed(self.seed + 7)
+        eta = float(self.config["eta_inner"])
+        for batch in range(PROBE_BATCHES):
+            val = self.split.val[torch.randperm(self.split.val.numel(), generator=generator)[:PROBE_BATCH_SIZE]]
+            for dtype in (torch.float32, torch.float64):
+                val_loss, base, grads = self._meta_setup(model, thetas, dtype, self.seed * 1000 + batch, val)
+                lam_d = lam.to(dtype)
+                start = time.perf_counter()
+                exact = exact_meta_gradient(val_loss, base, grads, lam_d, eta)
+                exact_seconds = time.perf_counter() - start
+                common = {"epoch": epoch, "batch": batch, "dtype": str(dtype).removeprefix("torch."),
+                          "exact_norm": float(exact.norm())}
+                rows.append({**common, "route": "exact", "delta": math.nan, "rel_error": 0.0,
+                             "seconds": exact_seconds})
+                for delta in PROBE_DELTAS:
+                    start = time.perf_counter()
+                    fd = fd_meta_gradient(val_loss, base, grads, lam_d, eta, delta)
+                    seconds = time.perf_counter() - start
+                    error = float((fd - exact).norm() / exact.norm()) if float(exact.norm()) > 0 else math.nan
+                    rows.append({**common, "route": "fd", "delta": delta, "rel_error": error, "seconds": seconds})
+        return rows
