@@ -108,12 +108,28 @@ def _fitted(run: TriPruneRun, config: dict, seed: int) -> Fitted:
         with torch.no_grad():
             return model.deployed_logits(run.deployed).float()
 
-    profiles = {}
+    profiles = {"adaptive_mlps": _adaptive_mlps(run)}
     if config["profile_parts"]:
-        profiles = _table8_parts(run, seed)
+        profiles.update(_table8_parts(run, seed))
     modules = {**transferable_state(model), "lambda": torch.tensor(list(run.diagnostics["final_lambda"].values()))}
     return Fitted(predict, run.diagnostics, trace=run.trace, state=model.state_dict(), tables=run.tables,
                   modules=modules, profiles=profiles)
+
+
+def _adaptive_mlps(run: TriPruneRun) -> Any:
+    """Table 6's latency unit (SPEC §4.1): the three controllers on their state vectors, MLP_beta over the K
+    components and MLP_tau over 512 nodes (the modules whose depth and width Table 6 varies)."""
+    model = run.model
+    states = run.states or {level: torch.zeros(6) for level in LEVELS}
+    k = len(model.statics.components)
+    beta_inputs, tau_inputs = torch.rand(k, 3), torch.rand(512, 3)
+
+    def forward() -> Any:
+        thetas = [model.controllers[level](states[level]) for level in LEVELS] if model.controllers else []
+        taus = model.temperature.mlp(tau_inputs) if model.temperature.mlp is not None else None
+        return thetas, model.scorer.beta(beta_inputs), taus
+
+    return forward
 
 
 def _table8_parts(run: TriPruneRun, seed: int) -> dict[str, Any]:

@@ -226,6 +226,8 @@ class Trainer:
             "meta_share": meta_seconds / seconds if seconds else 0.0,
             "num_parameters": sum(p.numel() for p in model.parameters()),
             "deployed_parameters": sum(p.numel() for p in model.backbone.parameters()),
+            "adaptive_parameters": sum(p.numel() for part in (model.controllers, model.scorer, model.temperature)
+                                       if part is not None for p in part.parameters()),
         }
         return TriPruneRun(model, checkpoint["deployed"], diagnostics, trace, tables, checkpoint["states"])
 
