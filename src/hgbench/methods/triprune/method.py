@@ -54,9 +54,10 @@ class TriPrune(Method):
                 "transfer_from": None, "meta_probe": False}
 
     def configurations(self, budget: str = "full") -> dict[str, list]:
-        """No search (the paper gives one configuration); ``smoke``: 20 epochs, patience 5."""
+        """No search (the paper gives one configuration); ``smoke``: 20 epochs, patience 5, and fixed
+        schedules ending at the mean of the full model's first 2 seeds (a smoke run plans 2 seeds or more)."""
         super().configurations(budget)
-        return {"epochs": [20], "patience": [5]} if budget == "smoke" else {}
+        return {"epochs": [20], "patience": [5], "threshold_end_seeds": [2]} if budget == "smoke" else {}
 
     def prepare(self, data: NodeDataset, config: dict) -> Statics:
         return Statics(components(data.hypergraph), data.features.float())
