@@ -147,7 +147,7 @@ def _table8_parts(run: TriPruneRun, seed: int) -> dict[str, Any]:
                 generator)
     with torch.no_grad():
         pruning = model.prune(fixed)
-        z = model.backbone(statics.features, pruning.incidences)[0]
+        z = model.backbone(statics.inputs, pruning.incidences)[0]
         batches = []
         for k in pruning.retained:
             incidence = pruning.incidences[k]

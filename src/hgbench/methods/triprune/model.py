@@ -70,7 +70,7 @@ class TriPruneModel(nn.Module):
     # --------------------------------------------------------------- pieces
     def activations(self) -> Tensor:
         """``act_k``: mean over ``V_k`` of ``||ReLU(x_i Theta_k^(1))||`` (§2.4, the component's "MLP(X_k)")."""
-        norms = F.relu(self.backbone.transform(0, self.statics.features)).norm(dim=2)  # n x K
+        norms = F.relu(self.backbone.transform(0, self.statics.inputs)).norm(dim=2)  # n x K
         members = self.statics.membership_matrix  # n x K, 1/|V_k| on members
         return (norms * members).sum(dim=0)
 
@@ -104,7 +104,7 @@ class TriPruneModel(nn.Module):
         """§2.0 steps 2-7: gates, backbone, temperatures, context embeddings and the unweighted losses
         (``logits_only``: stop after the backbone, as the meta-step's validation loss needs)."""
         pruning = self.prune(thetas)
-        z, logits, attention = self.backbone(self.statics.features, pruning.incidences)
+        z, logits, attention = self.backbone(self.statics.inputs, pruning.incidences)
         if logits_only:
             return StepOutput(pruning, z, logits, attention, {})
         losses = {"cls": F.cross_entropy(logits[draw.ce_batch], labels[draw.ce_batch])}
@@ -139,4 +139,4 @@ class TriPruneModel(nn.Module):
 
     def deployed_logits(self, incidences: list[Incidence | None]) -> Tensor:
         """The deployed model's logits (eval mode): the backbone on compacted incidences (§2.16)."""
-        return self.backbone(self.statics.features, incidences)[1]
+        return self.backbone(self.statics.inputs, incidences)[1]

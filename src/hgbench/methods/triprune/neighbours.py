@@ -6,8 +6,9 @@ With ``B = H_k`` restricted to the retained hyperedges and ``b_i = sum_e B[i, e]
 * ``den_i = (B (B^T 1))_i - b_i``
 
 ``den_i`` counts i's neighbours, each weighted by the number of retained hyperedges it shares with i, and
-``num_i`` sums their cosines with the same weights; the subtractions remove the self-pairs. Both are computed
-over memberships at cost O(nnz * d), without the ``n x n`` clique expansion.
+``num_i`` sums their cosines with the same weights; the subtractions remove the self-pairs. Both are sums over
+memberships of per-membership terms computed once (:class:`NeighbourSimilarity`), without the ``n x n``
+clique expansion.
 """
 
 from __future__ import annotations
@@ -18,6 +19,40 @@ from torch import Tensor
 from .structure import Component
 
 
+CHUNK = 1 << 16  # memberships per block when gathering feature rows
+
+
+class NeighbourSimilarity:
+    """The static parts of §2.6 for one component, so that each gating step costs ``O(nnz)``.
+
+    ``B`` keeps whole hyperedges (a column mask of ``H_k``), so with ``S_e = sum_{u in e} x^_u`` every
+    membership ``(i, e)`` contributes ``x^_i . S_e - ||x^_i||^2`` to ``num_i`` and ``|e| - 1`` to ``den_i``
+    whenever ``e`` is retained: both are computed once per dataset (``O(nnz d)``, in blocks).
+    """
+
+    def __init__(self, component: Component, x_hat: Tensor) -> None:
+        self.component = component
+        nodes, edges = component.nodes, component.edges
+        edge_sum = x_hat.new_zeros(component.num_edges, x_hat.shape[1])
+        for start in range(0, component.nnz, CHUNK):
+            block = slice(start, start + CHUNK)
+            edge_sum.index_add_(0, edges[block], x_hat[nodes[block]])
+        dots = torch.cat([(x_hat[nodes[start:start + CHUNK]] * edge_sum[edges[start:start + CHUNK]]).sum(1)
+                          for start in range(0, component.nnz, CHUNK)]) if component.nnz else x_hat.new_zeros(0)
+        size = torch.bincount(edges, minlength=component.num_edges).to(x_hat.dtype)
+        self.pair_sum = dots - x_hat.square().sum(1)[nodes]
+        self.others = size[edges] - 1
+
+    def __call__(self, edge_keep: Tensor) -> tuple[Tensor, Tensor]:
+        """``(num, den)``, each ``(n,)``, for the hyperedges where ``edge_keep`` is True."""
+        c = self.component
+        kept = edge_keep[c.edges]
+        nodes = c.nodes[kept]
+        num = self.pair_sum.new_zeros(c.num_nodes).index_add_(0, nodes, self.pair_sum[kept])
+        den = self.others.new_zeros(c.num_nodes).index_add_(0, nodes, self.others[kept])
+        return num, den
+
+
 def neighbour_sums(component: Component, edge_keep: Tensor, x_hat: Tensor) -> tuple[Tensor, Tensor]:
     """``(num, den)``, each ``(n,)`` in ``x_hat``'s dtype, for the hyperedges where ``edge_keep`` is True.
 
@@ -26,17 +61,7 @@ def neighbour_sums(component: Component, edge_keep: Tensor, x_hat: Tensor) -> tu
         edge_keep: ``(m_k,)`` bool, the binarised hyperedge gates of ``k``.
         x_hat: ``(n, d)`` row-normalised raw features (zero rows allowed), SPEC §1.1.
     """
-    retained = edge_keep[component.edges]
-    nodes, edges = component.nodes[retained], component.edges[retained]
-    n, m = component.num_nodes, component.num_edges
-    edge_sum = x_hat.new_zeros(m, x_hat.shape[1]).index_add_(0, edges, x_hat[nodes])  # B^T X^
-    node_sum = torch.zeros_like(x_hat).index_add_(0, nodes, edge_sum[edges])  # B (B^T X^)
-    ones = x_hat.new_ones(nodes.numel())
-    size = x_hat.new_zeros(m).index_add_(0, edges, ones)  # B^T 1
-    b = x_hat.new_zeros(n).index_add_(0, nodes, ones)
-    num = (x_hat * node_sum).sum(1) - b * x_hat.square().sum(1)
-    den = x_hat.new_zeros(n).index_add_(0, nodes, size[edges]) - b
-    return num, den
+    return NeighbourSimilarity(component, x_hat)(edge_keep)
 
 
 def mean_similarity(num: Tensor, den: Tensor) -> Tensor:

@@ -15,11 +15,14 @@ from functools import cached_property
 import torch
 from torch import Tensor
 
-from .backbone import Incidence
+from .backbone import Incidence, SparseFeatures
 from .gates import component_minimum, edge_scores, force_top, node_minimum, node_scores, soft_gate
-from .neighbours import mean_similarity, neighbour_sums
+from .neighbours import NeighbourSimilarity, mean_similarity
 from .retention import Overlap
 from .structure import Component
+
+
+SPARSE_DENSITY = 0.25
 
 
 @dataclass(eq=False)
@@ -28,6 +31,12 @@ class Statics:
 
     components: list[Component]
     features: Tensor
+
+    @cached_property
+    def inputs(self) -> Tensor | SparseFeatures:
+        """The backbone's input: the features as their non-zero entries when at most a quarter is non-zero."""
+        density = float((self.features != 0).double().mean()) if self.features.numel() else 1.0
+        return SparseFeatures.of(self.features) if density <= SPARSE_DENSITY else self.features
 
     @cached_property
     def feature_norm(self) -> Tensor:
@@ -64,6 +73,10 @@ class Statics:
         return [Overlap(c) for c in self.components]
 
     @cached_property
+    def neighbour_similarity(self) -> list[NeighbourSimilarity]:
+        return [NeighbourSimilarity(c, self.x_hat) for c in self.components]
+
+    @cached_property
     def member_counts(self) -> list[int]:
         return [int(c.members.sum()) for c in self.components]
 
@@ -74,7 +87,7 @@ class Statics:
         """(num, den) of §2.6 for component ``k`` under ``edge_keep``, remembered for the last mask seen."""
         last = self._similarity.get(k)
         if last is None or not torch.equal(last[0], edge_keep):
-            last = (edge_keep.clone(), *neighbour_sums(self.components[k], edge_keep, self.x_hat))
+            last = (edge_keep.clone(), *self.neighbour_similarity[k](edge_keep))
             self._similarity[k] = last
         return last[1], last[2]
 

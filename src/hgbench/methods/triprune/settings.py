@@ -15,7 +15,9 @@ Every switch replaces exactly one thing (SPEC §3); the defaults are the full mo
 | ``eta_meta``, ``meta_every``, ``meta_delta`` | 0.01, 5, 1e-5 | T9, T10 |
 | ``hard_loss`` | softmax, hinge | [OD-15] opt-in |
 | ``budget_reg`` | 0 (off) or a weight | [OD-8] opt-in |
-| ``mining_aux`` | false, true | [OD-14] opt-in |
+
+SPEC [OD-14]'s opt-in ``mining_aux`` (auxiliary labels for the mining attentions) is not built:
+its hard-negative label needs common neighbours in the pruned clique expansion (docs/triprune.md).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "controller_depth": 2, "controller_width": 32, "alpha_retain": 1.0,
     # contrastive learning and mining
     "losses": "cls+cl+fn+hard", "mining": "attention", "temperature": "adaptive", "tau_0": 0.5,
-    "hard_loss": "softmax", "mining_aux": False,
+    "hard_loss": "softmax",
     # meta-learned loss weights (§2.14)
     "meta": "fd", "meta_every": 5, "eta_meta": 0.01, "eta_inner": 1e-3, "meta_delta": 1e-5, "meta_dtype": "float64",
     "budget_reg": 0.0, "budget_target": 0.31,

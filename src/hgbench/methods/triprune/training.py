@@ -280,7 +280,7 @@ class Trainer:
         with torch.no_grad():
             thetas = {level: torch.tensor(value) for level, value in checkpoint["thetas"].items()}
             pruning = model.prune(thetas)
-            z = model.backbone(self.statics.features, pruning.incidences)[0]
+            z = model.backbone(self.statics.inputs, pruning.incidences)[0]
             for k in pruning.retained:
                 incidence = pruning.incidences[k]
                 context, _ = context_embeddings(incidence.component, incidence.weight, z)
