@@ -85,6 +85,10 @@ class TriPruneModel(nn.Module):
         the parameters only through component gates inside Eq. 10's band, so it is computed without one
         and recomputed with one only when a gate lies in the band (exact either way, cheaper)."""
         eps = float(self.config["epsilon"])
+        if not self.settings.prune:  # nothing is pruned (T5 "w/o All", the backbone): no score is read
+            zeros = self.statics.variance.new_zeros(len(self.statics.components))
+            return prune(self.statics, thetas, self.settings.prune, zeros, zeros, self.attention_mean, self.scorer,
+                         eps)
         with torch.no_grad():
             norms, activations = self.backbone.final_weight_norms(), self.activations()
         if torch.is_grad_enabled() and "comp" in self.settings.prune:

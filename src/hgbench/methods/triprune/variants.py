@@ -52,6 +52,9 @@ FIGURE6 = {f"triprune-{kind}": (f"{kind} schedule", {"threshold": kind, **FIXED_
 OTHERS = {
     "triprune-transfer": ("Learned (frozen)", {"transfer_from": "paper-pairs"}),
     "triprune-profiled": ("TriPrune-HGNN (profiled)", {"profile_parts": True}),
+    # the unpruned backbone trained by the same loop: the reference of the training overhead (SPEC §4.1)
+    "triprune-backbone": ("Unpruned backbone", {"prune": "none", "losses": "cls", "meta": "off",
+                                                "temperature": "global"}),
 }
 # opt-in alternatives the paper does not have (SPEC [OD-8], [OD-14], [OD-15])
 OPT_IN = {
