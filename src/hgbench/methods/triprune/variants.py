@@ -27,12 +27,14 @@ TABLE5 = {
     "triprune-no-hn": ("w/o HN", {"losses": "cls+cl+fn"}),
     "triprune-no-all": ("w/o All", {"prune": "none", "losses": "cls+cl"}),
 }
-# Table 6 (and Table 9's d_hidden rows): the adaptive MLPs' depth (linear layers) and width
+# Table 6 (and Table 9's d_hidden rows): the adaptive MLPs' depth (linear layers) and width. A 1-layer MLP has
+# no hidden width, so the paper's "1-layer, d_h=16" row is the same model as "1-layer, d_h=32": run once ([OD-26])
 TABLE6 = {
     f"triprune-d{depth}-w{width}": (f"{depth}-layer, d_h={width}",
                                     {"controller_depth": depth, "controller_width": width})
-    for depth, width in ((1, 32), (3, 32), (4, 32), (2, 16), (2, 64), (2, 128), (1, 16), (4, 128))
+    for depth, width in ((1, 32), (3, 32), (4, 32), (2, 16), (2, 64), (2, 128), (4, 128))
 }
+SAME_MODEL_ROWS = {"1-layer, d_h=16": "triprune-d1-w32"}  # paper rows a run of another row answers
 # Table 9: meta-learning rate and interval
 TABLE9 = {
     **{f"triprune-eta{eta}": (f"eta_meta={eta}", {"eta_meta": eta}) for eta in (0.001, 0.005, 0.05, 0.1)},
