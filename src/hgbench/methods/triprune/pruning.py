@@ -177,7 +177,8 @@ def prune(statics: Statics, thetas: dict[str, Tensor], levels: frozenset[str], w
     num, den = statics.features.new_zeros(n), statics.features.new_zeros(n)
     for k, component in enumerate(comps):
         if gate[k].detach() <= 0.5 or component.nnz == 0:
-            incidences.append(None), edge_gates.append(None), node_gates.append(None), keeps.append(None)
+            for part in (incidences, edge_gates, node_gates, keeps):
+                part.append(None)
             continue
         edge_score = statics.edge_scores[k]
         if "edge" in levels:
@@ -203,8 +204,9 @@ def prune(statics: Statics, thetas: dict[str, Tensor], levels: frozenset[str], w
             node_gate = connected.to(dtype)
         weight = edge_gate[component.edges] * node_gate[component.nodes]
         keep = (edge_gate.detach() > 0.5)[component.edges] & (node_gate.detach() > 0.5)[component.nodes]
-        incidences.append(_nonzero(component, weight, gate[k]))
-        edge_gates.append(edge_gate), node_gates.append(node_gate), keeps.append(keep)
+        for part, value in ((incidences, _nonzero(component, weight, gate[k])), (edge_gates, edge_gate),
+                            (node_gates, node_gate), (keeps, keep)):
+            part.append(value)
     return Pruning(comps, incidences, gate, score, beta, edge_gates, node_gates, keeps, num, den,
                    in_band / total if total else 0.0)
 

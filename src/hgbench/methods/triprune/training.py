@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.func import functional_call
 
-from ...datasets.base import NodeDataset
+from ...datasets.base import NodeDataset, Task
 from ...datasets.splits import Split
 from ..base import check_deadline
 from ..protocol import Selector, check_finite, seeded
@@ -117,7 +117,6 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
     def run(self) -> TriPruneRun:
         config, split, labels = self.config, self.split, self.data.labels
-        batch_size = int(config["batch_size"])
         with seeded(self.seed):
             model = TriPruneModel(self.statics, self.data.num_classes, config, self.settings)
             if self.frozen is not None:
@@ -137,61 +136,18 @@ class Trainer:
                 epoch_start = time.perf_counter()
                 states = self._states(model, tracker, previous, epoch) if self.settings.threshold == "learned" else None
                 fixed = self._fixed(epoch)
-                with torch.no_grad():
-                    first = model.prune(model.thresholds(states, fixed))
-                # pi^retain is 1 for every component when nothing is pruned (T5 "w/o All")
-                model.retain_weights = first.retain_weights(self.statics, float(config["alpha_retain"]))
-                model.train()
-                sums: dict[str, float] = {}
-                grad_norms, steps, mining_stats = [], 0, []
-                order = split.train[torch.randperm(split.train.numel(), generator=generator)]
-                for batch in order.split(batch_size):
-                    draw = Draw(batch, draw_anchors(self.data.num_nodes, batch_size, generator), generator)
-                    optimizer.zero_grad(set_to_none=True)
-                    out = model(model.thresholds(states, fixed), draw, labels)
-                    total = sum(lam[i] * out.losses[term] for i, term in enumerate(self.terms))
-                    total = total + self._budget(out.pruning, epoch)
-                    check_finite(total, epoch)
-                    total.backward()
-                    clip = float(config["grad_clip"] or math.inf)
-                    grad_norms.append(float(torch.nn.utils.clip_grad_norm_(trainable, clip)))
-                    optimizer.step()
-                    model.attention_mean.copy_(out.attention)
-                    for term, value in out.losses.items():
-                        sums[f"loss_{term}"] = sums.get(f"loss_{term}", 0.0) + float(value.detach())
-                    sums["train_loss"] = sums.get("train_loss", 0.0) + float(total.detach())
-                    mining_stats.append(out.mining)
-                    steps += 1
-                row: dict[str, Any] = {"phase": "train", "epoch": epoch, **{k: v / steps for k, v in sums.items()},
-                                       "grad_norm": sum(grad_norms) / steps, "state_trend": tracker.trend(),
-                                       "state_grad_norm": tracker.grad_norm}
-                for key in {key for stats in mining_stats for key in stats}:
-                    values = [stats[key] for stats in mining_stats if key in stats and not math.isnan(stats[key])]
-                    row[key] = sum(values) / len(values) if values else math.nan
+                row = self._train_epoch(model, optimizer, trainable, generator, lam, tracker, states, fixed, epoch)
                 if self._meta_due(epoch):
                     meta_start = time.perf_counter()
                     lam, meta_row = self._meta_step(model, model.thresholds(states, fixed), lam, epoch)
                     meta_seconds += time.perf_counter() - meta_start
                     meta_rows.append(meta_row)
                     row.update({"meta_grad_norm": meta_row["grad_norm"], "meta_val_ce": meta_row["val_ce"]})
-                model.eval()
-                with torch.no_grad():
-                    thetas = model.thresholds(states, fixed)
-                    pruning = model.prune(thetas)
-                    deployed = deploy(pruning)
-                    metrics = validation_metrics(model.deployed_logits(deployed)[split.val], labels[split.val])
-                    tau = model.taus(pruning)
-                    degree = pruning.degree()
+                thetas, pruning, deployed, tau, degree = self._deploy(model, states, fixed)
                 retention = pruning.retention(self.statics)
-                row.update({f"theta_{level}": float(thetas[level]) for level in LEVELS})
-                row.update({f"lambda_{term}": float(lam[i]) for i, term in enumerate(self.terms)})
-                row.update(retention)
-                row.update(metrics)
-                row.update(self._component_columns(model, pruning))
-                row.update({"band_fraction": pruning.band_fraction, "tau_mean": float(tau.mean()),
-                            "tau_std": float(tau.std(unbiased=False)), "tau_min": float(tau.min()),
-                            "tau_max": float(tau.max()), "tau_degree_spearman": spearman(tau, degree)})
-                row["val_metric"] = metrics["val_mae"] if self.data.task.value == "ordinal" else metrics["val_acc"]
+                with torch.no_grad():
+                    metrics = validation_metrics(model.deployed_logits(deployed)[split.val], labels[split.val])
+                row.update(self._epoch_columns(model, thetas, lam, pruning, retention, metrics, tau, degree))
                 row["epoch_seconds"] = time.perf_counter() - epoch_start
                 trace.append(row)
                 if epoch in TEMPERATURE_EPOCHS:
@@ -201,8 +157,7 @@ class Trainer:
                 previous = pruning
                 if selector.update(-metrics["val_ce"], metrics["val_ce"], epoch, model):
                     checkpoint = {"thetas": {k: float(v) for k, v in thetas.items()}, "lambda": lam.clone(),
-                                  "states": states,
-                                  "deployed": deployed, "pruning": pruning, "tau": tau, "degree": degree,
+                                  "states": states, "deployed": deployed, "tau": tau, "degree": degree,
                                   "retention": retention}
                 stopping = epoch - selector.epoch >= int(config["patience"]) or epoch == self.epochs
                 if config.get("meta_probe") and not probe and (epoch == PROBE_EPOCH or stopping):
@@ -218,7 +173,7 @@ class Trainer:
         diagnostics = {
             "protocol": "triprune-own", "selected_epoch": selector.epoch, "epochs_trained": epoch,
             "stopped_early": epoch < self.epochs, "val_metric": "val_ce", "val_selected": selector.metric,
-            "steps_per_epoch": -(-split.train.numel() // batch_size),
+            "steps_per_epoch": -(-split.train.numel() // int(config["batch_size"])),
             "final_thresholds": checkpoint["thetas"],
             "final_lambda": {term: float(checkpoint["lambda"][i]) for i, term in enumerate(self.terms)},
             "retention": checkpoint["retention"], "train_seconds": seconds,
@@ -230,6 +185,66 @@ class Trainer:
                                        if part is not None for p in part.parameters()),
         }
         return TriPruneRun(model, checkpoint["deployed"], diagnostics, trace, tables, checkpoint["states"])
+
+    def _train_epoch(self, model: TriPruneModel, optimizer: torch.optim.Optimizer, trainable: list[Tensor],
+                     generator: torch.Generator, lam: Tensor, tracker: StateTracker, states: dict[str, Tensor] | None,
+                     fixed: dict[str, float] | None, epoch: int) -> dict[str, Any]:
+        """§2.0 over one pass of the training nodes; the epoch's mean losses, gradient norm and mining statistics."""
+        config, labels, batch_size = self.config, self.data.labels, int(self.config["batch_size"])
+        with torch.no_grad():
+            first = model.prune(model.thresholds(states, fixed))
+        # pi^retain from the epoch's first gates (1 for every component when nothing is pruned, T5 "w/o All")
+        model.retain_weights = first.retain_weights(self.statics, float(config["alpha_retain"]))
+        model.train()
+        sums: dict[str, float] = {}
+        grad_norms, mining_stats = [], []
+        clip = float(config["grad_clip"] or math.inf)
+        order = self.split.train[torch.randperm(self.split.train.numel(), generator=generator)]
+        for batch in order.split(batch_size):
+            draw = Draw(batch, draw_anchors(self.data.num_nodes, batch_size, generator), generator)
+            optimizer.zero_grad(set_to_none=True)
+            out = model(model.thresholds(states, fixed), draw, labels)
+            total = sum(lam[i] * out.losses[term] for i, term in enumerate(self.terms))
+            total = total + self._budget(out.pruning, epoch)
+            check_finite(total, epoch)
+            total.backward()
+            grad_norms.append(float(torch.nn.utils.clip_grad_norm_(trainable, clip)))
+            optimizer.step()
+            model.attention_mean.copy_(out.attention)
+            for term, value in out.losses.items():
+                sums[f"loss_{term}"] = sums.get(f"loss_{term}", 0.0) + float(value.detach())
+            sums["train_loss"] = sums.get("train_loss", 0.0) + float(total.detach())
+            mining_stats.append(out.mining)
+        steps = len(grad_norms)
+        row: dict[str, Any] = {"phase": "train", "epoch": epoch, **{k: v / steps for k, v in sums.items()},
+                               "grad_norm": sum(grad_norms) / steps, "state_trend": tracker.trend(),
+                               "state_grad_norm": tracker.grad_norm}
+        for key in {key for stats in mining_stats for key in stats}:
+            values = [stats[key] for stats in mining_stats if key in stats and not math.isnan(stats[key])]
+            row[key] = sum(values) / len(values) if values else math.nan
+        return row
+
+    def _deploy(self, model: TriPruneModel, states: dict[str, Tensor] | None, fixed: dict[str, float] | None):
+        """§2.16 with the current parameters and thresholds: the gates, the compacted graph, the temperatures."""
+        model.eval()
+        with torch.no_grad():
+            thetas = model.thresholds(states, fixed)
+            pruning = model.prune(thetas)
+            return thetas, pruning, deploy(pruning), model.taus(pruning), pruning.degree()
+
+    def _epoch_columns(self, model: TriPruneModel, thetas: dict[str, Tensor], lam: Tensor, pruning: Pruning,
+                       retention: dict[str, float], metrics: dict[str, float], tau: Tensor,
+                       degree: Tensor) -> dict[str, Any]:
+        """SPEC §4.2's per-epoch quantities (the training losses come from :meth:`_train_epoch`)."""
+        return {
+            **{f"theta_{level}": float(thetas[level]) for level in LEVELS},
+            **{f"lambda_{term}": float(lam[i]) for i, term in enumerate(self.terms)},
+            **retention, **metrics, **self._component_columns(model, pruning),
+            "band_fraction": pruning.band_fraction, "tau_mean": float(tau.mean()),
+            "tau_std": float(tau.std(unbiased=False)), "tau_min": float(tau.min()), "tau_max": float(tau.max()),
+            "tau_degree_spearman": spearman(tau, degree),
+            "val_metric": metrics["val_mae"] if self.data.task is Task.ORDINAL else metrics["val_acc"],
+        }
 
     # ------------------------------------------------------------------ pieces
     def _initial_lambda(self) -> Tensor:
