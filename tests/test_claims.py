@@ -72,7 +72,8 @@ def _naming_mistakes(rows: pd.DataFrame) -> list[tuple[str, str]]:
             declared = suite(row.suite)
             if not set(declared.methods) <= set(method_names()):
                 continue  # checked once its methods are registered
-            labels = {method_entry(m).label for m in declared.methods} | set(declared.pending_rows)
+            labels = {declared.row_label(m) or method_entry(m).label for m in declared.methods}
+            labels |= set(declared.pending_rows)
             datasets = {catalog.spec(d).paper or d for d in declared.datasets}
             metrics, named_metrics = set(render.board_metrics(declared)), set(claims._names(args.get("metric", "")))
             named_datasets = {args.get("dataset", "")} - {"", "mean", "average"}

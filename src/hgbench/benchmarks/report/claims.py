@@ -46,10 +46,7 @@ PLANNED_SUITES = {
     "triprune-adaptive": "triprune_table4_adaptive_vs_fixed.csv",
     "triprune-structural": "triprune_table5_structural_ablation.csv",
     "triprune-architecture": "triprune_table6_architecture.csv",
-    "triprune-transfer": "triprune_table7_transfer.csv",
-    "triprune-efficiency": "triprune_table8_efficiency.csv",
     "triprune-sensitivity": "triprune_table9_sensitivity.csv",
-    "triprune-fd": "triprune_table10_finite_difference.csv",
 }
 
 

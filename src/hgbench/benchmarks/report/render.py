@@ -28,11 +28,12 @@ from ...datasets.splits import protocol_shots
 from . import claims
 from . import dataset_stats
 from . import figures
-from . import multimetric
 from . import probes
 from . import runtime
 from . import significance
 from . import tables
+from . import triprune_dynamics
+from . import triprune_tables_7_8_10 as triprune_t7_t8_t10
 from . import weights
 from .leaderboards import cells, combined, complete_grids, cut_grids, largest_budget_per_split, leaderboard, \
     long_frame, other_splits, planned_frame, records_frame, select_on_validation, wide, write_csv
@@ -238,9 +239,23 @@ def not_run(data: SuiteData) -> list[str]:
 register_layout("accuracy", Layout(scores_board, scores_latex, scores_notes, metrics=lambda chosen: (score_metric(chosen),)))
 register_layout("runtime", Layout(runtime.board, runtime.latex, runtime.notes, metrics=lambda chosen: runtime.METRICS))
 register_layout("weights", Layout(weights.board, weights.latex, weights.notes, weights.figures))
+# TriPrune Table 2, with the full model's dynamics rows (dyn_*) for the figure claims, and Figures 2-5 and 8
 register_layout("multimetric", Layout(
-    multimetric.board, multimetric.latex, lambda board, data: multimetric.notes(board, data, not_run(data)),
-    metrics=lambda chosen: tuple(column.metric for column in multimetric.SCORES + multimetric.EFFICIENCY)))
+    triprune_dynamics.main_board, triprune_dynamics.main_latex,
+    lambda board, data: triprune_dynamics.main_notes(board, data, not_run(data)), triprune_dynamics.main_figures,
+    metrics=triprune_dynamics.main_metrics))
+register_layout("triprune-transfer", Layout(
+    triprune_t7_t8_t10.transfer_board, triprune_t7_t8_t10.transfer_latex, triprune_t7_t8_t10.transfer_notes,
+    metrics=lambda chosen: ("mae", "delta_pct")))
+register_layout("triprune-efficiency", Layout(
+    triprune_t7_t8_t10.efficiency_board, triprune_t7_t8_t10.efficiency_latex, triprune_t7_t8_t10.efficiency_notes,
+    metrics=lambda chosen: triprune_t7_t8_t10.EFFICIENCY))
+register_layout("triprune-meta-gradient", Layout(
+    triprune_t7_t8_t10.meta_gradient_board, triprune_t7_t8_t10.meta_gradient_latex,
+    triprune_t7_t8_t10.meta_gradient_notes, metrics=lambda chosen: triprune_t7_t8_t10.META_GRADIENT))
+register_layout("triprune-schedules", Layout(
+    triprune_dynamics.schedules_board, triprune_dynamics.schedules_latex, triprune_dynamics.schedules_notes,
+    triprune_dynamics.schedules_figures, metrics=lambda chosen: ("mae",)))
 
 
 # ----------------------------------------------------------------------------- entry points

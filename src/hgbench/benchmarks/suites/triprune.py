@@ -52,10 +52,10 @@ def _table(number: int, csv: str, title: str, metric: str = "mae") -> PaperTable
 
 
 def _suite(name: str, description: str, methods: tuple[str, ...], datasets: tuple[str, ...], table: PaperTable | None,
-           kind: str, full_label: str, **fields) -> Suite:
+           kind: str, full_label: str, other_labels: tuple[tuple[str, str], ...] = (), **fields) -> Suite:
     return register_suite(Suite(name=name, description=description, methods=(FULL, *methods), datasets=datasets,
                                 protocol=TRIPRUNE_SPLITS, seeds=10, table=table, kind=kind, reference=FULL,
-                                correction="bonferroni", row_labels=((FULL, full_label),), **fields))
+                                correction="bonferroni", row_labels=((FULL, full_label), *other_labels), **fields))
 
 
 _suite("triprune-adaptive", "TriPrune-HGNN Table 4: each learned part against a fixed heuristic, and all fixed",
@@ -70,7 +70,7 @@ _suite("triprune-architecture", "TriPrune-HGNN Table 6: depth and width of the a
 _suite("triprune-transfer", "TriPrune-HGNN Table 7: frozen modules of the full model on a source dataset against "
        "the All-Fixed variant trained on the target", ("triprune-all-fixed", "triprune-transfer"), TRIPRUNE_DATASETS,
        _table(7, "transfer", "Transfer of the learned modules"), "triprune-transfer", "TriPrune-HGNN (Full)",
-       method_major=True)
+       other_labels=(("triprune-all-fixed", "Fixed Baseline"),), method_major=True)
 _suite("triprune-efficiency", "TriPrune-HGNN Table 8: time and memory of the deployed model's parts, against the "
        "unpruned backbone measured in the same run; training seconds per epoch against the unpruned backbone "
        "trained by the same loop", ("triprune-profiled", "triprune-backbone"), ("imdb",),
@@ -82,7 +82,8 @@ _suite("triprune-meta-gradient", "TriPrune-HGNN Table 10: finite-difference agai
        "float32 and float64, seconds per evaluation, final MAE)", tuple(TABLE10), ("imdb",),
        _table(10, "finite_difference", "Meta-gradient approximation"), "triprune-meta-gradient", "FD (delta=1e-5)")
 _suite("triprune-schedules", "TriPrune-HGNN Figure 6: learned thresholds against fixed schedules ending at the same "
-       "thresholds", ("triprune-exp", *FIGURE6), ("imdb",), None, "triprune-schedules", "learned")
+       "thresholds", ("triprune-exp", *FIGURE6), ("imdb",), None, "triprune-schedules", "learned",
+       other_labels=(("triprune-exp", "exp schedule"),))
 
 TRIPRUNE_SUITES = ("triprune-main", "triprune-adaptive", "triprune-structural", "triprune-architecture",
                    "triprune-transfer", "triprune-efficiency", "triprune-sensitivity", "triprune-meta-gradient",
