@@ -149,7 +149,7 @@ def test_render_all_writes_the_global_leaderboard_and_skips_what_it_cannot_rende
     assert list(rows[0])[:3] == ["suite", "method", "label"]
     per_suite = list(csv.DictReader(open(result.suites[registered.name]["leaderboard"])))
     assert [{k: v for k, v in r.items() if k != "suite"} for r in rows[6:]] == per_suite
-    assert (tmp_path / "out" / "claims.md").exists() and len(result.claims) == 107
+    assert (tmp_path / "out" / "claims.md").exists() and len(result.claims) == 113
 
 
 def test_a_kind_without_layout_is_skipped(store, tmp_path, monkeypatch):
@@ -184,8 +184,8 @@ def test_report_format_md_prints_a_summary(store, tmp_path, registered, capsys):
     assert "| HGNN | 39.7\\*\\*\\* | 20\\*\\* [n=3] |" in text  # means with escaped marks, their splits
     assert "| HNHN | 50 | 31 [n=1] |" in text  # 31: one split, not tested
     assert "[n=k]: a mean over k splits, not the commonest number of splits in its column" in text
-    counts = re.search(r"(\d+) reproduced, (\d+) not reproduced, (\d+) not testable here, (\d+) pending \(of 107", text)
-    assert counts and sum(map(int, counts.groups())) == 107
+    counts = re.search(r"(\d+) reproduced, (\d+) not reproduced, (\d+) not testable here, (\d+) pending \(of 113", text)
+    assert counts and sum(map(int, counts.groups())) == 113
     assert (out / "claims.csv").exists() and (out / SUITE.name / "table.tex").exists()
     assert main(["report", "--out", str(out), "--suite", SUITE.name, "--format", "md"]) == 2  # a usage error
     assert "drop --suite" in capsys.readouterr().err

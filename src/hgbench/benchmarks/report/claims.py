@@ -42,12 +42,7 @@ RULE = (f"A part holds when the measured value satisfies its relation to the cla
 #: Suites the mapping names that are not declared yet, with the paper table each will reproduce (its
 #: parts stay pending until then); any other name that is neither registered nor ``dataset_stats.SUITE``
 #: is a mistake (tests/test_claims.py).
-PLANNED_SUITES = {
-    "triprune-adaptive": "triprune_table4_adaptive_vs_fixed.csv",
-    "triprune-structural": "triprune_table5_structural_ablation.csv",
-    "triprune-architecture": "triprune_table6_architecture.csv",
-    "triprune-sensitivity": "triprune_table9_sensitivity.csv",
-}
+PLANNED_SUITES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -231,6 +226,51 @@ def change_range(board, methods, reference, metric):
         return None
     changes = 100 * means[_names(methods)].sub(means[reference], axis=0).div(means[reference], axis=0)
     return Measured(_span(changes.to_numpy()), f"{len(_names(methods))} settings vs {reference}, {len(means)} datasets")
+
+
+@check
+def change_margin(board, method, others, reference, metric):
+    """Mean over datasets of ``method``'s % change over ``reference`` minus the largest such mean of ``others``
+    (> 0: ``method`` changes the metric most), over the datasets where all of them ran."""
+    means = _means(board, metric, [method, *_names(others), reference])
+    if means.empty:
+        return None
+    changes = (100 * means.drop(columns=reference).sub(means[reference], axis=0).div(means[reference], axis=0)).mean()
+    runner_up = changes.drop(method).idxmax()
+    return Measured(float(changes[method] - changes[runner_up]),
+                    f"{method} {changes[method]:+.2f}% vs next largest {runner_up} {changes[runner_up]:+.2f}%, mean "
+                    f"over {len(means)} datasets")
+
+
+@check
+def change_vs_sum(board, method, parts, reference, metric):
+    """Mean over datasets of ``method``'s % change over ``reference`` minus the sum of the ``parts``' mean changes
+    (< 0: removing everything costs less than the single removals added up)."""
+    means = _means(board, metric, [method, *_names(parts), reference])
+    if means.empty:
+        return None
+    changes = (100 * means.drop(columns=reference).sub(means[reference], axis=0).div(means[reference], axis=0)).mean()
+    total = float(changes[_names(parts)].sum())
+    return Measured(float(changes[method]) - total, f"{method} {changes[method]:+.2f}% vs the sum of "
+                                                    f"{len(_names(parts))} single removals {total:+.2f}%, mean over "
+                                                    f"{len(means)} datasets")
+
+
+@check
+def max_p(board, metric, corrected="p_adj"):
+    """The largest p-value (``corrected``: the board's column, the suite's correction by default) of the tests
+    against the suite's reference on ``metric``; pending while a cell has no run, None without any test."""
+    rows = _rows(board, metric)
+    if corrected not in rows:
+        return None
+    tested = _ok(rows[rows.reference.notna()])
+    p = tested[corrected].astype(float)
+    if tested.empty:
+        return None
+    untested = int((~np.isfinite(p)).sum())  # no test (< 2 pairs, no variation): no evidence of a difference
+    return Measured(float(p.fillna(1.0).max()), f"{int(np.isfinite(p).sum())} tests of {metric}"
+                                                + (f"; {untested} cell(s) without a test count as p = 1"
+                                                   if untested else ""))
 
 
 @check

@@ -25,9 +25,11 @@ import pandas as pd
 
 from ...datasets import catalog
 from ...datasets.splits import protocol_shots
+from . import ablation
 from . import claims
 from . import dataset_stats
 from . import figures
+from . import multimetric
 from . import probes
 from . import runtime
 from . import significance
@@ -111,11 +113,21 @@ class Layout:
     notes: Callable[[pd.DataFrame, SuiteData], str]
     figures: Callable[[pd.DataFrame, SuiteData, Path], dict[str, Path]] | None = None  # PNGs beside the table
     metrics: Callable[[Suite], tuple[str, ...]] = lambda chosen: ()  # the metrics its board carries
+    labels: Callable[[Suite], tuple[str, ...]] | None = None  # its board's row labels, when not the methods' own
 
 
 def board_metrics(chosen: Suite) -> tuple[str, ...]:
     """The metrics of a suite's leaderboard (what a claim check may name), without rendering it."""
     return LAYOUTS[chosen.kind].metrics(chosen)
+
+
+def board_labels(chosen: Suite) -> tuple[str, ...]:
+    """The row labels of a suite's leaderboard (what a claim check may name as a method), without rendering it:
+    each method's label in this table (``Suite.row_label``), unless the layout labels its rows otherwise."""
+    layout = LAYOUTS.get(chosen.kind)
+    if layout is not None and layout.labels is not None:
+        return layout.labels(chosen)
+    return tuple(chosen.row_label(m) or method_entry(m).label for m in chosen.methods)
 
 
 LAYOUTS: dict[str, Layout] = {}
@@ -256,6 +268,18 @@ register_layout("triprune-meta-gradient", Layout(
 register_layout("triprune-schedules", Layout(
     triprune_dynamics.schedules_board, triprune_dynamics.schedules_latex, triprune_dynamics.schedules_notes,
     triprune_dynamics.schedules_figures, metrics=lambda chosen: ("mae",)))
+register_layout("triprune-ablation", Layout(
+    ablation.ablation_board, ablation.ablation_latex,
+    lambda board, data: ablation.ablation_notes(board, data, not_run(data)),
+    metrics=lambda chosen: tuple(column.metric for column in multimetric.SCORES)))
+register_layout("triprune-architecture", Layout(
+    ablation.architecture_board, ablation.architecture_latex,
+    lambda board, data: ablation.architecture_notes(board, data, not_run(data)),
+    metrics=lambda chosen: ablation.ARCHITECTURE_METRICS, labels=ablation.architecture_labels))
+register_layout("triprune-sensitivity", Layout(
+    ablation.sensitivity_board, ablation.sensitivity_latex,
+    lambda board, data: ablation.sensitivity_notes(board, data, not_run(data)),
+    metrics=lambda chosen: ("mae",), labels=ablation.sensitivity_labels))
 
 
 # ----------------------------------------------------------------------------- entry points
