@@ -98,12 +98,18 @@ def test_efficiency_shares_and_speed_up_against_the_unpruned_backbone(store, tmp
         record = put_planned(store, _record(
             name, "triprune-profiled", "imdb", seed, profiles=_profiles(mp, unpruned, 0.002, 0.001),
             inference_seconds=mp, diagnostics={"meta_seconds": 0.4, "epochs_trained": 20, "train_seconds": 10.0,
+                                               "seconds_per_epoch": 0.5,
                                                "retention": {"rho_nnz": 0.25, "r_overall": 0.2}},
             params={"meta_every": 5}))
         store.put_table(record["key"], "meta_steps", pd.DataFrame({"epoch": [5, 10, 15, 20], "val_ce": 1.0,
                                                                    "grad_norm": 0.1}))
+    for seed, per_epoch in enumerate((0.8, 1.0)):
+        put_planned(store, _record(name, "triprune-backbone", "imdb", seed, diagnostics={"seconds_per_epoch": per_epoch}))
     paths, board = _render(store, name, tmp_path)
-    value = board[board.dataset == "imdb"].set_index("metric")
+    epochs = board[board.metric == "seconds_per_epoch"].set_index("method")
+    assert epochs.at["triprune-profiled", "mean"] == approx(0.5)  # 10 s over 20 epochs, both seeds
+    value = board[(board.dataset == "imdb") & (board.method == "triprune-profiled")].set_index("metric")
+    assert value.at["training_overhead_pct", "mean"] == approx(100 * (0.5 / 0.9 - 1))
     assert value.at["speedup_time", "mean"] == approx(np.mean([4.0, 3.0]))
     assert value.at["speedup_memory", "mean"] == approx(4.0)
     assert value.at["time_ms_meta_update", "mean"] == approx(100.0)  # 0.4 s over 4 meta-steps

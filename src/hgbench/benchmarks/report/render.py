@@ -261,7 +261,7 @@ register_layout("triprune-transfer", Layout(
     metrics=lambda chosen: ("mae", "delta_pct")))
 register_layout("triprune-efficiency", Layout(
     triprune_t7_t8_t10.efficiency_board, triprune_t7_t8_t10.efficiency_latex, triprune_t7_t8_t10.efficiency_notes,
-    metrics=lambda chosen: triprune_t7_t8_t10.EFFICIENCY))
+    metrics=lambda chosen: triprune_t7_t8_t10.EFFICIENCY + triprune_t7_t8_t10.TRAINING))
 register_layout("triprune-meta-gradient", Layout(
     triprune_t7_t8_t10.meta_gradient_board, triprune_t7_t8_t10.meta_gradient_latex,
     triprune_t7_t8_t10.meta_gradient_notes, metrics=lambda chosen: triprune_t7_t8_t10.META_GRADIENT))
