@@ -104,7 +104,8 @@ def test_efficiency_shares_and_speed_up_against_the_unpruned_backbone(store, tmp
         store.put_table(record["key"], "meta_steps", pd.DataFrame({"epoch": [5, 10, 15, 20], "val_ce": 1.0,
                                                                    "grad_norm": 0.1}))
     for seed, per_epoch in enumerate((0.8, 1.0)):
-        put_planned(store, _record(name, "triprune-backbone", "imdb", seed, diagnostics={"seconds_per_epoch": per_epoch}))
+        put_planned(store, _record(name, "triprune-backbone", "imdb", seed,
+                                   diagnostics={"seconds_per_epoch": per_epoch}))
     paths, board = _render(store, name, tmp_path)
     epochs = board[board.metric == "seconds_per_epoch"].set_index("method")
     assert epochs.at["triprune-profiled", "mean"] == approx(0.5)  # 10 s over 20 epochs, both seeds

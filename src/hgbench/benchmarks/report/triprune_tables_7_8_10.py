@@ -353,7 +353,8 @@ def efficiency_notes(board: pd.DataFrame, data) -> str:
                  ["adaptive rows' share of the total (%)", fmt(by.at["share_pct_adaptive", "mean"], 1),
                   fmt(by.at["share_pct_adaptive", "paper_mean"], 1)]]
         epochs = board[(board.dataset == dataset) & (board.metric == "seconds_per_epoch")].set_index("method")
-        for method, name in ((PROFILED, "full model"), (BACKBONE, "unpruned backbone, same loop (`triprune-backbone`)")):
+        for method, name in ((PROFILED, "full model"),
+                             (BACKBONE, "unpruned backbone, same loop (`triprune-backbone`)")):
             if method in epochs.index:
                 extra.append([f"training seconds per epoch, {name}",
                               fmt(epochs.at[method, "mean"], 3, epochs.at[method, "std"]), "-"])
