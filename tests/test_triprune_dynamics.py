@@ -280,3 +280,22 @@ def test_main_board_keeps_table_2_rows_unchanged(store, tmp_path):
     assert set(dyn.method) == {"triprune"} and set(dyn.metric) == set(triprune_dynamics.DYNAMICS)
     assert (dyn.status == "pending").all()
     assert t7810.EFFICIENCY and render.board_metrics(suite(name))[-1] == triprune_dynamics.DYNAMICS[-1]
+
+
+# ----------------------------------------------------------------------------- what has not run, with its cost
+def test_the_notes_list_missing_runs_with_their_cost_from_stored_runs(store, tmp_path):
+    """Runs of the design without an ok record, costed from the method's own runs on the dataset or else the full
+    model's, whichever suite planned them; a dataset without any run is listed without a cost."""
+    name = "triprune-schedules"  # IMDB, 10 seeds: triprune, triprune-exp, linear, cosine, step
+    for seed in range(10):
+        put_planned(store, _record("triprune-main", "triprune", "imdb", seed, fit_seconds=60.0 + seed))
+    for seed in range(4):
+        put_planned(store, _record(name, "triprune-exp", "imdb", seed, fit_seconds=30.0))
+    paths, _ = _render(store, name, tmp_path)
+    notes = paths["notes"].read_text()
+    section = notes[notes.index("## Not run here, with its cost"):]
+    assert "| triprune | imdb |" not in section  # all 10 seeds stored (planned by another suite)
+    assert "| triprune-exp | imdb | 6 | 30 (its 4 runs) | 0.05 |" in section
+    per_run = np.mean(60.0 + np.arange(10))
+    assert f"| triprune-linear | imdb | 10 | {per_run:.0f} (the full model's 10 runs) | {10 * per_run / 3600:.2f} |" \
+        in section

@@ -34,6 +34,7 @@ from . import probes
 from . import runtime
 from . import significance
 from . import tables
+from . import triprune_cost
 from . import triprune_dynamics
 from . import triprune_tables_7_8_10 as triprune_t7_t8_t10
 from . import weights
@@ -245,7 +246,14 @@ def not_run(data: SuiteData) -> list[str]:
         for (method, dataset, seed, status, reason), n in counts.items():
             lines.append(f"- {method} on {dataset}, seed {seed}: {status} ({reason})"
                          + (f", {n} configurations" if n > 1 else ""))
+    if triprune_cost.FULL in data.suite.methods:
+        lines += triprune_cost.cost_section(data)
     return lines
+
+
+def _with_not_run(notes: Callable[[pd.DataFrame, SuiteData], str]) -> Callable[[pd.DataFrame, SuiteData], str]:
+    """A layout's notes followed by :func:`not_run`'s sections."""
+    return lambda board, data: notes(board, data).rstrip("\n") + "\n" + "\n".join(not_run(data)) + "\n"
 
 
 register_layout("accuracy", Layout(scores_board, scores_latex, scores_notes, metrics=lambda chosen: (score_metric(chosen),)))
@@ -257,16 +265,16 @@ register_layout("multimetric", Layout(
     lambda board, data: triprune_dynamics.main_notes(board, data, not_run(data)), triprune_dynamics.main_figures,
     metrics=triprune_dynamics.main_metrics))
 register_layout("triprune-transfer", Layout(
-    triprune_t7_t8_t10.transfer_board, triprune_t7_t8_t10.transfer_latex, triprune_t7_t8_t10.transfer_notes,
+    triprune_t7_t8_t10.transfer_board, triprune_t7_t8_t10.transfer_latex, _with_not_run(triprune_t7_t8_t10.transfer_notes),
     metrics=lambda chosen: ("mae", "delta_pct")))
 register_layout("triprune-efficiency", Layout(
-    triprune_t7_t8_t10.efficiency_board, triprune_t7_t8_t10.efficiency_latex, triprune_t7_t8_t10.efficiency_notes,
+    triprune_t7_t8_t10.efficiency_board, triprune_t7_t8_t10.efficiency_latex, _with_not_run(triprune_t7_t8_t10.efficiency_notes),
     metrics=lambda chosen: triprune_t7_t8_t10.EFFICIENCY + triprune_t7_t8_t10.TRAINING))
 register_layout("triprune-meta-gradient", Layout(
     triprune_t7_t8_t10.meta_gradient_board, triprune_t7_t8_t10.meta_gradient_latex,
-    triprune_t7_t8_t10.meta_gradient_notes, metrics=lambda chosen: triprune_t7_t8_t10.META_GRADIENT))
+    _with_not_run(triprune_t7_t8_t10.meta_gradient_notes), metrics=lambda chosen: triprune_t7_t8_t10.META_GRADIENT))
 register_layout("triprune-schedules", Layout(
-    triprune_dynamics.schedules_board, triprune_dynamics.schedules_latex, triprune_dynamics.schedules_notes,
+    triprune_dynamics.schedules_board, triprune_dynamics.schedules_latex, _with_not_run(triprune_dynamics.schedules_notes),
     triprune_dynamics.schedules_figures, metrics=lambda chosen: ("mae",)))
 register_layout("triprune-ablation", Layout(
     ablation.ablation_board, ablation.ablation_latex,

@@ -1,0 +1,71 @@
+"""What a TriPrune suite has not run yet, and what it would cost on this machine.
+
+A suite's design is its methods x datasets x seeds 0..seeds-1; what lacks an ``ok`` record in the store (planned
+by this suite or another) is listed per
+(method, dataset) with the mean fit seconds of that method's stored runs on that dataset, or, for a
+variant never run there, of the full model's (``triprune``: every variant trains the same network by
+the same loop), so the projection comes from the store, never from a typed number.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from ...datasets import catalog
+
+FULL = "triprune"
+
+
+def _stored(store, methods: set[str]) -> pd.DataFrame:
+    """The ok runs of ``methods`` at their one configuration (an empty grid point: TriPrune's methods have
+    no search), whichever suite planned them: method, dataset, seed, fit seconds."""
+    rows = []
+    for method in sorted(methods):
+        folder = store.root / "records" / method
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            try:
+                record = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if record.get("status") == "ok" and not record.get("config") and record.get("fit_seconds") is not None:
+                rows.append((method, record["dataset"], int(record["seed"]), float(record["fit_seconds"])))
+    return pd.DataFrame(rows, columns=["method", "dataset", "seed", "seconds"])
+
+
+def cost_section(data) -> list[str]:
+    """Markdown: the suite's runs without an ok record and their projected CPU hours (empty when complete)."""
+    chosen = data.suite
+    datasets = [d for d in chosen.datasets if catalog.unavailable_reason(d) is None]
+    stored = _stored(data.store, set(chosen.methods) | {FULL})
+    done = set(stored[["method", "dataset", "seed"]].itertuples(index=False, name=None))
+    missing = {(m, d): sum((m, d, s) not in done for s in range(chosen.seeds))
+               for m in chosen.methods for d in datasets}
+    missing = {cell: n for cell, n in missing.items() if n}
+    if not missing:
+        return []
+    seconds = stored.groupby(["method", "dataset"]).seconds.agg(["mean", "size"])
+    table, total = [], 0.0
+    for (method, dataset), n in missing.items():
+        if (method, dataset) in seconds.index:
+            per_run, count = seconds.loc[(method, dataset)]
+            source = f"its {int(count)} runs"
+        elif (FULL, dataset) in seconds.index:
+            per_run, count = seconds.loc[(FULL, dataset)]
+            source = f"the full model's {int(count)} runs"
+        else:
+            per_run, source = np.nan, "no run on this dataset yet"
+        hours = n * per_run / 3600
+        total += 0.0 if np.isnan(hours) else hours
+        table.append(f"| {method} | {dataset} | {n} | "
+                     + ("-" if np.isnan(per_run) else f"{per_run:.0f}") + f" ({source}) | "
+                     + ("-" if np.isnan(hours) else f"{hours:.2f}") + " |")
+    return ["", "## Not run here, with its cost", "",
+            f"Runs of this suite's design ({chosen.seeds} seeds) without an ok record, with the mean fit seconds "
+            "of stored runs on this machine (one thread) and the projected CPU hours: "
+            f"{total:.1f} h in all (cells without any run on their dataset not counted). "
+            "`bench run --suite " + chosen.name + "` runs them; finished runs are skipped.", "",
+            "| method | dataset | runs missing | seconds per run (from) | CPU hours |", "|---|---|---|---|---|",
+            *table]
