@@ -8,6 +8,9 @@ import json
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
+
 import pytest
 import torch
 
@@ -244,3 +247,53 @@ print(json.dumps({"peak_kb": after - before, "nnz": data.hypergraph.nnz, "n": da
     result = json.loads(out.stdout.strip().splitlines()[-1])
     units = result["nnz"] + result["n"] * 64  # nnz(H) + n d
     assert result["peak_kb"] * 1024 < 400 * units * 8, result  # a few hundred floats per unit; n^2 would be 10^5x
+
+
+@pytest.fixture
+def short_table_methods(monkeypatch):
+    """The methods of Tables 8 and 10 and Figure 6, trained for a few epochs, and suites of those layouts on
+    synthetic-contexts: real records and artifacts for the layouts that other tests feed hand-made ones."""
+    from hgbench.benchmarks.suites import base as suites
+    from hgbench.methods.triprune.variants import VARIANTS
+
+    registry.method_names()
+    short = {**SHORT, "threshold_end_seeds": 2}
+    names = ("triprune", "triprune-profiled", "triprune-backbone", "triprune-meta-probe", "triprune-exact",
+             "triprune-linear")
+    for name in names:
+        overrides = VARIANTS[name][1] if name in VARIANTS else {}
+        entry = registry.MethodEntry(name, lambda o=overrides: TriPrune(**short, **o), VARIANTS.get(name, (name,))[0])
+        monkeypatch.setitem(registry.METHODS._items, name, entry)
+    suites.suite_names()
+    made = {}
+    for kind, methods in {"triprune-efficiency": ("triprune-profiled", "triprune-backbone"),
+                          "triprune-meta-gradient": ("triprune-meta-probe", "triprune-exact"),
+                          "triprune-schedules": ("triprune-linear",)}.items():
+        original = suites.suite(kind)
+        made[kind] = dataclasses.replace(original, name=f"t-{kind}", methods=("triprune", *methods),
+                                         datasets=("synthetic-contexts",), seeds=2)
+        monkeypatch.setitem(suites.SUITES._items, made[kind].name, made[kind])
+    return made
+
+
+def test_the_efficiency_meta_gradient_and_schedule_layouts_render_real_runs(tmp_path, short_table_methods):
+    from hgbench.benchmarks.report import render
+
+    store = Store(tmp_path)
+    for chosen in short_table_methods.values():
+        Runner(store).run(schedule(store, chosen.name, list(chosen.methods), list(chosen.datasets), chosen.protocol,
+                                   chosen.seeds))
+    boards = {}
+    for kind, chosen in short_table_methods.items():
+        paths = render.render(store, chosen, tmp_path / "out")
+        boards[kind] = pd.read_csv(paths["leaderboard"])
+        assert paths["latex"].read_text().startswith("\\begin{table}"), paths
+    efficiency = boards["triprune-efficiency"].set_index(["method", "metric"])
+    assert efficiency.at[("triprune-profiled", "speedup_time"), "mean"] > 0
+    assert efficiency.at[("triprune-profiled", "time_ms_controllers"), "mean"] > 0
+    assert np.isfinite(efficiency.at[("triprune-profiled", "training_overhead_pct"), "mean"])
+    meta = boards["triprune-meta-gradient"]
+    errors = meta[meta.metric.str.startswith("rel_error")]
+    assert errors["mean"].notna().any(), errors  # the probe's table was read
+    schedules = boards["triprune-schedules"].set_index("method")
+    assert schedules.at["triprune-linear", "status"] == "ok"
