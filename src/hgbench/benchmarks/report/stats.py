@@ -54,7 +54,8 @@ HIGHER_IS_BETTER: dict[str, bool] = {"accuracy": True, "mae": False, "rmse": Fal
                                      # TriPrune Tables 7 and 10 (report/triprune_tables_7_8_10.py)
                                      "delta_pct": False, "seconds": False, "seconds_float32": False,
                                      "seconds_float64": False, "rel_error_float32": False, "rel_error_float64": False,
-                                     "seconds_per_epoch": False, "training_overhead_pct": False}
+                                     "seconds_per_epoch": False, "training_overhead_pct": False, "latency_ms": False,
+                                     "adaptive_parameters": False, "speedup": True}
 #: Values of an optional ``status`` column that mark a successful run (the runner writes "ok").
 OK_STATUSES: frozenset[str] = frozenset({"ok"})
 #: (threshold, mark) pairs, strictest first: TriPrune Table 3's p < 0.001 / 0.01 / 0.05 levels.
