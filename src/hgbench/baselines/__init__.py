@@ -4,7 +4,8 @@ trained by :mod:`hgbench.methods.trainer` under the protocol each declares.
 ``BASELINES`` maps each registry name (the class's ``name``) to its
 :class:`~hgbench.methods.trainer.TrainedMethod` class; ``PROBES`` holds the variants that test
 explanations of gaps to the paper (``probes`` module). Adding a baseline is its file plus one
-``"module:Class"`` line below: the method registry and the contract tests read ``BASELINES``.
+``"module:Class"`` line below: the method registry and the contract tests read ``BASELINES`` (ZEN's
+trainer contract) and ``TRIPRUNE_BASELINES`` (TriPrune's rows that fit by their own loops).
 """
 
 from __future__ import annotations
@@ -43,4 +44,9 @@ BASELINES = _by_name(
     "triprune_plain:TriPruneMLP",
 )
 
-__all__ = ["BASELINES", "PROBES"]
+# TriPrune's Table 2 baselines with a contract of their own (multi-phase fits, extra losses, a teacher read
+# from the store; BASELINES.md cards 2-5 and 12-14): tests/test_triprune_baselines.py checks every entry.
+TRIPRUNE_BASELINES = _by_name(
+)
+
+__all__ = ["BASELINES", "PROBES", "TRIPRUNE_BASELINES"]

@@ -14,6 +14,8 @@ Search space (card 1, "suite search"): hidden {64, 128} x dropout {0.3, 0.5} x l
 §0.3, dropout 0.5 as HGNN's released config, lr 1e-3 as TriPrune's shared protocol); ``smoke``
 the defaults at lr 1e-2 (as ZEN's smoke budget) for at most 20 epochs (patience 5). Every record
 times one full forward of the trained model (the default ``profile_inference``; BASELINES.md §0.6).
+``tp-hgnn`` also stores its trained weights as ``modules.pt``: the distillation rows read it as their
+teacher (:mod:`.kit.teacher`), never retraining it.
 """
 
 from __future__ import annotations
@@ -27,29 +29,29 @@ from torch import Tensor
 
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph
-from ..methods.base import Method
-from ..methods.protocol import TRIPRUNE_PROTOCOL
+from ..datasets.splits import Split
+from ..methods.base import Fitted
 from ..methods.trainer import TrainedMethod
 from .hgnn import HypergraphConv
+from .kit.tuning import TriPruneTuning
 
 
-class TriPruneTrained(TrainedMethod):
-    """A supervised baseline under TriPrune's protocol: grids from ``search_space`` and ``default_point``."""
+class TriPruneTrained(TriPruneTuning, TrainedMethod):
+    """A supervised baseline under TriPrune's protocol, tuned as BASELINES.md §0.4 (:mod:`.kit.tuning`)."""
 
-    protocol = TRIPRUNE_PROTOCOL
     defaults = {"profile_inference": True}  # the runner times one full forward of the trained model
     architecture = ("hidden",)
     layer: ClassVar[Callable[[int, int], nn.Module]]  # called as layer(in, out); both layers then take (x, H)
     search_space: ClassVar[dict[str, list]] = {"hidden": [64, 128], "dropout": [0.3, 0.5], "lr": [1e-3, 1e-2]}
     # the reduced budget's one configuration (grid keys, so part of every job's params either way)
     default_point: ClassVar[dict[str, Any]] = {"hidden": 64, "dropout": 0.5, "lr": 1e-3}
+    keeps_modules: ClassVar[bool] = False  # store the trained weights as modules.pt (a teacher later runs read)
 
-    def configurations(self, budget: str = "full") -> dict[str, list]:
-        Method.configurations(self, budget)  # validates the budget name
-        single = {key: [value] for key, value in self.default_point.items()}
-        smoke = {**single, "lr": [1e-2], "epochs": [20], "patience": [5]}
-        spaces = {"full": self.search_space, "reduced": single, "smoke": smoke}
-        return self.protocol.grid(spaces[budget])
+    def fit(self, data: NodeDataset, split: Split, config: dict, seed: int, prepared: Any = None) -> Fitted:
+        fitted = super().fit(data, split, config, seed, prepared)
+        if self.keeps_modules:
+            fitted.modules = fitted.state
+        return fitted
 
     def build(self, data: NodeDataset, config: dict) -> nn.Module:
         """``layer(d, hidden) -> ReLU -> dropout -> layer(hidden, C)``."""
@@ -65,9 +67,12 @@ class _TwoLayers(nn.Module):
         super().__init__()
         self.first, self.second, self.dropout = first, second, dropout
 
+    def embed(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
+        """The hidden representation ``relu(first(x))`` (a distillation teacher's embedding)."""
+        return F.relu(self.first(x, hypergraph))
+
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        hidden = F.dropout(F.relu(self.first(x, hypergraph)), self.dropout, self.training)
-        return self.second(hidden, hypergraph)
+        return self.second(F.dropout(self.embed(x, hypergraph), self.dropout, self.training), hypergraph)
 
 
 class _NodeWise(nn.Linear):
@@ -85,6 +90,7 @@ class TriPruneHGNN(TriPruneTrained):
     description = "HGNN (Feng et al. 2019) on the union of the contexts, TriPrune's protocol (Table 2 row)"
 
     layer = staticmethod(partial(HypergraphConv, symmetric=True))
+    keeps_modules = True  # the distillation rows' teacher (kit/teacher.py)
 
 
 class TriPruneMLP(TriPruneTrained):

@@ -62,10 +62,10 @@ def _register_builtins() -> None:
     register_method("zen-weights", lambda: ZEN(record_weights=True), "ZEN",
                     "ZEN recording its class-by-feature weights W* (Table 5)")
     try:
-        from ...baselines import BASELINES, PROBES
+        from ...baselines import BASELINES, PROBES, TRIPRUNE_BASELINES
     except ImportError:  # baselines not installed in this checkout
-        BASELINES, PROBES = {}, {}
-    for name, cls in {**BASELINES, **PROBES}.items():
+        BASELINES, PROBES, TRIPRUNE_BASELINES = {}, {}, {}
+    for name, cls in {**BASELINES, **PROBES, **TRIPRUNE_BASELINES}.items():
         register_class(name, cls)
     register_class(TriPrune.name, TriPrune)
     for name, (label, overrides) in VARIANTS.items():
