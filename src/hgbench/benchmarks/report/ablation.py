@@ -68,6 +68,16 @@ def paper_cell(csv: str, method: str | None, dataset: str, metric: str, setting:
     return float(row["mean"]), float(row["std"]) if pd.notna(row["std"]) else np.nan
 
 
+def paper_row_of(suite, method: str) -> str | None:
+    """The paper CSV's row for ``method``: by this table's label, else by the method's ``paper_label`` (a label
+    with a fidelity mark, "HHGSA†", names the paper row "HHGSA")."""
+    if not suite.table:
+        return None
+    found = paper_method(suite.table.csv, row_label(suite, method))
+    paper_label = method_entry(method).paper_label
+    return found or (paper_method(suite.table.csv, paper_label) if paper_label else None)
+
+
 def table_metrics(suite) -> tuple[str, ...]:
     """Our names of the score metrics the suite's paper table prints (Table 4: MAE and ACC)."""
     printed = set(paper_table(suite.table.csv).metric) if suite.table else set(PAPER_METRIC.values())
@@ -253,7 +263,7 @@ def ablation_board(data) -> pd.DataFrame:
         found = cells(data.frame, longs[column.metric], chosen)
         for method in chosen.methods:
             label = row_label(chosen, method)
-            paper_row = paper_method(chosen.table.csv, label) if chosen.table else None
+            paper_row = paper_row_of(chosen, method)
             for dataset in chosen.datasets:
                 cell, full = found[(method, dataset)], found[(reference, dataset)]
                 paper_dataset = catalog.spec(dataset).paper or dataset

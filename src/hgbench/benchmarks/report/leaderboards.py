@@ -37,6 +37,8 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
     columns["config"] = [json.dumps(r.get("config", {}), sort_keys=True) for r in records]
     columns["grid_index"] = [r.get("grid_index", 0) for r in records]
     columns["num_parameters"] = [(r.get("diagnostics") or {}).get("num_parameters") for r in records]
+    # seconds of earlier runs this one needed (a distillation row's teacher): part of its time to a deployed model
+    columns["upstream_seconds"] = [float((r.get("diagnostics") or {}).get("upstream_seconds") or 0.0) for r in records]
     for part in ("val", "test"):
         scores = [r.get(part) or {} for r in records]
         for metric in METRICS:

@@ -23,6 +23,7 @@ from ...datasets import catalog
 from . import runtime, stats
 from .leaderboards import STD_DDOF, Cell, cells, select_on_validation
 from .paper import paper_value
+from .tables import latex_escape
 from ..run.registry import method_entry
 
 AVERAGE = "average"
@@ -66,7 +67,8 @@ def selected_runs(frame: pd.DataFrame) -> pd.DataFrame:
     """Per split, the configuration selected on the validation metric of its dataset's task."""
     parts = [select_on_validation(rows, selection_metric(task)) for task, rows in frame.groupby("task", sort=True)]
     selected = pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0]
-    return selected.assign(train_seconds=selected.fit_seconds + selected.prepare_seconds.fillna(0.0))
+    return selected.assign(train_seconds=selected.fit_seconds + selected.prepare_seconds.fillna(0.0)
+                           + selected.upstream_seconds)
 
 
 def board(data) -> pd.DataFrame:
@@ -153,7 +155,7 @@ def latex(board: pd.DataFrame, data) -> str:
                 for d in datasets for c in SCORES}
     lines = []
     for method in chosen.methods:
-        label = method_entry(method).label
+        label = latex_escape(method_entry(method).label)
         paper_row = [_cell(by_key.loc[(method, d, c.metric)], c, "paper") for d in datasets for c in SCORES]
         if any(cell != "--" for cell in paper_row):
             lines.append([label, "paper", *paper_row, *(["--"] * len(EFFICIENCY))])
@@ -162,6 +164,10 @@ def latex(board: pd.DataFrame, data) -> str:
                 for d in datasets for c in SCORES]
         ours += [_efficiency(by_key.loc[(method, AVERAGE, c.metric)], c) for c in EFFICIENCY]
         lines.append([label, "ours", *ours])
+    for row in chosen.pending_rows:  # paper rows whose methods are not registered yet: the paper's line, pending
+        paper = [_paper_text(chosen, row, d, c) for d in datasets for c in SCORES]
+        lines += [[latex_escape(row), "paper", *paper, *(["--"] * len(EFFICIENCY))],
+                  ["", "ours", *(["pending"] * (len(paper) + len(EFFICIENCY)))]]
     table = pd.DataFrame(lines, columns=header)
     caption = _caption(board, data)
     return table.style.hide(axis="index").to_latex(
@@ -188,6 +194,17 @@ def _cell(row: pd.Series, column: Column, source: str, emphasis: str = "") -> st
     body = {"best": rf"\mathbf{{{body}}}", "second": rf"\underline{{{body}}}"}.get(emphasis, body)
     mark = "^{\\ddagger}" if source == "ours" and row.status == "partial-grid" else ""
     return f"${body}{mark}$"
+
+
+def _paper_text(suite, paper_row: str, dataset: str, column: Column) -> str:
+    """The paper's cell for a row that is not registered (looked up by its paper name)."""
+    paper_dataset = AVERAGE_PAPER if dataset == AVERAGE else catalog.spec(dataset).paper or dataset
+    metric = column.average_paper if dataset == AVERAGE else column.paper
+    value = paper_value(suite.table.csv, paper_row, paper_dataset, suite.table.setting, metric) if suite.table else None
+    if value is None:
+        return "--"
+    std = f"_{{\\pm {value[1]:.{column.decimals}f}}}" if np.isfinite(value[1]) else ""
+    return f"${value[0]:.{column.decimals}f}{std}$"
 
 
 def _efficiency(row: pd.Series, column: Column) -> str:

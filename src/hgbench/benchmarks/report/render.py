@@ -35,6 +35,7 @@ from . import runtime
 from . import significance
 from . import tables
 from . import triprune_cost
+from . import triprune_significance
 from . import triprune_dynamics
 from . import triprune_tables_7_8_10 as triprune_t7_t8_t10
 from . import weights
@@ -280,6 +281,9 @@ register_layout("triprune-ablation", Layout(
     ablation.ablation_board, ablation.ablation_latex,
     lambda board, data: ablation.ablation_notes(board, data, not_run(data)),
     metrics=lambda chosen: tuple(column.metric for column in multimetric.SCORES)))
+register_layout("triprune-significance", Layout(
+    triprune_significance.board, triprune_significance.latex,
+    lambda board, data: triprune_significance.notes(board, data, not_run(data)), metrics=lambda chosen: ("mae",)))
 register_layout("triprune-architecture", Layout(
     ablation.architecture_board, ablation.architecture_latex,
     lambda board, data: ablation.architecture_notes(board, data, not_run(data)),

@@ -20,8 +20,12 @@ VALUED = ("ok", "partial", PARTIAL_GRID)  # statuses whose cells show a mean
 CUT_GRID_MARK = r"\ddagger"
 
 
+LATEX_CHARACTERS = {"_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#",
+                    "†": r"\textsuperscript{\dag}", "‡": r"\textsuperscript{\ddag}"}  # fidelity marks of labels
+
+
 def latex_escape(text: str) -> str:
-    return "".join({"_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#"}.get(ch, ch) for ch in str(text))
+    return "".join(LATEX_CHARACTERS.get(ch, ch) for ch in str(text))
 
 
 def cell(mean: float, std: float = np.nan, emphasis: str = "", mark: str = "") -> str:
