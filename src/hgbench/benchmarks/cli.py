@@ -19,7 +19,8 @@ from .report import render
 from .report.paper import paper_table
 from .run.registry import method_entry, method_names
 from .run.pool import PoolRunner
-from .run.plan import schedule
+from .run.executors import RunSummary
+from .run.plan import schedule, tuned_configuration
 from .run.runner import FAILURE_STATUSES, Runner, check_device
 from .run.store import Store, StoreLocked
 from .suites import Suite, suite, suite_names
@@ -167,6 +168,14 @@ def _timing_suites(name: str) -> list[str]:
     return own + [t for included in chosen.includes for t in _timing_suites(included)]
 
 
+def _merged(first: RunSummary, second: RunSummary) -> RunSummary:
+    seconds = dict(first.seconds_per_dataset)
+    for dataset, value in second.seconds_per_dataset.items():
+        seconds[dataset] = seconds.get(dataset, 0.0) + value
+    return RunSummary(first.planned + second.planned, first.skipped + second.skipped, first.executed + second.executed,
+                      first.failed + second.failed, {**first.unavailable, **second.unavailable}, seconds)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         check_device(args.device)
@@ -180,16 +189,23 @@ def cmd_run(args: argparse.Namespace) -> int:
                          "run without --jobs (or run the accuracy suites with --jobs first)")
     methods = _names(args.methods, list(dict.fromkeys(m for s in members for m in s.methods)), "method")
     datasets = _names(args.datasets, list(dict.fromkeys(d for s in members for d in s.datasets)), "dataset")
+    if args.tune_on and not any(args.tune_on in s.datasets for s in members):
+        console.print(f"[red]error:[/] --tune-on {args.tune_on}: not a dataset of suite {args.suite}")
+        return 2
     out = Path(args.out)
     store = Store(out / "store")
     try:
         with store.lock():  # one run per store: its plans and its jobs are this process's alone
-            jobs = []
+            jobs, deferred = [], []
             for member in members:  # each suite's plan is stored first: an interrupted run shows what is pending
-                jobs += schedule(store, member.name, [m for m in member.methods if methods is None or m in methods],
-                                 [d for d in member.datasets if datasets is None or d in datasets],
-                                 member.protocol, args.seeds or member.seeds, args.budget,
-                                 method_major=member.method_major)
+                chosen_methods = [m for m in member.methods if methods is None or m in methods]
+                chosen_datasets = [d for d in member.datasets if datasets is None or d in datasets]
+                later = [d for d in chosen_datasets if d != args.tune_on] if args.tune_on in chosen_datasets else []
+                if later:  # --tune-on: that dataset's grids first, the others at the configuration selected there
+                    deferred.append((member, chosen_methods, later))
+                    chosen_datasets = [args.tune_on]
+                jobs += schedule(store, member.name, chosen_methods, chosen_datasets, member.protocol,
+                                 args.seeds or member.seeds, args.budget, method_major=member.method_major)
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console, transient=False) as progress:
                 bar = progress.add_task(args.suite, total=len(jobs))
@@ -204,6 +220,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                                device=args.device, threads=args.threads, keep_models=args.keep_models)
                 runner = PoolRunner(store, args.jobs, **options) if args.jobs > 1 else Runner(store, **options)
                 summary = runner.run(jobs)
+                for member, chosen_methods, later in deferred:
+                    tuned = tuned_configuration(store, [j for j in jobs if j.dataset == args.tune_on])
+                    more = schedule(store, member.name, chosen_methods, later, member.protocol,
+                                    args.seeds or member.seeds, args.budget, method_major=member.method_major,
+                                    tuned=tuned, tuned_on=args.tune_on)
+                    progress.update(bar, total=len(jobs) + len(more))
+                    summary = _merged(summary, runner.run(more))
+                    jobs += more
                 progress.update(bar, completed=len(jobs))
     except StoreLocked as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
@@ -301,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--datasets", help="comma-separated subset of the suite's datasets")
     run.add_argument("--seeds", type=_positive(int), help="number of splits (default: the suite's)")
     run.add_argument("--budget", default="full", choices=BUDGETS, help="tuning budget of trained baselines")
+    run.add_argument("--tune-on", metavar="DATASET", help="run every grid on DATASET first, then each method on the "
+                     "other datasets at the configuration with the best mean validation metric there (TriPrune's later "
+                     "revision: select on imdb, reuse everywhere); default: select per dataset and split")
     run.add_argument("--time-limit", type=_positive(float), default=None, help="seconds per run before it is a "
                      "timeout (a run that does not stop at its deadline is killed soon after)")
     run.add_argument("--retry", type=_statuses, default=(), metavar="STATUSES",

@@ -26,7 +26,7 @@ PERCENT_METRICS = {"accuracy"}
 STD_DDOF = 0  # population std over splits, as numpy.std in ZEN's official code
 _FIELDS = ("method", "dataset", "protocol", "seed", "budget", "status", "reason", "fit_seconds", "predict_seconds",
            "prepare_seconds", "peak_memory_mb", "code_version", "task", "executor", "environment",
-           "inference_seconds", "inference_peak_mb")
+           "inference_seconds", "inference_peak_mb", "tuned_on")
 _CELL = ["method", "dataset", "protocol", "seed"]
 PARTIAL_GRID = "partial-grid"  # a cell with a split whose grid ran only partly (cell_statuses)
 

@@ -94,8 +94,11 @@ class SuiteData:
         """Caption sentence: suite, budgets, seeds, code versions and the std convention."""
         budgets = ", ".join(sorted(set(self.frame.budget))) or "-"
         versions = ", ".join(sorted(set(self.frame.code_version))) or "-"
-        return (f"Reproduced by hgbench suite \\texttt{{{tables.latex_escape(self.suite.name)}}}, budget {budgets}, "
-                f"{self.splits()}, code {tables.latex_escape(versions)}; std over splits with ddof=0.")
+        tuned = sorted(set(self.frame.tuned_on.dropna())) if "tuned_on" in self.frame else []
+        tuning = (f" (configurations selected on {', '.join(catalog.spec(d).paper or d for d in tuned)}'s validation "
+                  "splits and reused on the other datasets)") if tuned else ""
+        return (f"Reproduced by hgbench suite \\texttt{{{tables.latex_escape(self.suite.name)}}}, budget {budgets}"
+                f"{tuning}, {self.splits()}, code {tables.latex_escape(versions)}; std over splits with ddof=0.")
 
     def splits(self) -> str:
         """``10 splits`` or, when cells have different numbers of ok splits, ``3-10 splits per cell``."""

@@ -94,6 +94,7 @@ class PlanEntry:
     grid_index: int
     eval_dataset: str | None = None
     full_grid_size: int = 1  # points in the method's full grid (reports project the full protocol's cost)
+    tuned_on: str | None = None  # the one configuration selected on this dataset's validation splits (--tune-on)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,14 +111,16 @@ def sorted_items(mapping: dict[str, Any]) -> Config:
 
 def plan(suite: str, methods: list[str], datasets: list[str], protocol: str, seeds: int | range,
          budget: str = "full", eval_datasets: dict[str, str] | None = None,
-         method_major: bool = False) -> tuple[list[Job], list[PlanEntry]]:
+         method_major: bool = False, tuned: dict[str, Config] | None = None,
+         tuned_on: str | None = None) -> tuple[list[Job], list[PlanEntry]]:
     """The jobs of a suite and its plan entries, split-major per (dataset, method).
 
     ``seeds`` is a count (seeds 0..n-1) or a range. ``eval_datasets`` maps a training dataset to
     the dataset its transfer jobs are evaluated on. A method whose grid ignores the budget (ZEN)
     plans its full protocol, and its entries say so. ``method_major`` orders the jobs method by
     method (every dataset of the first method first), for suites whose later methods read the
-    earlier ones' runs on other datasets (TriPrune's Table 7).
+    earlier ones' runs on other datasets (TriPrune's Table 7). ``tuned`` maps a method to the one
+    configuration of its grid to plan (selected on the dataset ``tuned_on``, :func:`tuned_configuration`).
     """
     jobs, entries = [], []
     pairs = ([(d, m) for m in methods for d in datasets] if method_major else
@@ -131,19 +134,44 @@ def plan(suite: str, methods: list[str], datasets: list[str], protocol: str, see
         full_size = len(expand_grid(method.configurations("full")))
         for seed in (range(seeds) if isinstance(seeds, int) else seeds):
             for index, config in enumerate(expand_grid(grid)):
+                if tuned and name in tuned and config != tuned[name]:
+                    continue
                 job = Job(name, sorted_items({**settings, **dict(config)}), dataset, protocol, seed, config,
                           target)
                 jobs.append(job)
                 entries.append(PlanEntry(job.key, name, dict(config), dataset, protocol, seed, effective, index,
-                                         target, full_size))
+                                         target, full_size, tuned_on if tuned and name in tuned else None))
     return jobs, entries
 
 
 def schedule(store: "Store", suite: str, methods: list[str], datasets: list[str], protocol: str,
              seeds: int | range, budget: str = "full", eval_datasets: dict[str, str] | None = None,
-             method_major: bool = False) -> list[Job]:
+             method_major: bool = False, tuned: dict[str, Config] | None = None,
+             tuned_on: str | None = None) -> list[Job]:
     """:func:`plan` a suite and write its entries to ``store`` first (so reports and an interrupted run
     know what is pending); the jobs to hand to an executor."""
-    jobs, entries = plan(suite, methods, datasets, protocol, seeds, budget, eval_datasets, method_major)
+    jobs, entries = plan(suite, methods, datasets, protocol, seeds, budget, eval_datasets, method_major, tuned,
+                         tuned_on)
     store.add_plan(suite, entries)
     return jobs
+
+
+def tuned_configuration(store: "Store", jobs: list[Job]) -> dict[str, Config]:
+    """Per method, the configuration with the best mean validation metric over the ok runs of ``jobs`` (one
+    dataset's grid; MAE of the arg-max class for ordinal tasks, accuracy otherwise); ties go to the grid's
+    first. The later revision of TriPrune's protocol: select on IMDB, reuse everywhere (BASELINES.md §0.4).
+    A method with one configuration, or no ok run, is left out."""
+    scores: dict[str, dict[Config, list[float]]] = {}
+    for job in jobs:
+        record = store.get(job.method, job.key)
+        if record is None or record.get("status") != "ok":
+            continue
+        ordinal = record.get("task") == "ordinal"
+        value = record["val"]["mae"] if ordinal else -record["val"]["accuracy"]
+        scores.setdefault(job.method, {}).setdefault(job.config, []).append(float(value))
+    chosen = {}
+    for method, by_config in scores.items():
+        grid = list(dict.fromkeys(job.config for job in jobs if job.method == method))
+        if len(grid) > 1:
+            chosen[method] = min(by_config, key=lambda c: (sum(by_config[c]) / len(by_config[c]), grid.index(c)))
+    return chosen

@@ -226,7 +226,8 @@ class Store:
         for entry in self.plan(suite):
             record = self.get(entry["method"], entry["key"])
             if record is not None:
-                out.append({**record, "suite": suite, "budget": entry["budget"], "grid_index": entry["grid_index"]})
+                out.append({**record, "suite": suite, "budget": entry["budget"], "grid_index": entry["grid_index"],
+                            "tuned_on": entry.get("tuned_on")})
         return out
 
     # ------------------------------------------------------------------ artifacts
