@@ -48,3 +48,22 @@ def test_table3_prints_unregistered_rows_as_pending_with_the_paper_values(signif
     assert np.isfinite(row.paper_mean)  # the paper's value, printed beside "pending"
     assert latex.count("pending") >= 5 * len(chosen.pending_rows)
     assert set(suite("triprune-main").pending_rows) == set(chosen.pending_rows)
+
+
+def test_claims_name_the_paper_rows_of_marked_labels(significance):
+    """A label with its fidelity mark ("DistillHGNN†") answers a claim naming the paper's row ("DistillHGNN");
+    Table 3's 65/65 claim waits while paper rows are pending."""
+    import pandas as pd
+
+    from hgbench.benchmarks.report import claims
+
+    rows = [{"label": label, "paper_dataset": "IMDB", "dataset": "imdb", "metric": "mae", "mean": mean, "std": std,
+             "n_runs": 10, "status": "ok"}
+            for label, mean, std in (("TriPrune-HGNN", 0.40, 0.006), ("LightHGNN", 0.45, 0.010),
+                                     ("DistillHGNN†", 0.44, 0.008), ("SHARP-Distill‡", 0.43, 0.007))]
+    _, _, board, _, _ = load(significance, "triprune-significance")
+    verdicts = claims.evaluate({"triprune-main": pd.DataFrame(rows), "triprune-significance": board}).set_index(
+        "claim_id")
+    variance = verdicts.loc["tri_40pct_lower_variance"]
+    assert "no rows" not in variance.measured and variance.verdict != "pending"
+    assert verdicts.loc["tri_outperforms_65_of_65"].verdict == "pending"
