@@ -67,3 +67,16 @@ def test_claims_name_the_paper_rows_of_marked_labels(significance):
     variance = verdicts.loc["tri_40pct_lower_variance"]
     assert "no rows" not in variance.measured and variance.verdict != "pending"
     assert verdicts.loc["tri_outperforms_65_of_65"].verdict == "pending"
+
+
+def test_the_trade_off_figure_draws_every_row_with_mae_and_inference_costs(tmp_path):
+    import pandas as pd
+
+    from hgbench.benchmarks.report import figures
+
+    rows = [{"method": m, "label": label, "dataset": d, "paper_dataset": d.upper(), "metric": metric, "mean": value}
+            for m, label in (("tp-hgnn", "HGNN"), ("triprune", "TriPrune-HGNN")) for d in ("imdb", "dblp")
+            for metric, value in (("mae", 0.5), ("inference_seconds", 2.0), ("inference_peak_mb", 8.0))]
+    board = pd.DataFrame(rows)
+    assert figures.mae_vs_cost(board, tmp_path / "t.png").stat().st_size > 0
+    assert figures.mae_vs_cost(board[board.metric == "mae"], tmp_path / "u.png") is None  # no cost: no figure

@@ -89,3 +89,35 @@ def accuracy_vs_time(board: pd.DataFrame, costs: pd.DataFrame, path: Path, cost:
         ax.set_xlabel(f"seconds ({cost.replace('_', ' ')})", fontsize=8)
         ax.set_ylabel("test accuracy (%)", fontsize=8)
     return _save(fig, panels, path)
+
+
+# the board's units (multimetric.EFFICIENCY)
+TRADEOFF_COSTS = (("inference_seconds", "inference (ms, one forward)"), ("inference_peak_mb", "inference peak (MiB)"))
+
+
+def mae_vs_cost(board: pd.DataFrame, path: Path) -> Path | None:
+    """TriPrune's Table 2 trade-off: per dataset, each row's mean test MAE against the inference seconds (top)
+    and the inference peak memory (bottom) of its deployed model, both axes from the Table 2 board."""
+    cells = board[board.dataset != "average"].pivot_table(index=["label", "dataset"], columns="metric",
+                                                          values="mean").reset_index()
+    needed = ["mae", *(cost for cost, _ in TRADEOFF_COSTS)]
+    if not set(needed) <= set(cells.columns):
+        return None
+    cells = cells.dropna(subset=needed)
+    if cells.empty:
+        return None
+    datasets = [d for d in dict.fromkeys(board.dataset) if d in set(cells.dataset)]
+    fig, axes = plt.subplots(2, len(datasets), figsize=(3.0 * len(datasets), 5.2), squeeze=False)
+    colors = _colors(cells.label)
+    for column, dataset in enumerate(datasets):
+        for row, (cost, name) in enumerate(TRADEOFF_COSTS):
+            ax = axes[row][column]
+            for point in cells[cells.dataset == dataset].sort_values("label").itertuples():
+                ax.scatter(getattr(point, cost), point.mae, s=14, label=point.label, color=colors[point.label])
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel(name, fontsize=8)
+            ax.set_ylabel("test MAE", fontsize=8)
+            if row == 0:
+                ax.set_title(_title(board, dataset), fontsize=9)
+    return _save(fig, [(ax, None) for ax in axes.flat], path)

@@ -392,7 +392,8 @@ def provenance(boards: dict[str, pd.DataFrame]) -> str:
 
 
 def plots(boards: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
-    """Accuracy against shots (SHOT_SERIES) and against run time (ACCURACY_AND_TIME), where rendered."""
+    """Accuracy against shots (SHOT_SERIES) and against run time (ACCURACY_AND_TIME), and TriPrune's MAE against
+    inference cost (Table 2), where rendered."""
     folder.mkdir(parents=True, exist_ok=True)
     drawn = {"accuracy_vs_shots": figures.accuracy_vs_shots(
         {protocol_shots(suite(name).protocol): boards[name] for name in SHOT_SERIES if name in boards},
@@ -402,6 +403,9 @@ def plots(boards: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
         costs = boards[times].pivot_table(index=["method", "dataset"], columns="metric", values="mean")
         costs = costs.reindex(columns=list(runtime.METRICS)).reset_index()  # no timed cell at all: NaN columns
         drawn["accuracy_vs_time"] = figures.accuracy_vs_time(boards[scores], costs, folder / "accuracy_vs_time.png")
+    if "triprune-main" in boards:  # TriPrune's accuracy-efficiency trade-off over Table 2's rows
+        drawn["triprune_mae_vs_cost"] = figures.mae_vs_cost(boards["triprune-main"],
+                                                            folder / "triprune_mae_vs_cost.png")
     return {name: path for name, path in drawn.items() if path is not None}
 
 
