@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -271,6 +272,36 @@ def _print_rendered(rendered: render.Report) -> None:
     console.print(f"all suites: {files['leaderboard']}; claims: {files['claims_md']}, {files['claims_csv']}")
 
 
+# ----------------------------------------------------------------------------- export, show
+def cmd_export(args: argparse.Namespace) -> int:
+    from .report.export import export, load_results
+
+    out = Path(args.out)
+    if args.suite:
+        suite(args.suite)  # an unknown name fails here, naming the valid ones
+    frame = load_results(Store(out / "store"), args.suite)
+    path = export(frame, Path(args.to) if args.to else out / f"results.{args.format}", args.format)
+    console.print(f"{len(frame)} runs, {frame.shape[1]} columns: {path}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = Store(Path(args.out) / "store")
+    paths = sorted((store.root / "records").glob(f"*/{args.key}*.json"))
+    if len(paths) != 1:
+        found = ", ".join(p.stem for p in paths[:5]) or "none"
+        raise UsageError(f"run key {args.key!r} matches {len(paths)} stored runs ({found}); give more of the key")
+    record = store.get(paths[0].parent.name, paths[0].stem)
+    if record is None:
+        raise UsageError(f"{paths[0]} is not a readable record")
+    folder = store.artifact_path(record["key"], "x").parent
+    artifacts = sorted(folder.iterdir()) if folder.exists() else []
+    sys.stdout.write(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")  # stdout: pipe it to jq
+    sys.stdout.write("artifacts: " + (", ".join(f"{p.name} ({p.stat().st_size:,} B)" for p in artifacts) or "none")
+                     + "\n")
+    return 0
+
+
 # ----------------------------------------------------------------------------- migrate
 def cmd_migrate(args: argparse.Namespace) -> int:
     from .run.migrate import migrate
@@ -353,6 +384,16 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--format", default="files", choices=["files", "md"],
                      help="md: also print a Markdown summary (means per suite, claims' verdicts) to stdout")
     rep.set_defaults(handler=cmd_report)
+    exp = commands.add_parser("export", help="every stored run as one table (hgbench.load_results): one row per run")
+    exp.add_argument("--format", default="csv", choices=["csv", "parquet"])
+    exp.add_argument("--suite", help="only this suite's runs (with their budget and grid position)")
+    exp.add_argument("--out", default="results", help="output folder holding store/, default: results")
+    exp.add_argument("--to", help="file to write (default: <out>/results.<format>)")
+    exp.set_defaults(handler=cmd_export)
+    show = commands.add_parser("show", help="print one stored run's record and list its artifacts")
+    show.add_argument("key", help="the run's key (a prefix is enough when it is unique)")
+    show.add_argument("--out", default="results", help="output folder holding store/, default: results")
+    show.set_defaults(handler=cmd_show)
     mig = commands.add_parser("migrate", help="re-key a store written before job keys named no suite "
                                               "(records/<suite>/ to records/<method>/ plus plans/); reruns nothing")
     mig.add_argument("--out", default="results", help="output folder holding store/, default: results")
