@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ..datasets import catalog
@@ -21,7 +21,8 @@ from .report.paper import paper_table
 from .run.registry import method_entry, method_names
 from .run.pool import PoolRunner
 from .run.executors import RunSummary
-from .run.plan import schedule, tuned_configuration
+from .run.estimate import estimate, total_hours
+from .run.plan import plan, schedule, tuned_configuration
 from .run.runner import FAILURE_STATUSES, Runner, check_device
 from .run.store import Store, StoreLocked
 from .suites import Suite, suite, suite_names
@@ -35,7 +36,8 @@ EXIT_CODES = """exit codes:
   1  data error: a data file is missing, corrupted or unreadable (the message names the file)
   2  usage error: a bad option or value, or an unknown suite, method or dataset name
   3  store busy: another bench run holds the store's lock
-  4  bench ops: an implementation's outputs differ from the reference's"""
+  4  bench ops: an implementation's outputs differ from the reference's
+  5  bench run --max-hours: the projected hours exceed the limit (nothing was run)"""
 
 
 class UsageError(Exception):
@@ -169,6 +171,39 @@ def _timing_suites(name: str) -> list[str]:
     return own + [t for included in chosen.includes for t in _timing_suites(included)]
 
 
+def _print_cost(store: Store, members: list[Suite], methods: list[str] | None, datasets: list[str] | None,
+                args: argparse.Namespace) -> float:
+    """Print the jobs, how many are stored and the projected hours per method and dataset; the total (NaN if
+    any cell has no stored cost). Writes nothing."""
+    jobs = [job for member in members for job in plan(
+        member.name, [m for m in member.methods if methods is None or m in methods],
+        [d for d in member.datasets if datasets is None or d in datasets], member.protocol,
+        args.seeds or member.seeds, args.budget, method_major=member.method_major)[0]]
+    table = estimate(store, list({job.key: job for job in jobs}.values()), args.retry)
+    shown = Table("method", "dataset", "jobs", "stored", "to run", "s/run", "hours", title=f"{args.suite}: cost")
+    for row in table.itertuples():
+        shown.add_row(row.method, row.dataset, str(row.jobs), str(row.stored), str(row.to_run),
+                      "unknown" if row.based_on == 0 else f"{row.seconds_each:.1f}",
+                      "unknown" if row.hours != row.hours else f"{row.hours:.2f}")
+    console.print(shown)
+    hours = total_hours(table)
+    note = " (an upper bound: --tune-on runs one configuration on the other datasets)" if args.tune_on else ""
+    console.print(f"{int(table.jobs.sum())} jobs, {int(table.stored.sum())} stored, {int(table.to_run.sum())} to run: "
+                  + (f"at least {table.hours.sum():.2f} CPU hours, and {int(table.to_run[table.hours.isna()].sum())} "
+                     "jobs of unknown cost (no stored run of their method on their dataset)" if hours != hours
+                     else f"about {hours:.2f} CPU hours at the stored runs' median cost") + note)
+    return hours
+
+
+def _confirmed(hours: float, limit: float) -> bool:
+    """Ask on a terminal whether to go on past ``--max-hours``; refuse elsewhere."""
+    what = "unknown" if hours != hours else f"{hours:.2f}"
+    if not sys.stdin.isatty():
+        console.print(f"[red]error:[/] projected hours {what} exceed --max-hours {limit}; nothing was run")
+        return False
+    return input(f"projected hours {what} exceed --max-hours {limit}; run anyway? [y/N] ").strip().lower() == "y"
+
+
 def _merged(first: RunSummary, second: RunSummary) -> RunSummary:
     seconds = dict(first.seconds_per_dataset)
     for dataset, value in second.seconds_per_dataset.items():
@@ -195,6 +230,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out)
     store = Store(out / "store")
+    if args.dry_run or args.max_hours is not None:
+        hours = _print_cost(store, members, methods, datasets, args)
+        if args.dry_run:
+            return 0
+        if not hours <= args.max_hours and not _confirmed(hours, args.max_hours):
+            return 5
     try:
         with store.lock():  # one run per store: its plans and its jobs are this process's alone
             jobs, deferred = [], []
@@ -208,7 +249,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 jobs += schedule(store, member.name, chosen_methods, chosen_datasets, member.protocol,
                                  args.seeds or member.seeds, args.budget, method_major=member.method_major)
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=console, transient=False) as progress:
+                          TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=False) as progress:
                 bar = progress.add_task(args.suite, total=len(jobs))
 
                 def on_record(job, record) -> None:
@@ -373,6 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "in every record; default 1")
     run.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]; recorded in every record and "
                                                       "printed in timing captions")
+    run.add_argument("--dry-run", action="store_true", help="print the jobs, how many are stored and the projected "
+                     "CPU hours per method and dataset (from the stored runs' costs), then stop; writes nothing")
+    run.add_argument("--max-hours", type=_positive(float), help="refuse (exit code 5; on a terminal: ask) when the "
+                     "projected hours exceed this, or are unknown")
     run.add_argument("--out", default="results", help="output folder (store and tables), default: results")
     run.set_defaults(handler=cmd_run)
 
