@@ -117,7 +117,7 @@ class _DistillHooks(Hooks):
             anchors, labels = batch, self.labels[batch]
         else:
             n = logits.shape[0]
-            anchors, labels = torch.randperm(n, generator=self.generator)[:self.anchors], None
+            anchors, labels = torch.randperm(n, generator=self.generator)[:self.anchors].to(logits.device), None
         contrast = aligned_info_nce(model.align(model.embedding[anchors]), self.teacher.hidden[anchors],
                                     self.tau_c, labels)
         self.terms.append((float(kd.detach()), float(contrast.detach())))

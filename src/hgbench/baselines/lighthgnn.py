@@ -82,7 +82,8 @@ def hyperedge_reliability(data: NodeDataset, teacher: Teacher, noise_level: floa
     """``ρ_e = 1 − |ΔH_e| / max |ΔH|``: how little the teacher's mean member entropy moves under feature noise."""
     hypergraph, features = data.hypergraph, data.features
     generator = torch.Generator().manual_seed(int(seed))
-    noisy = features * (1.0 + float(noise_level) * torch.randn(features.shape, generator=generator))
+    noise = torch.randn(features.shape, generator=generator).to(features.device)
+    noisy = features * (1.0 + float(noise_level) * noise)
     with torch.no_grad():
         clean = hypergraph.v2e(entropy(teacher.logits).unsqueeze(1), "mean")
         perturbed = hypergraph.v2e(entropy(teacher.model(noisy, hypergraph)).unsqueeze(1), "mean")
@@ -99,7 +100,7 @@ class _LightHooks(Hooks):
         self.labels, self.hypergraph, self.teacher_logits = data.labels, data.hypergraph, teacher.logits
         self.lam, self.tau = float(config["lam"]), float(config["tau"])
         self.code_faithful = bool(config["code_faithful"])
-        self.reliability = reliability
+        self.reliability = None if reliability is None else reliability.cpu()  # sampled with a CPU generator
         self.generator = torch.Generator().manual_seed(int(seed) + 1)
         if reliability is not None:
             with torch.no_grad():
@@ -110,7 +111,7 @@ class _LightHooks(Hooks):
         kd = kd_kl(logits, self.teacher_logits, self.tau, code_faithful=self.code_faithful)
         edge_kd = logits.new_zeros(())
         if self.reliability is not None:
-            chosen = torch.bernoulli(self.reliability, generator=self.generator).bool()
+            chosen = torch.bernoulli(self.reliability, generator=self.generator).bool().to(logits.device)
             student_edges = self.hypergraph.v2e(F.softmax(logits / self.tau, -1), "mean")
             edge_kd = kl_probabilities(student_edges[chosen], self.teacher_edges[chosen], self.code_faithful)
         self.terms.append((float(kd.detach()), float(edge_kd.detach())))

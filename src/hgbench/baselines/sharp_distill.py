@@ -69,8 +69,8 @@ def hgnn_propagate(hypergraph: Hypergraph, x: Tensor) -> Tensor:
 
 def positional_cosine(hypergraph: Hypergraph, anchors: Tensor, steps: int = 3, beta: float = 0.5) -> Tensor:
     """``cos(Π_i, Π_j)`` for ``i, j`` in ``anchors``, ``Π = Σ_{k<steps} β^k Θ^k``, from the one-hot columns."""
-    columns = torch.zeros(hypergraph.num_nodes, anchors.numel())
-    columns[anchors, torch.arange(anchors.numel())] = 1.0
+    columns = torch.zeros(hypergraph.num_nodes, anchors.numel(), device=hypergraph.device)
+    columns[anchors.to(hypergraph.device), torch.arange(anchors.numel(), device=hypergraph.device)] = 1.0
     hop, position = columns, columns.clone()
     for k in range(1, steps):
         hop = hgnn_propagate(hypergraph, hop)
@@ -142,7 +142,7 @@ class SharpDistill(ProjectionDistillation):
         generator = torch.Generator().manual_seed(int(config["projection_seed"]) + 1)
         batches = int(config["anchor_batches"])
         order = torch.cat([torch.randperm(n, generator=generator) for _ in range(-(-batches * size // n))])
-        anchors = order[:batches * size].view(batches, size)
+        anchors = order[:batches * size].view(batches, size).to(data.features.device)
         positional = torch.stack([positional_cosine(data.hypergraph, a, int(config["pe_steps"]),
                                                     float(config["pe_beta"])) for a in anchors])
         return SharpPrepared(operator, anchors, positional)

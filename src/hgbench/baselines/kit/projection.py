@@ -72,15 +72,20 @@ def capped_parts(hypergraph: Hypergraph, cap: int = CAP, seed: int = 0) -> tuple
 
 def clique_projection(hypergraph: Hypergraph, k: int = 32, cap: int = CAP, seed: int = 0,
                       self_loop: float = 1.0) -> SparseOperator:
-    """``Â = D^-1/2 (A_k + self_loop · I) D^-1/2`` with ``A_k`` the symmetrised top-``k`` capped clique expansion."""
-    rows, cols, values = topk_clique_edges(hypergraph, k, cap, seed)
+    """``Â = D^-1/2 (A_k + self_loop · I) D^-1/2`` with ``A_k`` the symmetrised top-``k`` capped clique expansion.
+
+    Built on the CPU (the seeded sampling uses a CPU generator) and returned on the hypergraph's device.
+    """
+    device = hypergraph.device
+    rows, cols, values = topk_clique_edges(hypergraph.to("cpu"), k, cap, seed)
     n = hypergraph.num_nodes
     loops = torch.arange(n)
     rows, cols = torch.cat([rows, loops]), torch.cat([cols, loops])
     values = torch.cat([values, torch.full((n,), float(self_loop))])
     degree = torch.zeros(n).index_add_(0, rows, values)
     scale = inverse_power(degree, 0.5)
-    return SparseOperator.symmetric(rows, cols, values * scale[rows] * scale[cols], n)
+    values = values * scale[rows] * scale[cols]
+    return SparseOperator.symmetric(rows.to(device), cols.to(device), values.to(device), n)
 
 
 def topk_clique_edges(hypergraph: Hypergraph, k: int = 32, cap: int = CAP,

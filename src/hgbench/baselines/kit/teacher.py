@@ -26,7 +26,7 @@ from torch import Tensor
 from ...datasets.base import NodeDataset, Task
 from ...datasets.splits import Split
 from ...methods.base import Fitted, Method, MissingDependency, stored_runs
-from ...methods.protocol import TRIPRUNE_PROTOCOL, Hooks
+from ...methods.protocol import Hooks
 from ..triprune_plain import TriPruneHGNN
 from .tuning import TriPruneTuning
 
@@ -73,7 +73,7 @@ def hgnn_teacher(data: NodeDataset, split: Split, seed: int, budget: str) -> Tea
     if state is None:
         raise MissingDependency(f"tp-hgnn {params} on {data.name} (seed {seed}) has no modules.pt (its weights); "
                                 "rerun it with this version")
-    model = method.build(data, params)
+    model = method.build(data, params).to(data.features.device)
     model.load_state_dict(state)
     model.eval()
     with torch.no_grad():
@@ -113,7 +113,7 @@ class Distillation(TriPruneTuning, Method):
             prepared = self.prepare(data, config)
         teacher = hgnn_teacher(data, split, seed, str(config["teacher_budget"]))
         hooks = self.distillation_hooks(data, split, config, seed, teacher, prepared)
-        training = TRIPRUNE_PROTOCOL.train(lambda: self.build(data, config, prepared, teacher), data, split, config,
+        training = self.protocol.train(lambda: self.build(data, config, prepared, teacher), data, split, config,
                                            seed, hooks, phase="student")
         student = training.model.student
         student.eval()
