@@ -1,6 +1,7 @@
 """``bench`` end to end on synthetic data."""
 
 import csv
+import os
 
 import pooch
 
@@ -100,3 +101,26 @@ def test_listing_datasets_creates_nothing_and_downloads_nothing(tmp_path, monkey
     assert sorted(tmp_path.rglob("*")) == before and downloads == []
     out = capsys.readouterr().out
     assert all(f"{name} " in out for name in ("cora", "imdb", "douban")) and "not downloaded" in out
+
+
+def test_dataset_statistics_are_cached_and_recomputed_when_a_file_changes(tmp_path, monkeypatch, real_data_dir):
+    from hgbench.datasets import catalog, summaries
+
+    monkeypatch.setenv("HGBENCH_CACHE", str(tmp_path / "cache"))
+    calls = []
+
+    def count(data):
+        calls.append(data.name)
+        return data.summary()
+
+    spec = catalog.spec("imdb")
+    root = tmp_path / "data"
+    for file in spec.files:  # a private copy of the raw files, so one can be touched
+        (root / file.path).parent.mkdir(parents=True, exist_ok=True)
+        (root / file.path).write_bytes((real_data_dir / file.path).read_bytes())
+    first = summaries.statistics("imdb", "summary", count, root)
+    assert summaries.statistics("imdb", "summary", count, root) == first and calls == ["imdb"]
+    path = root / spec.files[0].path
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    catalog._LOADED.clear()
+    assert summaries.statistics("imdb", "summary", count, root) == first and calls == ["imdb", "imdb"]

@@ -56,3 +56,13 @@ def test_bench_run_tune_on_runs_the_other_datasets_at_the_selected_configuration
 def test_a_single_configuration_is_never_tuned(tmp_path, budget):
     jobs, _ = plan("t", ["tp-hgnn"], ["synthetic-contexts"], "ratio-0.6-0.2", 1, budget=budget)
     assert tuned_configuration(Store(tmp_path), jobs) == {}
+
+
+@pytest.mark.parametrize("grid", [{"b": [1, 2], "a": [0.1, 0.2, 0.3], "c": ["x"]},
+                                  [{"lr": [1e-2], "hidden": [64, 128]}, {"lr": [1e-3], "dropout": [0.3, 0.5]}], {}])
+def test_grid_points_enumerate_as_scikit_learns_parameter_grid(grid):
+    from sklearn.model_selection import ParameterGrid
+
+    from hgbench.methods.base import grid_points
+
+    assert grid_points(grid) == list(ParameterGrid(grid))

@@ -15,8 +15,8 @@ from rich.table import Table
 from ..datasets import catalog
 from ..datasets.files import DataError, DataMissing, DataUnavailable
 from ..datasets.hetero import hetero_summary
+from ..datasets.summaries import statistics
 from ..methods.base import BUDGETS
-from .report import render
 from .report.paper import paper_table
 from .run.registry import method_entry, method_names
 from .run.pool import PoolRunner
@@ -103,18 +103,34 @@ def _paper_stats() -> dict[tuple[str, str], float]:
     return {(row.dataset, row.metric): row.mean for row in table.itertuples()}
 
 
+NARROW = 110  # below this many terminal columns, a listing prints one block per dataset
+
+
+def _fit(title: str, headers: list[str], rows: list[list[str]]) -> Table:
+    """A table with one column per header on a wide terminal; on a narrow one (``NARROW``), two columns:
+    the first header's value and the others as ``header: value`` lines (readable at 80 columns)."""
+    if out_console.width >= NARROW:
+        table = Table(*headers, title=title)
+        for row in rows:
+            table.add_row(*row)
+        return table
+    table = Table(headers[0], "statistics", title=title, show_lines=True)
+    for row in rows:
+        table.add_row(row[0], "\n".join(f"{h}: {v}" for h, v in zip(headers[1:], row[1:]) if v not in ("", "-")))
+    return table
+
+
 def _datasets_table() -> Table:
     paper = _paper_stats()
     columns = [("nodes", "# nodes |V|"), ("hyperedges", "# edges |E|"), ("classes", "# classes c"),
                ("features", "# features d")]
-    table = Table("dataset", "task", *(f"{c} ours (paper)" for c, _ in columns), "status",
-                  title="datasets (ours: measured from the raw files; hyperedges include added singletons)")
+    rows = []
     for name in catalog.names():
         dataset_spec = catalog.spec(name)
         if dataset_spec.paper not in {dataset for dataset, _ in paper} and not dataset_spec.synthetic:
             continue  # the heterogeneous datasets have their own table
         try:
-            stats = catalog.load(name, download=False).summary()
+            stats = statistics(name, "summary", lambda data: data.summary())
             status = "ok"
         except DataMissing:
             stats, status = {}, "not downloaded (bench run fetches it)"
@@ -127,33 +143,34 @@ def _datasets_table() -> Table:
             ours = stats.get(key, "-")
             theirs = paper.get((dataset_spec.paper, paper_key))
             cells.append(f"{ours}" + (f" ({theirs:g})" if theirs is not None else ""))
-        table.add_row(name, dataset_spec.task.value, *cells, status)
-    return table
+        rows.append([name, dataset_spec.task.value, *cells, status])
+    return _fit("datasets (ours: measured from the raw files; hyperedges include added singletons)",
+                ["dataset", "task", *(f"{c} ours (paper)" for c, _ in columns), "status"], rows)
 
 
 def _contextual_table() -> Table:
     """TriPrune's datasets: per-context hyperedges and labels, beside the ranges the paper states."""
-    table = Table("dataset", "master nodes", "hyperedges per context", "classes", "features", "labels per class",
-                  "notes (paper: 10K-100K nodes, 50K-500K hyperedges)",
-                  title="heterogeneous datasets (TriPrune paper, §4)")
+    headers = ["dataset", "master nodes", "hyperedges per context", "classes", "features", "labels per class",
+               "notes (paper: 10K-100K nodes, 50K-500K hyperedges)"]
     paper = _paper_stats()
+    rows = []
     for name in catalog.names():
         dataset_spec = catalog.spec(name)
         if dataset_spec.synthetic or dataset_spec.paper in {dataset for dataset, _ in paper}:
             continue
         try:
-            summary = hetero_summary(catalog.load(name, download=False))
+            summary = statistics(name, "hetero", hetero_summary)
         except DataMissing:
-            table.add_row(name, "-", "-", "-", "-", "-", "not downloaded (bench run fetches it)")
+            rows.append([name, "-", "-", "-", "-", "-", "not downloaded (bench run fetches it)"])
             continue
         except DataError as exc:
-            table.add_row(name, "-", "-", "-", "-", "-", f"error: {exc}")
+            rows.append([name, "-", "-", "-", "-", "-", f"error: {exc}"])
             continue
         contexts = ", ".join(f"{k} {v}" for k, v in summary["hyperedges"].items())
         labels = "/".join(str(v) for v in summary["label_distribution"].values())
-        table.add_row(name, str(summary["master_nodes"]), contexts, str(summary["classes"]), str(summary["features"]),
-                      labels, " ".join(dataset_spec.notes))
-    return table
+        rows.append([name, str(summary["master_nodes"]), contexts, str(summary["classes"]), str(summary["features"]),
+                     labels, " ".join(dataset_spec.notes)])
+    return _fit("heterogeneous datasets (TriPrune paper, §4)", headers, rows)
 
 
 # ----------------------------------------------------------------------------- run
@@ -284,11 +301,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"{summary.executed} runs executed ({summary.failed} not ok), {summary.skipped} already in the "
                   f"store ({summary.planned} distinct jobs planned), "
                   f"total {sum(summary.seconds_per_dataset.values()):.2f} s")
+    from .report import render  # imported when needed: it pulls scipy, statsmodels and matplotlib
+
     _print_rendered(render.render_all(store, out))
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .report import render
+
     out = Path(args.out)
     store = Store(out / "store")
     if args.suite:
@@ -304,7 +325,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_rendered(rendered: render.Report) -> None:
+def _print_rendered(rendered) -> None:
     for name, paths in rendered.suites.items():
         console.print(f"{name}: {paths['latex'].parent}/ (leaderboard.csv, leaderboard_wide.csv, table.tex, notes.md)")
     for name, reason in rendered.skipped.items():

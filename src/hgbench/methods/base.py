@@ -21,6 +21,7 @@ are never hyperparameters.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from abc import ABC, abstractmethod
@@ -36,6 +37,18 @@ from ..datasets.splits import Split
 
 
 BUDGETS = ("full", "reduced", "smoke")
+Grid = dict[str, list] | list[dict[str, list]]
+
+
+def grid_points(grid: Grid) -> list[dict[str, Any]]:
+    """Every point of a search space (a dict of lists, or a list of them), in scikit-learn's ``ParameterGrid``
+    order: keys sorted, the last one varying fastest (written out so listing a plan need not import
+    scikit-learn, about a second of start-up; ``tests/test_tune_on.py`` checks the order against it)."""
+    points = []
+    for part in ([grid] if isinstance(grid, dict) else grid):
+        keys = sorted(part)
+        points += [dict(zip(keys, values)) for values in itertools.product(*(part[k] for k in keys))]
+    return points
 
 
 class Diverged(RuntimeError):

@@ -20,12 +20,11 @@ from typing import Any, Callable
 
 import torch
 import torch.nn as nn
-from sklearn.model_selection import ParameterGrid
 from torch import Tensor
 
 from ...datasets.base import NodeDataset, Task
 from ...datasets.splits import Split
-from ...methods.base import Fitted, Method, MissingDependency, stored_runs
+from ...methods.base import Fitted, Method, MissingDependency, grid_points, stored_runs
 from ...methods.protocol import Hooks
 from ..triprune_plain import TriPruneHGNN
 from .tuning import TriPruneTuning
@@ -50,7 +49,7 @@ class Teacher:
 
 def _points(budget: str) -> list[dict[str, Any]]:
     grid = TriPruneHGNN().configurations(budget)
-    return list(ParameterGrid(grid))
+    return grid_points(grid)
 
 
 def hgnn_teacher(data: NodeDataset, split: Split, seed: int, budget: str) -> Teacher:

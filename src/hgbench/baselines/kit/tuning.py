@@ -21,19 +21,16 @@ from __future__ import annotations
 import random
 from typing import Any, ClassVar
 
-from sklearn.model_selection import ParameterGrid
-
-from ...methods.base import Method
+from ...methods.base import Grid, Method, grid_points
 from ...methods.protocol import TRIPRUNE_PROTOCOL, Protocol
 
 TUNING_POINTS = 25
-Grid = dict[str, list] | list[dict[str, list]]
 
 
 def tuning_points(search_space: dict[str, list], default: dict[str, Any], name: str,
                   size: int = TUNING_POINTS) -> list[dict[str, Any]]:
     """The default point, then ``size - 1`` other points of the product drawn with a generator seeded by ``name``."""
-    points = list(ParameterGrid(search_space))
+    points = grid_points(search_space)
     default = {**points[0], **default} if points else dict(default)
     if default not in points:
         raise ValueError(f"{name}: the default point {default} is not in the search space {search_space}")
@@ -66,6 +63,6 @@ class TriPruneTuning:
         grids = [self.protocol.grid({key: [value] for key, value in point.items()}) for point in points]
         if len(grids) == 1:
             return grids[0]
-        if budget == "full" and len(points) == len(ParameterGrid(self.search_space)) and not self.reads_teacher:
+        if budget == "full" and len(points) == len(grid_points(self.search_space)) and not self.reads_teacher:
             return self.protocol.grid(self.search_space)  # the whole product, in its own order
         return grids

@@ -18,8 +18,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from sklearn.model_selection import ParameterGrid
-
+from ...methods.base import grid_points
 from .registry import method_entry
 
 if TYPE_CHECKING:
@@ -100,9 +99,9 @@ class PlanEntry:
         return asdict(self)
 
 
-def expand_grid(grid: dict[str, list]) -> list[Config]:
+def expand_grid(grid: dict[str, list] | list[dict[str, list]]) -> list[Config]:
     """The product of a search space (scikit-learn's ParameterGrid order), as sorted (name, value) tuples."""
-    return [tuple(sorted(point.items())) for point in ParameterGrid(grid)] if grid else [()]
+    return [tuple(sorted(point.items())) for point in grid_points(grid)] if grid else [()]
 
 
 def sorted_items(mapping: dict[str, Any]) -> Config:
