@@ -17,6 +17,7 @@ def test_run_then_report_end_to_end(tmp_path, capsys):
     assert main(["run", "--suite", "demo", "--datasets", "synthetic", "--seeds", "3", "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert "synthetic:" in err and " s" in err  # time per dataset
+    assert (out / "demo" / "scores.png").stat().st_size > 0 and "scores.png" in err  # the demo's picture
     board = [row for row in csv.DictReader(open(out / "demo" / "leaderboard.csv")) if row["dataset"] == "synthetic"]
     assert {"method", "dataset", "metric", "setting", "mean", "std", "n_runs", "status"} <= set(board[0])
     assert {row["status"] for row in board} == {"ok"} and {row["n_runs"] for row in board} == {"3"}

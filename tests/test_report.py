@@ -168,7 +168,7 @@ def test_render_all_is_deterministic_in_parallel_and_serially(store, tmp_path, r
     monkeypatch.setattr(render.os, "cpu_count", lambda: 1)
     render.render_all(store, tmp_path / "c")
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
-    assert len(files) == 2 * 4 + 4  # 4 files per suite; the global leaderboard, provenance.md, claims.md and .csv
+    assert len(files) == 2 * 5 + 4  # 4 files and scores.png per suite; the global leaderboard, provenance, claims
     for other in ("b", "c"):
         match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / other, files, shallow=False)
         assert (mismatch, errors) == ([], [])

@@ -327,7 +327,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _print_rendered(rendered) -> None:
     for name, paths in rendered.suites.items():
-        console.print(f"{name}: {paths['latex'].parent}/ (leaderboard.csv, leaderboard_wide.csv, table.tex, notes.md)")
+        folder = paths["latex"].parent
+        figures = ", ".join(p.name for p in paths.values() if p.suffix == ".png")
+        console.print(f"{name}: {folder}/ (leaderboard.csv, leaderboard_wide.csv, table.tex, notes.md"
+                      + (f"; figures: {figures}" if figures else "") + ")")
     for name, reason in rendered.skipped.items():
         console.print(f"[yellow]{name}[/]: skipped, {reason}")
     files = rendered.files

@@ -39,7 +39,8 @@ def _save(fig, panels, path: Path) -> Path:
         legend.update(zip(*reversed(ax.get_legend_handles_labels())))
     labels = sorted(legend)
     handles = [legend[label] for label in labels]
-    fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=7, frameon=False)
+    if labels:
+        fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, dpi=150, metadata={"Software": None})
     plt.close(fig)
@@ -121,3 +122,25 @@ def mae_vs_cost(board: pd.DataFrame, path: Path) -> Path | None:
             if row == 0:
                 ax.set_title(_title(board, dataset), fontsize=9)
     return _save(fig, [(ax, None) for ax in axes.flat], path)
+
+
+def scores_bars(board: pd.DataFrame, path: Path) -> Path | None:
+    """One panel per dataset: each method's mean test score (± std over splits) as a horizontal bar, with the
+    paper's mean as a tick where it prints one (an accuracy suite's board)."""
+    data = board[board["mean"].notna()]
+    if data.empty:
+        return None
+    fig, panels = _panels(list(dict.fromkeys(data.dataset)))
+    colors = _colors(data.label)
+    for ax, dataset in panels:
+        rows = data[data.dataset == dataset].reset_index(drop=True)
+        ax.barh(rows.index, rows["mean"], xerr=rows["std"], color=[colors[label] for label in rows.label],
+                capsize=2, label=None)
+        paper = rows["paper_mean"] if "paper_mean" in rows else pd.Series(dtype=float)
+        if paper.notna().any():
+            ax.scatter(paper, rows.index, marker="|", s=120, color="black", label="paper", zorder=3)
+        ax.set_yticks(rows.index, rows.label, fontsize=7)
+        ax.set_title(_title(data, dataset), fontsize=9)
+        ax.set_xlabel(f"test {rows.metric.iloc[0]}" + (" (%)" if rows.metric.iloc[0] == "accuracy" else ""),
+                      fontsize=8)
+    return _save(fig, panels, path)

@@ -260,7 +260,10 @@ def _with_not_run(notes: Callable[[pd.DataFrame, SuiteData], str]) -> Callable[[
     return lambda board, data: notes(board, data).rstrip("\n") + "\n" + "\n".join(not_run(data)) + "\n"
 
 
-register_layout("accuracy", Layout(scores_board, scores_latex, scores_notes, metrics=lambda chosen: (score_metric(chosen),)))
+register_layout("accuracy", Layout(
+    scores_board, scores_latex, scores_notes,
+    lambda board, data, folder: {"scores": p} if (p := figures.scores_bars(board, folder / "scores.png")) else {},
+    metrics=lambda chosen: (score_metric(chosen),)))
 register_layout("runtime", Layout(runtime.board, runtime.latex, runtime.notes, metrics=lambda chosen: runtime.METRICS))
 register_layout("weights", Layout(weights.board, weights.latex, weights.notes, weights.figures))
 # TriPrune Table 2, with the full model's dynamics rows (dyn_*) for the figure claims, and Figures 2-5 and 8
