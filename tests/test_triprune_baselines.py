@@ -62,3 +62,20 @@ def test_a_distillation_row_reads_its_teacher_from_the_store(tmp_path, store, na
     assert teacher["method"] == "tp-hgnn" and teacher["seconds"] > 0
     with pytest.raises(MissingDependency, match="tp-hgnn"):
         fit(name, type(store)(tmp_path), data, split)  # an empty store: no teacher, no run
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_every_triprune_baseline_runs_on_cuda(tmp_path):
+    """The runner puts the data on the GPU; protocols build the model there; every row and its teacher run ok."""
+    from hgbench.benchmarks.run.plan import schedule
+    from hgbench.benchmarks.run.runner import Runner
+    from hgbench.benchmarks.run.store import Store
+
+    store = Store(tmp_path)
+    runner = Runner(store, device="cuda")
+    runner.run(schedule(store, "t", ["tp-hgnn"], ["synthetic-contexts"], "ratio-0.6-0.2", 1, budget="smoke"))
+    jobs = schedule(store, "t", NAMES, ["synthetic-contexts"], "ratio-0.6-0.2", 1, budget="smoke")
+    runner.run(jobs)
+    records = [store.get(job.method, job.key) for job in jobs]
+    assert [(r["method"], r["status"], r.get("reason")) for r in records if r["status"] != "ok"] == []
+    assert {r["environment"]["device"] for r in records} == {"cuda"}

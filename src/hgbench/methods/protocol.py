@@ -164,7 +164,7 @@ class ZenProtocol(Protocol):
         selector = Selector(ties)
         trace = []
         with seeded(seed):
-            model = build()
+            model = build().to(data.features.device)  # the runner puts the data on its device
             optimizer = torch.optim.Adam(model.parameters(), lr=float(config["lr"]), weight_decay=0.0)
             at_checkpoint: dict[int, tuple[float, float | None, int, dict]] = {}
             for epoch in range(1, epochs + 1):
@@ -245,7 +245,7 @@ class TriPruneProtocol(Protocol):
         selector = Selector("first")
         trace = []
         with seeded(seed):
-            model = build()
+            model = build().to(data.features.device)  # the runner puts the data on its device
             optimizer = torch.optim.Adam(model.parameters(), lr=float(settings["lr"]),
                                          weight_decay=float(settings["weight_decay"]))
             order = torch.Generator().manual_seed(seed)
