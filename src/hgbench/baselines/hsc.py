@@ -74,12 +74,12 @@ def channel_descriptors(model, data: NodeDataset, descriptor: str, seed: int) ->
         features = model.first.weight.detach().T
     elif descriptor == "activations":
         generator = torch.Generator().manual_seed(seed)
-        nodes = torch.randperm(data.num_nodes, generator=generator)[:MAX_PROFILE_NODES]
+        nodes = torch.randperm(data.num_nodes, generator=generator)[:MAX_PROFILE_NODES].to(data.features.device)
         with torch.no_grad():
             features = model.embed(data.features, data.hypergraph)[nodes].T
     else:
         raise ValueError(f"descriptor must be 'weights' or 'activations', got {descriptor!r}")
-    features = features.double()
+    features = features.double().cpu()
     features = features - features.mean(1, keepdim=True)
     return features / features.norm(dim=1, keepdim=True).clamp_min(1e-12)
 

@@ -138,11 +138,11 @@ class SAViT(TriPruneTuning, Method):
                                      int(config.get("batch_size", 512)), seed)
         scores = taylor_scores(model, data, batches)  # (input features, hidden channels)
         interaction = gate_hessian_sums(model, data, batches) if config["hessian"] else torch.zeros(2, 2)
-        order = [s.squared.argsort(stable=True) for s in scores]  # weakest first
+        order = [s.squared.cpu().argsort(stable=True) for s in scores]  # weakest first
         d, h, num_classes = widths(model)
         kept_in, kept_hid, predicted = search_widths(
-            scores[0].rms[order[0]], scores[1].rms[order[1]], interaction, data.num_nodes, data.hypergraph.nnz,
-            num_classes, float(config["flops_target"]))
+            scores[0].rms.cpu()[order[0]], scores[1].rms.cpu()[order[1]], interaction, data.num_nodes,
+            data.hypergraph.nnz, num_classes, float(config["flops_target"]))
         keep_input, keep_hidden = order[0][d - kept_in:], order[1][h - kept_hid:]
         sliced = slice_channels(model, keep_hidden, keep_input)
         with torch.no_grad():

@@ -129,8 +129,8 @@ def sage_values(model, data: NodeDataset, samples: Tensor, base: Tensor, seed: i
     counts = counts.sort(stable=True).values
     generator = torch.Generator().manual_seed(seed)
     dummy = d * h
-    total = torch.zeros(dummy + 1, dtype=torch.float64)
-    total_sq = torch.zeros(dummy + 1, dtype=torch.float64)
+    total = torch.zeros(dummy + 1, dtype=torch.float64, device=x.device)
+    total_sq = torch.zeros_like(total)
     count, passes, ratio = 0, 0, float("inf")
     while passes < max_passes and not (passes >= 1 and ratio < convergence):
         begin = 0
@@ -158,14 +158,14 @@ def _sage_batch(chunk, steps, x, out1, hidden, logits, self_w, delta, second_wei
     dummy = d * h
     xs, s = x[chunk], self_w[chunk]
     valid = (xs != 0)[:, :, None].expand(b, d, h).reshape(b, d * h)
-    keys = torch.rand(b, d * h, generator=generator).masked_fill(~valid, 2.0)
+    keys = torch.rand(b, d * h, generator=generator).to(xs.device).masked_fill(~valid, 2.0)
     order = keys.argsort(1)[:, :steps]  # each sample's players in a random order, padding last
     real = valid.gather(1, order)
     feature, channel = order // h, order % h
     increment = (s[:, None] * xs.gather(1, feature) * delta[feature, channel]).masked_fill(~real, 0.0)
     start = out1[chunk] - s[:, None] * (xs @ delta)  # every active entry at its base value
     # a_j after each step: the increments of the same channel so far (a segmented cumulative sum)
-    by_channel = (channel * steps + torch.arange(steps)).argsort(1)
+    by_channel = (channel * steps + torch.arange(steps, device=xs.device)).argsort(1)
     sorted_increment = increment.gather(1, by_channel)
     per_channel = increment.new_zeros(b, h).scatter_add_(1, channel, increment)
     before_channel = per_channel.cumsum(1) - per_channel
@@ -180,15 +180,15 @@ def _sage_batch(chunk, steps, x, out1, hidden, logits, self_w, delta, second_wei
     loss = states.logsumexp(0) - target
     change = (loss[:, 1:] - loss[:, :-1]).double().flatten()
     player = order.masked_fill(~real, dummy).flatten()
-    total = torch.zeros(dummy + 1, dtype=torch.float64).index_add_(0, player, change)
-    return total, torch.zeros(dummy + 1, dtype=torch.float64).index_add_(0, player, change.square())
+    total = change.new_zeros(dummy + 1).index_add_(0, player, change)
+    return total, change.new_zeros(dummy + 1).index_add_(0, player, change.square())
 
 
 def prune_mask(values: Tensor, sparsity: float) -> Tensor:
     """True for the kept entries: all but the ``sparsity`` fraction with the smallest ``|value|``."""
     pruned = int(round(sparsity * values.numel()))
     order = values.abs().flatten().argsort(stable=True)
-    keep = torch.ones(values.numel(), dtype=torch.bool)
+    keep = torch.ones(values.numel(), dtype=torch.bool, device=values.device)
     keep[order[:pruned]] = False
     return keep.view_as(values)
 
@@ -226,7 +226,7 @@ def deploy(masked) -> SlicedHGNN:
     if bool(dead.any()) and bool(entry.base[dead].ne(0).any()):
         fold = dead.nonzero().flatten()
         rows = torch.cat([rows, entry.base[fold[0]][None]], 0)
-    first = HypergraphConv(rows.shape[0], rows.shape[1], symmetric=conv.symmetric)
+    first = HypergraphConv(rows.shape[0], rows.shape[1], symmetric=conv.symmetric).to(rows)
     second = copy.deepcopy(masked.second)
     with torch.no_grad():
         first.weight.copy_(rows)

@@ -61,10 +61,11 @@ class GatedHGNN(nn.Module):
     def __init__(self, model: _TwoLayers, input_gate: Tensor | None = None, hidden_gate: Tensor | None = None):
         super().__init__()
         self.model = model
-        self.register_buffer("input_gate", torch.ones(model.first.weight.shape[0]) if input_gate is None
-                             else input_gate.detach().float())
-        self.register_buffer("hidden_gate", torch.ones(model.first.weight.shape[1]) if hidden_gate is None
-                             else hidden_gate.detach().float())
+        weight = model.first.weight
+        self.register_buffer("input_gate", torch.ones(weight.shape[0], device=weight.device) if input_gate is None
+                             else input_gate.detach().to(weight))
+        self.register_buffer("hidden_gate", torch.ones(weight.shape[1], device=weight.device) if hidden_gate is None
+                             else hidden_gate.detach().to(weight))
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
         return gated_logits(self.model, x, hypergraph, self.input_gate, self.hidden_gate)
@@ -94,13 +95,14 @@ def slice_channels(model: _TwoLayers, keep_hidden: Tensor, keep_input: Tensor | 
     """A new network with only the hidden channels ``keep_hidden`` and the input features ``keep_input``
     (indices or boolean masks; None keeps every feature) of ``model`` (whose weights are copied, not shared)."""
     first, second = model.first, model.second
-    keep_hidden = _indices(keep_hidden)
-    keep_input = None if keep_input is None else _indices(keep_input)
+    device = first.weight.device
+    keep_hidden = _indices(keep_hidden).to(device)
+    keep_input = None if keep_input is None else _indices(keep_input).to(device)
     if keep_input is not None and keep_input.numel() == first.weight.shape[0]:
         keep_input = None  # every feature kept: read x as it is
     rows = first.weight if keep_input is None else first.weight.index_select(0, keep_input)
-    new_first = HypergraphConv(rows.shape[0], keep_hidden.numel(), symmetric=first.symmetric)
-    new_second = HypergraphConv(keep_hidden.numel(), second.weight.shape[1], symmetric=second.symmetric)
+    new_first = HypergraphConv(rows.shape[0], keep_hidden.numel(), symmetric=first.symmetric).to(rows)
+    new_second = HypergraphConv(keep_hidden.numel(), second.weight.shape[1], symmetric=second.symmetric).to(rows)
     with torch.no_grad():
         new_first.weight.copy_(rows.index_select(1, keep_hidden))
         new_first.bias.copy_(first.bias.index_select(0, keep_hidden))
@@ -139,7 +141,7 @@ class GateScores:
 
 def importance_batches(nodes: Tensor, fraction: float, batch_size: int, seed: int) -> list[Tensor]:
     """Shuffled mini-batches covering ``ceil(fraction * |nodes|)`` of ``nodes`` (at least one batch)."""
-    order = nodes[torch.randperm(nodes.numel(), generator=torch.Generator().manual_seed(seed))]
+    order = nodes[torch.randperm(nodes.numel(), generator=torch.Generator().manual_seed(seed)).to(nodes.device)]
     take = max(1, math.ceil(fraction * nodes.numel()))
     return list(order[:take].split(batch_size))
 
@@ -147,8 +149,8 @@ def importance_batches(nodes: Tensor, fraction: float, batch_size: int, seed: in
 def _gates(model: _TwoLayers) -> tuple[Tensor, Tensor]:
     d, h, _ = widths(model)
     weight = model.first.weight
-    return (torch.ones(d, dtype=weight.dtype, requires_grad=True),
-            torch.ones(h, dtype=weight.dtype, requires_grad=True))
+    return (torch.ones(d, dtype=weight.dtype, device=weight.device, requires_grad=True),
+            torch.ones(h, dtype=weight.dtype, device=weight.device, requires_grad=True))
 
 
 def taylor_scores(model: _TwoLayers, data: NodeDataset, batches: list[Tensor]) -> tuple[GateScores, GateScores]:
