@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from hgbench.benchmarks.run.store import Store
 from hgbench.baselines.hsc import hypergraph_laplacian, knn_hypergraph, select_channels
-from hgbench.baselines.kit.channel_prune import (GatedHGNN, gate_hessian_sums, gated_logits, slice_channels,
+from hgbench.baselines.kit.channel_prune import (GatedHGNN, gate_hessian_sums, gated_logits, pretrain, slice_channels,
                                                  taylor_scores, widths)
 from hgbench.baselines.kit.deployed import hgnn_flops
 from hgbench.baselines.savit import search_widths
@@ -26,7 +26,7 @@ from hgbench.datasets.base import NodeDataset, Task
 from hgbench.datasets.hypergraph import Hypergraph, inverse_power
 from hgbench.datasets.synthetic import SyntheticConfig, generate
 
-from triprune_support import data_and_split, fit
+from triprune_support import data_and_split, fit, smoke_params
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -335,3 +335,25 @@ def test_a_rows_fit_deploys_its_pruned_model_and_records_what_it_kept(store, nam
     else:
         assert diagnostics["table_entries_kept"] == round(0.2 * data.num_features * 64)
         assert deployed["nonzero_parameters"] < deployed["parameters"]
+
+
+@pytest.mark.parametrize("name", ["hsc", "savit", "shaver"])
+def test_without_fine_tuning_a_fit_deploys_exactly_the_masked_pretrained_model(store, name):
+    """End to end: the fit's deployed artefact against the masked model rebuilt from the same (seeded) phases."""
+    data, split = data_and_split()
+    overrides = {"finetune_epochs": 0, **({"max_passes": 1} if name == "shaver" else {})}
+    fitted = fit(name, store, data, split, **overrides)
+    params = smoke_params(name, **overrides)
+    pretrained = pretrain(data, split, params, 0).model
+    d, h = data.num_features, 64
+    if name == "shaver":
+        base = base_table(pretrained.first.weight.detach(), data.features, params["base"])
+        values, _ = sage_values(pretrained, data, torch.cat([split.train, split.val]), base, 0, max_passes=1)
+        masked = masked_model(pretrained, prune_mask(values, params["sparsity"]), base).eval()
+    else:
+        hidden_gate = torch.zeros(h).index_fill(0, torch.tensor(fitted.diagnostics["kept_channels"]), 1.0)
+        input_gate = torch.ones(d) if name == "hsc" else \
+            torch.zeros(d).index_fill(0, torch.tensor(fitted.diagnostics["kept_features"]), 1.0)
+        masked = GatedHGNN(pretrained, input_gate, hidden_gate).eval()
+    with torch.no_grad():
+        assert torch.allclose(fitted.predict(), masked(data.features, data.hypergraph), atol=1e-5)

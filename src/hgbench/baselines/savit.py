@@ -158,7 +158,8 @@ class SAViT(TriPruneTuning, Method):
         full_flops = hgnn_flops(data.hypergraph.nnz, data.num_nodes, (d, h, num_classes))
         diagnostics = {**tuned.diagnostics, "pretrain": trained.diagnostics,
                        "interaction": interaction.tolist(), "predicted_loss_increase": predicted,
-                       "importance_batches": len(batches),
+                       "importance_batches": len(batches), "kept_channels": keep_hidden.sort().values.tolist(),
+                       "kept_features": keep_input.sort().values.tolist(),
                        **deployed_diagnostics(deployed, data, {"channels": kept_hid / h, "features": kept_in / d})}
         diagnostics["flops_removed"] = 1.0 - diagnostics["deployed"]["flops"] / full_flops
         return Fitted(predict, diagnostics, trace=trained.trace + tuned.trace, state=deployed.state_dict())
