@@ -40,6 +40,8 @@ Departures and their reasons:
   order cost plus ``½ xᵀ A x`` with ``A`` unnormalised, so that both terms are second-order Taylor estimates of
   the same loss change; the embedding scale is not needed (an input feature feeds one block);
 * "random layers per estimate": the backbone has one layer per unit type, so every batch uses the same ones;
+* scores are averaged over the importance batches once (the released code also smooths them with momentum
+  0.9 across scoring windows, which a single scoring window makes moot);
 * FLOPs target hit from above on the grid of integer widths (the original bisects to ±0.01 %);
 * every phase uses TriPrune's shared protocol (Adam, weight decay 5e-4, 512-node batches, early stopping on
   validation, patience 20) instead of 300 epochs of DeiT fine-tuning. The later TriPrune revision's
