@@ -47,6 +47,11 @@ BASELINES = _by_name(
 # TriPrune's Table 2 baselines with a contract of their own (multi-phase fits, extra losses, a teacher read
 # from the store; BASELINES.md cards 2-5 and 12-14): tests/test_triprune_baselines.py checks every entry.
 TRIPRUNE_BASELINES = _by_name(
+    # pruning (cards 6, 7, 11)
+    "hsc:HSC",
+    "savit:SAViT",
+    "shaver:Shaver",
+    # distillation (cards 12-14)
     "lighthgnn:LightHGNN",
     "lighthgnn:LightHGNNPlus",
     "distillhgnn:DistillHGNN",
