@@ -9,7 +9,8 @@ the one "graph" and the samples are its master nodes. The row measures "HEAL's d
 hypergraph / line-graph branches with relational consistency, used as a node classifier", not the
 published method.
 
-Network (hidden width ``h``; dropout ``p`` on every convolution's input and before each head)::
+Network (hidden width ``h``; dropout ``p`` on ``Z`` and before each head, none on the raw features as in
+the HGNN row)::
 
     Z      = ReLU(HGNN(X))                     encoder: one HGNN convolution on the given hyperedges (B-union)
     Λ      = learned hyperedges: K_h prototypes P_j; hyperedge j keeps the s = ``members`` nodes of highest
@@ -138,7 +139,7 @@ class HEALNet(nn.Module):
         return F.dropout(x, self.dropout, self.training)
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        z = F.relu(self.encoder(self._drop(x), hypergraph))
+        z = F.relu(self.encoder(x, hypergraph))
         soft = self.learned_hyperedges(z)
         z = self._drop(z)
         hyper = F.relu(self.hyper(augmented_smooth(hypergraph, soft, z)))  # branch H
