@@ -47,6 +47,9 @@ BASELINES = _by_name(
 # TriPrune's Table 2 baselines with a contract of their own (multi-phase fits, extra losses, a teacher read
 # from the store; BASELINES.md cards 2-5 and 12-14): tests/test_triprune_baselines.py checks every entry.
 TRIPRUNE_BASELINES = _by_name(
+    # standard (cards 2, 4)
+    "hhgsa:HHGSA",
+    "heal:HEAL",
     # pruning (cards 6, 7, 11)
     "hsc:HSC",
     "savit:SAViT",
