@@ -196,3 +196,18 @@ def test_self_loops_are_protected_by_both_rows():
     loops = with_node_loops(hg)
     view = drop_incidence(loops, 1.0, torch.Generator(), protect=loops.edges >= hg.num_edges)
     assert view.nnz == hg.num_nodes and bool((view.node_degree() == 1).all())
+
+
+def test_allset_deepsets_mean_reduction_against_a_dense_computation():
+    from hgbench.baselines.allset import DeepSetsHalf
+    from conftest import dense_incidence
+
+    hg = random_hypergraph(1)
+    x = torch.randn(hg.num_nodes, 5, generator=torch.Generator().manual_seed(0))
+    half = DeepSetsHalf(5, 8, 8, "v2e", mlp_layers=1, dropout=0.0, reduce="mean").eval()
+    h = dense_incidence(hg).float()
+    with torch.no_grad():
+        expected = F.relu(half.decoder((h.T @ F.relu(half.encoder(x))) / h.sum(0, keepdim=True).T))
+        assert torch.allclose(half(x, hg), expected, atol=1e-5)
+        half.reduce = "sum"
+        assert torch.allclose(half(x, hg), F.relu(half.decoder(h.T @ F.relu(half.encoder(x)))), atol=1e-5)

@@ -73,13 +73,13 @@ def info_nce_directed(z1: Tensor, z2: Tensor, tau: float, anchors: Tensor | None
     h1, h2 = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
     query = h1.index_select(0, anchors)
     positive = (query * h2.index_select(0, anchors)).sum(-1) / tau
-    logits = query @ h2.T / tau  # B x n
+    total = torch.logsumexp(query @ h2.T / tau, dim=1)  # B x n similarities, reduced per anchor
     if intra_view:
         rows = torch.arange(anchors.numel(), device=anchors.device)
         self_pairs = torch.tensor(float("-inf"), dtype=h1.dtype, device=h1.device)
         within = (query @ h1.T / tau).index_put((rows, anchors), self_pairs)  # j = i is not a negative
-        logits = torch.cat([logits, within], dim=1)
-    return (torch.logsumexp(logits, dim=1) - positive).mean()
+        total = torch.logaddexp(total, torch.logsumexp(within, dim=1))
+    return (total - positive).mean()
 
 
 class BilinearDiscriminator(nn.Module):
