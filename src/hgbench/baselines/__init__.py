@@ -47,9 +47,11 @@ BASELINES = _by_name(
 # TriPrune's Table 2 baselines with a contract of their own (multi-phase fits, extra losses, a teacher read
 # from the store; BASELINES.md cards 2-5 and 12-14): tests/test_triprune_baselines.py checks every entry.
 TRIPRUNE_BASELINES = _by_name(
-    # standard (cards 2, 4)
+    # standard (cards 2-5)
     "hhgsa:HHGSA",
     "heal:HEAL",
+    "hygcl_adt:HyGCLAdT",
+    "tricl:TriCL",
     # pruning (cards 6, 7, 11)
     "hsc:HSC",
     "savit:SAViT",

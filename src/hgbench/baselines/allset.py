@@ -65,19 +65,20 @@ def _route(direction: str):
 
 
 class DeepSetsHalf(nn.Module):
-    """``relu(MLP_dec(sum_{s in S} dropout(relu(MLP_enc(s)))))`` for every set S of one direction."""
+    """``relu(MLP_dec(sum_{s in S} dropout(relu(MLP_enc(s)))))`` for every set S of one direction (``reduce="mean"``:
+    the mean over S instead of the sum)."""
 
     def __init__(self, in_dim: int, hidden: int, out_dim: int, direction: str, mlp_layers: int = 2,
-                 dropout: float = 0.5) -> None:
+                 dropout: float = 0.5, reduce: str = "sum") -> None:
         super().__init__()
         self.encoder = MLP(in_dim, hidden, hidden, mlp_layers, dropout, norm=True, input_norm=True)
         self.decoder = MLP(hidden, hidden, out_dim, mlp_layers, dropout, norm=True, input_norm=True)
-        self.direction, self.dropout = direction, dropout
+        self.direction, self.dropout, self.reduce = direction, dropout, reduce
         _route(direction)
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
         h = F.dropout(F.relu(self.encoder(x)), self.dropout, self.training)
-        pooled = hypergraph.v2e(h, "sum") if self.direction == "v2e" else hypergraph.e2v(h, "sum")
+        pooled = hypergraph.v2e(h, self.reduce) if self.direction == "v2e" else hypergraph.e2v(h, self.reduce)
         return F.relu(self.decoder(pooled))
 
 
@@ -116,12 +117,12 @@ class PMA(nn.Module):
 class SetGNN(nn.Module):
     def __init__(self, in_dim: int, hidden: int, num_classes: int, layers: int, attention: bool,
                  heads: int = 4, dropout: float = 0.5, input_dropout: float = 0.2, mlp_layers: int = 2,
-                 classifier_layers: int = 2) -> None:
+                 classifier_layers: int = 2, reduce: str = "sum") -> None:
         super().__init__()
         def half(a: int, direction: str) -> nn.Module:
             if attention:
                 return PMA(a, hidden, hidden, direction, heads, mlp_layers)
-            return DeepSetsHalf(a, hidden, hidden, direction, mlp_layers, dropout)
+            return DeepSetsHalf(a, hidden, hidden, direction, mlp_layers, dropout, reduce)
 
         dims = [in_dim] + [hidden] * (layers - 1)
         self.v2e = nn.ModuleList(half(a, "v2e") for a in dims)
