@@ -47,6 +47,8 @@ BASELINES = _by_name(
 # TriPrune's Table 2 baselines with a contract of their own (multi-phase fits, extra losses, a teacher read
 # from the store; BASELINES.md cards 2-5 and 12-14): tests/test_triprune_baselines.py checks every entry.
 TRIPRUNE_BASELINES = _by_name(
+    # structure pruning (cards 6B, 8-10)
+    "randhe:RandHE",
 )
 
 __all__ = ["BASELINES", "PROBES", "TRIPRUNE_BASELINES"]
