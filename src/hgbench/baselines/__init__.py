@@ -49,6 +49,8 @@ BASELINES = _by_name(
 TRIPRUNE_BASELINES = _by_name(
     # structure pruning (cards 6B, 8-10)
     "randhe:RandHE",
+    "hgnn_struct:HGNNStruct",
+    "hsl:HSL",
 )
 
 __all__ = ["BASELINES", "PROBES", "TRIPRUNE_BASELINES"]
