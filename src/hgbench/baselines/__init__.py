@@ -51,6 +51,7 @@ TRIPRUNE_BASELINES = _by_name(
     "randhe:RandHE",
     "hgnn_struct:HGNNStruct",
     "hsl:HSL",
+    "adaglt:AdaGLT",
 )
 
 __all__ = ["BASELINES", "PROBES", "TRIPRUNE_BASELINES"]

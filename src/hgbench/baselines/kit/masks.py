@@ -5,6 +5,9 @@ Every random draw takes an explicit :class:`torch.Generator` (seeded from the ru
 a run repeats exactly on CPU. Formulas:
 
 * straight-through step: forward ``1[s > threshold]``, backward the identity in ``s`` (Bengio et al. 2013);
+* binary step with a piecewise-linear surrogate (Dynamic Sparse Training, Liu et al. 2020; AdaGLT's weight
+  tickets): forward ``1[x > 0]``, backward ``g * d(x)`` with ``d = 2 - 4|x|`` for ``|x| <= 0.4``, ``0.4`` for
+  ``0.4 < |x| <= 1``, ``0`` beyond;
 * relaxed Bernoulli / binary Concrete (Maddison et al. 2017; Jang et al. 2017): with ``u ~ U(0, 1)``,
   ``m = sigmoid((logit + log u - log(1 - u)) / tau)``; ``hard=True`` rounds it at 0.5 straight-through
   (HSL's sampler);
@@ -30,6 +33,29 @@ def straight_through(soft: Tensor, threshold: float = 0.5) -> Tensor:
     """``1[soft > threshold]`` in the forward pass; the gradient flows to ``soft`` unchanged."""
     hard = (soft > threshold).to(soft.dtype)
     return hard + soft - soft.detach()
+
+
+class _BinaryStep(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: Tensor) -> Tensor:
+        ctx.save_for_backward(x)
+        return (x > 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return grad * binary_step_slope(x)
+
+
+def binary_step_slope(x: Tensor) -> Tensor:
+    """The surrogate derivative of :func:`binary_step` at ``x``."""
+    a = x.abs()
+    return torch.where(a <= 0.4, 2.0 - 4.0 * a, torch.where(a <= 1.0, torch.full_like(a, 0.4), torch.zeros_like(a)))
+
+
+def binary_step(x: Tensor) -> Tensor:
+    """``1[x > 0]`` with the piecewise-linear surrogate gradient above."""
+    return _BinaryStep.apply(x)
 
 
 def uniform(shape: torch.Size | tuple[int, ...], generator: torch.Generator, like: Tensor) -> Tensor:
