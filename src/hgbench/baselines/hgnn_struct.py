@@ -8,11 +8,11 @@ hyperedge score + a linear retention schedule + HGNN, on the deployed pruned hyp
 
 Score of hyperedge e: ``s_e = a1 c_e + a2 s_e'``, both terms min-max normalised over the hyperedges:
 
-* ``c_e`` (local clustering): the fraction of member pairs (u, v) of e that also co-occur in another hyperedge.
-  Pairs are sampled with replacement, ``min(200, |e|(|e|-1)/2)`` per hyperedge (the card's cap for huge
-  hyperedges); the co-occurrence count of a pair is read by searching (v, e') in the sorted incidence keys for
-  every hyperedge e' of u, u the endpoint of smaller degree (no clique expansion is formed). Hyperedges with one
-  member get 0;
+* ``c_e`` (local clustering): the fraction of member pairs (u, v) of e that also co-occur in another hyperedge:
+  all pairs of a hyperedge with at most 200 pairs, 200 pairs drawn with replacement from a larger one (the
+  card's cap for huge hyperedges); the co-occurrence count of a pair is read by searching (v, e') in the sorted
+  incidence keys for every hyperedge e' of u, u the endpoint of smaller degree (no clique expansion is formed).
+  Hyperedges with one member get 0;
 * ``s_e'`` (spectral coherence): with ``f_1..f_10`` the eigenvectors of the 10 smallest non-trivial eigenvalues of
   ``Delta = I - P`` (P the HGNN operator; ``scipy.sparse.linalg.eigsh`` on the implicit operator, largest
   eigenvalues of P, the largest one dropped as trivial), e's share of the quadratic form
@@ -64,24 +64,43 @@ def _minmax(x: Tensor) -> Tensor:
     return (x - x.min()) / span if float(span) > 0 else torch.zeros_like(x)
 
 
-def clustering_scores(hypergraph: Hypergraph, generator: torch.Generator, max_pairs: int = MAX_PAIRS) -> Tensor:
-    """Per hyperedge, the fraction of sampled member pairs that share another hyperedge too."""
-    n, m = hypergraph.num_nodes, hypergraph.num_edges
+def member_pairs(hypergraph: Hypergraph, generator: torch.Generator,
+                 max_pairs: int = MAX_PAIRS) -> tuple[Tensor, Tensor, Tensor]:
+    """(hyperedge, u, v) of member pairs: every pair of a hyperedge with at most ``max_pairs`` pairs, else
+    ``max_pairs`` pairs drawn with replacement."""
+    m = hypergraph.num_edges
     nodes, edges = hypergraph.nodes.cpu(), hypergraph.edges.cpu()
     size = torch.bincount(edges, minlength=m)
     by_edge = nodes[torch.argsort(edges, stable=True)]
-    edge_start = torch.cumsum(size, 0) - size
-    pairs = torch.clamp(torch.minimum(size * (size - 1) // 2, torch.tensor(max_pairs)), min=0)
-    owner = torch.repeat_interleave(torch.arange(m), pairs)  # the hyperedge of every sampled pair
-    s = size[owner]
-    i = (torch.rand(owner.numel(), generator=generator, dtype=torch.float64) * s).long().clamp_max(s - 1)
-    j = (torch.rand(owner.numel(), generator=generator, dtype=torch.float64) * (s - 1)).long().clamp_max(s - 2)
-    j = j + (j >= i).long()
-    u, v = by_edge[edge_start[owner] + i], by_edge[edge_start[owner] + j]
+    start = torch.cumsum(size, 0) - size
+    all_pairs = size * (size - 1) // 2
+    small = (all_pairs > 0) & (all_pairs <= max_pairs)
+    # small hyperedges: all pairs i < j, from the pairs of the largest small size
+    largest = int(size[small].max()) if bool(small.any()) else 2
+    i_all, j_all = torch.triu_indices(largest, largest, 1)
+    owner_s = torch.nonzero(small).flatten().repeat_interleave(i_all.numel())
+    i_s, j_s = i_all.repeat(int(small.sum())), j_all.repeat(int(small.sum()))
+    inside = j_s < size[owner_s]
+    owner_s, i_s, j_s = owner_s[inside], i_s[inside], j_s[inside]
+    # large hyperedges: sampled positions i != j
+    large = all_pairs > max_pairs
+    owner_l = torch.nonzero(large).flatten().repeat_interleave(max_pairs)
+    s = size[owner_l]
+    i_l = (torch.rand(owner_l.numel(), generator=generator, dtype=torch.float64) * s).long().clamp_max(s - 1)
+    j_l = (torch.rand(owner_l.numel(), generator=generator, dtype=torch.float64) * (s - 1)).long().clamp_max(s - 2)
+    j_l = j_l + (j_l >= i_l).long()
+    owner, i, j = torch.cat([owner_s, owner_l]), torch.cat([i_s, i_l]), torch.cat([j_s, j_l])
+    return owner, by_edge[start[owner] + i], by_edge[start[owner] + j]
+
+
+def shared_edges(hypergraph: Hypergraph, u: Tensor, v: Tensor) -> Tensor:
+    """For node pairs (u, v), the number of hyperedges holding both (``(H H^T)[u, v]`` for a 0/1 incidence),
+    searching (v, e) in the sorted incidence keys for every hyperedge e of the endpoint of smaller degree."""
+    n, m = hypergraph.num_nodes, hypergraph.num_edges
+    nodes, edges = hypergraph.nodes.cpu(), hypergraph.edges.cpu()
     degree = torch.bincount(nodes, minlength=n)
     swap = degree[u] > degree[v]
     u, v = torch.where(swap, v, u), torch.where(swap, u, v)
-    # every hyperedge of u (CSR by node), and whether v belongs to it too
     by_node = edges[torch.argsort(nodes, stable=True)]
     node_start = torch.cumsum(degree, 0) - degree
     pair = torch.repeat_interleave(torch.arange(u.numel()), degree[u])
@@ -89,10 +108,18 @@ def clustering_scores(hypergraph: Hypergraph, generator: torch.Generator, max_pa
     candidate = by_node[node_start[u][pair] + offset]
     keys, _ = torch.sort(nodes * m + edges)
     wanted = v[pair] * m + candidate
-    found = keys[torch.searchsorted(keys, wanted).clamp_max(keys.numel() - 1)] == wanted
-    shared = torch.zeros(u.numel(), dtype=torch.long).index_add_(0, pair, found.long())  # hyperedges holding both
-    again = torch.zeros(m, dtype=torch.float64).index_add_(0, owner, (shared >= 2).double())
-    return torch.where(pairs > 0, again / pairs.clamp_min(1).double(), torch.zeros(m, dtype=torch.float64))
+    found = keys[torch.searchsorted(keys, wanted).clamp_max(max(keys.numel() - 1, 0))] == wanted
+    return torch.zeros(u.numel(), dtype=torch.long).index_add_(0, pair, found.long())
+
+
+def clustering_scores(hypergraph: Hypergraph, generator: torch.Generator, max_pairs: int = MAX_PAIRS) -> Tensor:
+    """Per hyperedge, the fraction of its (sampled) member pairs that share another hyperedge too."""
+    m = hypergraph.num_edges
+    owner, u, v = member_pairs(hypergraph, generator, max_pairs)
+    again = (shared_edges(hypergraph, u, v) >= 2).double()
+    hits = torch.zeros(m, dtype=torch.float64).index_add_(0, owner, again)
+    counts = torch.bincount(owner, minlength=m).double()
+    return torch.where(counts > 0, hits / counts.clamp_min(1), torch.zeros_like(hits))
 
 
 def spectral_energy(hypergraph: Hypergraph, generator: torch.Generator, k: int = EIGENVECTORS) -> Tensor:
