@@ -109,15 +109,24 @@ def test_shared_edges_is_the_co_occurrence_count_and_clustering_is_exact_on_smal
     assert torch.allclose(scores, torch.tensor([1 / 3, 1.0, 0.0, 0.0], dtype=torch.float64))
 
 
-def test_spectral_energy_is_each_hyperedges_share_of_the_laplacian_form():
-    hg = random_hypergraph(2, num_nodes=14, num_edges=10, max_size=5)
+@pytest.mark.parametrize("extra_singletons", [0, 12])
+def test_spectral_energy_is_each_hyperedges_share_of_the_laplacian_form(extra_singletons):
+    """Against a dense eigendecomposition of P: the eigenvalue-1 space (one vector per connected component,
+    here up to 12 extra singleton components) is not among the k vectors."""
+    base = random_hypergraph(2, num_nodes=14, num_edges=10, max_size=5)
+    n = base.num_nodes + extra_singletons
+    singles = torch.arange(base.num_nodes, n)
+    index = torch.cat([base.index, torch.stack([singles, singles - base.num_nodes + base.num_edges])], 1)
+    hg = Hypergraph(index, n)
     energy = spectral_energy(hg, torch.Generator().manual_seed(0), k=3)
     h = dense_incidence(hg)
     dv, de = h.sum(1), h.sum(0)
     p = torch.diag(dv.rsqrt()) @ h @ torch.diag(1 / de) @ h.T @ torch.diag(dv.rsqrt())
     values, vectors = torch.linalg.eigh(p)
-    f = vectors[:, -4:-1]  # the 3 largest of P after the trivial one
-    assert torch.allclose(energy.sum(), torch.trace(f.T @ (torch.eye(14, dtype=torch.float64) - p) @ f), atol=1e-6)
+    nontrivial = vectors[:, values < 1 - 1e-9]
+    f = nontrivial[:, -3:]  # the 3 largest of P below 1
+    assert torch.allclose(energy.sum(), torch.trace(f.T @ (torch.eye(n, dtype=torch.float64) - p) @ f), atol=1e-6)
+    assert float(energy.sum()) > 1e-3
     g = f / dv.sqrt().unsqueeze(1)
     direct = torch.stack([(g[h[:, e] > 0] ** 2).sum() - g[h[:, e] > 0].sum(0).square().sum() / de[e]
                           for e in range(hg.num_edges)])

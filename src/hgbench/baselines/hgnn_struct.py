@@ -15,11 +15,11 @@ Score of hyperedge e: ``s_e = a1 c_e + a2 s_e'``, both terms min-max normalised 
   Hyperedges with one member get 0;
 * ``s_e'`` (spectral coherence): with ``f_1..f_10`` the eigenvectors of the 10 smallest non-trivial eigenvalues of
   ``Delta = I - P`` (P the HGNN operator; ``scipy.sparse.linalg.eigsh`` on the implicit operator, largest
-  eigenvalues of P, the largest one dropped as trivial), e's share of the quadratic form
-  ``f^T Delta f = sum_e [sum_{v in e} g_v^2 - (sum_{v in e} g_v)^2 / |e|]`` (``g = Dv^-1/2 f``), summed over the
-  10 vectors. The card names the term, not its sign: a coherent hyperedge is one whose members the smooth
-  eigenvectors do not separate, so ``s_e' = 1 - minmax(share)`` (low energy = kept). A departure to be read with
-  the row's ``*``.
+  eigenvalues of P once its eigenvalue-1 space, one vector per connected component, is projected out), e's share
+  of the quadratic form ``f^T Delta f = sum_e [sum_{v in e} g_v^2 - (sum_{v in e} g_v)^2 / |e|]``
+  (``g = Dv^-1/2 f``), summed over the 10 vectors. The card names the term, not its sign: a coherent hyperedge
+  is one whose members the smooth eigenvectors do not separate, so ``s_e' = 1 - minmax(share)`` (low energy =
+  kept). A departure to be read with the row's ``*``.
 
 Both scores are label-free and split-independent: computed once in ``prepare`` (``prep_s``; pair sampling and
 the eigsh start vector from a generator seeded 0). Schedule (card 9): in every context the top
@@ -44,6 +44,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 import torch.nn as nn
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import LinearOperator, eigsh
 from torch import Tensor
 
@@ -122,26 +124,49 @@ def clustering_scores(hypergraph: Hypergraph, generator: torch.Generator, max_pa
     return torch.where(counts > 0, hits / counts.clamp_min(1), torch.zeros_like(hits))
 
 
+def trivial_space(hypergraph: Hypergraph) -> tuple[Tensor, Tensor]:
+    """P's eigenvalue-1 eigenvectors, one per connected component c: ``u_c = sqrt(d) 1_c / ||sqrt(d) 1_c||``.
+    Returned as (component id per node, u's entry per node; 0 for an isolated node)."""
+    n, m = hypergraph.num_nodes, hypergraph.num_edges
+    nodes, edges = hypergraph.nodes.cpu().numpy(), hypergraph.edges.cpu().numpy()
+    bipartite = coo_matrix((np.ones(nodes.size), (nodes, n + edges)), shape=(n + m, n + m))
+    _, label = connected_components(bipartite, directed=False)
+    component = torch.from_numpy(label[:n]).long()
+    degree = hypergraph.node_degree().cpu().double()
+    norm = torch.zeros(int(label.max()) + 1, dtype=torch.float64).index_add_(0, component, degree).sqrt()
+    u = torch.where(degree > 0, degree.sqrt() / norm[component].clamp_min(1e-300), torch.zeros_like(degree))
+    return component, u
+
+
 def spectral_energy(hypergraph: Hypergraph, generator: torch.Generator, k: int = EIGENVECTORS) -> Tensor:
-    """Per hyperedge, its share of ``sum_i f_i^T (I - P) f_i`` over the ``k`` smoothest non-trivial eigenvectors."""
+    """Per hyperedge, its share of ``sum_i f_i^T (I - P) f_i`` over the ``k`` smoothest non-trivial eigenvectors.
+
+    "Non-trivial": P's eigenvalue-1 space (one vector per connected component, many on a hypergraph with
+    singleton hyperedges) is projected out of the operator before ``eigsh``, so its vectors (zero energy) are
+    never counted among the ``k``.
+    """
     n = hypergraph.num_nodes
     graph = hypergraph.to("cpu")
     dv, de = inverse_power(graph.node_degree(), 0.5).double(), inverse_power(graph.edge_degree(), 1.0).double()
+    component, u = trivial_space(graph)
+    parts = int(component.max()) + 1 if n else 0
+    trivial = int((torch.zeros(parts).index_add_(0, component, (u > 0).float()) > 0).sum())
 
     def matvec(x: np.ndarray) -> np.ndarray:
         z = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64)).reshape(n, -1)
         with torch.no_grad():
             out = graph.smooth(z, "hgnn-struct", lambda: (dv, de, dv))
+            coefficients = z.new_zeros(parts, z.shape[1]).index_add_(0, component, u.unsqueeze(1) * z)
+            out -= u.unsqueeze(1) * coefficients[component]
         return out.numpy().reshape(x.shape)
 
-    k = min(k, n - 2)
+    k = min(k, n - trivial - 1)
     if k < 1:
         return torch.zeros(hypergraph.num_edges, dtype=torch.float64)
     start = torch.rand(n, generator=generator, dtype=torch.float64).numpy()
     operator = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
-    values, vectors = eigsh(operator, k=k + 1, which="LA", v0=start, tol=1e-4, maxiter=max(2000, 20 * n))
-    f = torch.from_numpy(vectors[:, np.argsort(values)[::-1][1:]].copy())  # drop the trivial largest
-    g = f * dv.unsqueeze(1)
+    _, vectors = eigsh(operator, k=k, which="LA", v0=start, tol=1e-4, maxiter=max(2000, 20 * n))
+    g = torch.from_numpy(vectors.copy()) * dv.unsqueeze(1)
     squares = graph.v2e(g.square(), "sum").sum(1)
     sums = graph.v2e(g, "sum").square().sum(1)
     return squares - sums * inverse_power(graph.edge_degree().double(), 1.0)
