@@ -192,10 +192,11 @@ def test_randhe_and_hgnn_struct_deploy_exactly_their_masked_models():
         assert {row["phase"] for row in fitted.trace} == ({"train"} if name == "randhe" else {"ramp", "train"})
 
 
-@pytest.mark.parametrize("sampler", ["gumbel", "hard_concrete"])
-def test_hsl_deploys_exactly_its_masked_model(sampler):
+@pytest.mark.parametrize("sampler, p_add", [("gumbel", 0.0), ("hard_concrete", 0.0), ("gumbel", 0.02)])
+def test_hsl_deploys_exactly_its_masked_model(sampler, p_add):
     data, _ = data_and_split()
-    params = smoke_params("hsl", sampler=sampler)
+    full = data.hypergraph
+    params = smoke_params("hsl", sampler=sampler, p_add=p_add)
     torch.manual_seed(0)
     model = HSLModel(data, params, 0)
     with torch.no_grad():
@@ -203,13 +204,22 @@ def test_hsl_deploys_exactly_its_masked_model(sampler):
         model.scorer.linears[-1].bias.zero_()
     model.eval()
     with torch.no_grad():
-        masked = model(data.features, data.hypergraph)
-        weights = model.weights(data.features, data.hypergraph)
-        deployed = deploy(weights, data.hypergraph)
+        masked = model(data.features, full)
+        structure = model.augmented(full)
+        weights = model.weights(data.features, structure)
+        deployed = deploy(weights, structure)
         out = model.backbone(data.features, deployed)
-    assert 0 < deployed.nnz < data.hypergraph.nnz
+    assert 0 < deployed.nnz < structure.nnz
     assert (deployed.weight is None) == (sampler == "gumbel")
     assert torch.allclose(out, masked, atol=1e-5)
+    added = model.added
+    assert added.shape[1] == round(p_add * full.nnz) and structure.nnz == full.nnz + added.shape[1]
+    if p_add:  # candidates are distinct pairs that are not incidences already
+        existing = set((full.nodes * full.num_edges + full.edges).tolist())
+        keys = (added[0] * full.num_edges + added[1]).tolist()
+        assert len(set(keys)) == len(keys) and not existing & set(keys)
+        model.refresh(data.features, full)  # a refresh rewrites the buffer: the augmented structure is rebuilt
+        assert model.augmented(full).nnz == structure.nnz and model.augmented(full) is not structure
 
 
 def test_weighted_softmax_treats_a_zero_weight_as_a_removed_entry():
@@ -263,9 +273,9 @@ def test_every_fit_reports_what_it_deployed():
     info = fitted.diagnostics
     assert info["deployed"]["nonzero_parameters"] < info["deployed"]["parameters"] == info["num_parameters"]
     assert len(info["retention"]["nnz_per_layer"]) == 2 and {r["phase"] for r in fitted.trace} == {"search", "retrain"}
-    fitted = TRIPRUNE_BASELINES["hsl"]().fit(data, split, smoke_params("hsl", **FAST), 0)
+    fitted = TRIPRUNE_BASELINES["hsl"]().fit(data, split, smoke_params("hsl", **FAST, p_add=0.02), 0)
     info = fitted.diagnostics
-    assert info["num_parameters"] < info["training_parameters"] and 0 < info["retention"]["nnz"] <= 1
+    assert info["num_parameters"] < info["training_parameters"] and 0 < info["retention"]["added"] <= 0.02
 
 
 # ----------------------------------------------------------------------------- time falls with retention

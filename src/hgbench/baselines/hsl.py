@@ -20,7 +20,7 @@ Mechanism (as in the paper and code):
 
 The mask of incidence (v, e) is ``m_e m_{v,e}``; masks come from :mod:`.kit.masks`, drawn from a generator
 seeded by the run's seed. The masks are evaluated deterministically outside training (``sigmoid(logit) > 0.5``,
-or the hard-concrete gate's mean-free value) and the protocol selects the best validation epoch on them.
+or the hard-concrete gate without noise) and the protocol selects the best validation epoch on them.
 
 Departures (each to be read in the row's caption):
 
@@ -33,17 +33,24 @@ Departures (each to be read in the row's caption):
   never reaches the output); hgbench applies it as the paper describes. ``code_faithful=True`` drops ``m_e``
   from the output as the code does (its logits still train nothing then, as in the code); the released code's
   re-sampling of masks at evaluation is not reproduced (a deployed model needs a fixed structure).
-* **No candidate additions.** HSL's top-``p_add`` added incidences (multi-head cosine between nodes and
-  hyperedges, ``p_add`` 0-0.02 in its configs, 0 in three of seven) are not implemented: ``p_add`` = 0.
+* **Candidate additions** (HSL's ``topk_add``): ``round(p_add nnz)`` non-incident pairs (v, e) with the highest
+  mean over 4 heads of the cosine between ``w_k * value(x_v)`` and ``w_k * embedding(e)`` (``w`` a fixed random
+  matrix: HSL computes it under ``no_grad``, so its ``cos_weight`` never trains) are appended before stage 2 and
+  masked like the others. Departures: they are scored on at most 2,048 sampled nodes and 2,048 sampled hyperedges
+  (HSL samples 1/26 of both only above 10^4 nodes; the full n x m similarity would not fit large datasets) and
+  refreshed once per epoch (HSL: every forward), kept in a buffer so that the selected epoch's state holds the
+  pairs it was evaluated with; the deployed structure keeps those whose masks are on
+  (``retention["added"]``, a fraction of the original incidences).
 * Self-loops are not added (isolated nodes already carry a singleton hyperedge, §0.2), so every incidence is
   prunable; HSL never masks its added self-loops.
 * TriPrune's protocol (Adam, wd 5e-4, <= 200 epochs, 512-node batches, patience 20), not HSL's 700 epochs /
   patience 80 / per-dataset weight decay.
 
 Defaults (HSL's argparse and most common config values): ``tau1`` 0.3, ``tau2`` 0.4, ``p1_init`` 3, ``p2_init``
-2, sampler gumbel, lr 1e-3. Search space (card 8, the original ranges): ``tau1`` {0.3, 0.8, 1.6}, ``tau2``
-{0.1, 0.4, 1.5}, ``p1_init`` {0, 1, 3}, ``p2_init`` {1, 2, 3}, sampler {gumbel, hard_concrete}, lr {1e-3, 1e-2}
-(324 points, 25 drawn). The revision's "threshold / decay" do not exist in HSL.
+2, ``p_add`` 0, sampler gumbel, lr 1e-3. Search space (card 8, the original ranges): ``tau1`` {0.3, 0.8, 1.6},
+``tau2`` {0.1, 0.4, 1.5}, ``p1_init`` {0, 1, 3}, ``p2_init`` {1, 2, 3}, ``p_add`` {0, 0.01, 0.02}, sampler
+{gumbel, hard_concrete}, lr {1e-3, 1e-2} (972 points, 25 drawn). The revision's "threshold / decay" do not
+exist in HSL.
 
 Efficiency columns: the deployed forward is the AllSetTransformer on the compacted incidences (removed ones
 physically gone, hyperedges renumbered); the mask MLP and logits are training-time only and are not part of the
@@ -74,6 +81,7 @@ from .kit.tuning import TriPruneTuning
 from .mlp import MLP
 
 SAMPLERS = ("gumbel", "hard_concrete")
+CANDIDATE_SIDE = 2048  # candidate additions are scored on at most this many sampled nodes and hyperedges
 
 
 def weighted_softmax(scores: Tensor, segment: Tensor, size: int, weight: Tensor | None) -> Tensor:
@@ -149,6 +157,50 @@ class HSLModel(nn.Module):
         self.tau1, self.tau2, self.beta = float(config["tau1"]), float(config["tau2"]), float(config["hc_beta"])
         self.generator = torch.Generator().manual_seed(seed)
         self.l0: Tensor | None = None
+        # candidate additions: a fixed number of (node, hyperedge) pairs, a buffer so that the selected epoch's
+        # state carries the pairs it was evaluated with
+        full = data.hypergraph
+        pool = min(full.num_nodes, CANDIDATE_SIDE) * min(full.num_edges, CANDIDATE_SIDE)
+        count = min(int(round(float(config["p_add"]) * full.nnz)), pool // 2)
+        self.register_buffer("added", torch.zeros(2, count, dtype=torch.long))
+        self.register_buffer("cos_weight", torch.empty(int(config["cos_heads"]), hidden))
+        nn.init.xavier_uniform_(self.cos_weight)
+        self._augmented: tuple | None = None
+        if count:
+            self.refresh(data.features, full)
+
+    def augmented(self, hypergraph: Hypergraph) -> Hypergraph:
+        """``hypergraph`` with the current candidate incidences appended (itself when there are none)."""
+        if self.added.shape[1] == 0:
+            return hypergraph
+        stamp = (id(hypergraph), self.added._version, self.added.data_ptr())
+        if self._augmented is None or self._augmented[0] != stamp:
+            index = torch.cat([hypergraph.index, self.added.to(hypergraph.device)], 1)
+            self._augmented = (stamp, Hypergraph(index, hypergraph.num_nodes, hypergraph.num_edges, None,
+                                                 hypergraph.edge_context, hypergraph.context_names))
+        return self._augmented[1]
+
+    @torch.no_grad()
+    def refresh(self, x: Tensor, hypergraph: Hypergraph) -> None:
+        """HSL's ``topk_add``: the top pairs (v, e), v not in e, by the mean over ``cos_heads`` heads of the cosine
+        between ``cos_weight_k * value(x_v)`` and ``cos_weight_k * embedding(e)`` (first node -> hyperedge layer
+        on ``hypergraph``), over at most ``CANDIDATE_SIDE`` sampled nodes and hyperedges."""
+        count = self.added.shape[1]
+        n, m = hypergraph.num_nodes, hypergraph.num_edges
+        nodes = self.backbone.v2e.value(x)
+        edges = self.backbone.v2e(x, hypergraph)  # as HSL: the embedding on the given (unaugmented) structure
+        rows = torch.randperm(n, generator=self.generator)[:CANDIDATE_SIDE] if n > CANDIDATE_SIDE else torch.arange(n)
+        cols = torch.randperm(m, generator=self.generator)[:CANDIDATE_SIDE] if m > CANDIDATE_SIDE else torch.arange(m)
+        rows, cols = rows.to(x.device), cols.to(x.device)
+        a = F.normalize(nodes[rows].unsqueeze(0) * self.cos_weight.unsqueeze(1), dim=-1)  # heads x rows x h
+        b = F.normalize(edges[cols].unsqueeze(0) * self.cos_weight.unsqueeze(1), dim=-1)
+        similarity = (a @ b.transpose(1, 2)).mean(0)  # rows x cols
+        keys = torch.sort(hypergraph.nodes * m + hypergraph.edges).values
+        wanted = (rows.unsqueeze(1) * m + cols.unsqueeze(0)).flatten()
+        position = torch.searchsorted(keys, wanted).clamp_max(max(keys.numel() - 1, 0))
+        incident = (keys[position] == wanted).view_as(similarity)
+        best = torch.topk(similarity.masked_fill(incident, float("-inf")).flatten(), count).indices
+        self.added.copy_(torch.stack([rows[best // cols.numel()], cols[best % cols.numel()]]))
 
     def incidence_logits(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
         """One logit per incidence from [value projection of x_v || first-layer embedding of e]."""
@@ -179,18 +231,23 @@ class HSLModel(nn.Module):
         return m_e.index_select(0, hypergraph.edges) * m_ve
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        return self.backbone(x, hypergraph.with_weight(self.weights(x, hypergraph)))
+        structure = self.augmented(hypergraph)
+        return self.backbone(x, structure.with_weight(self.weights(x, structure)))
 
 
 class _L0(Hooks):
-    def __init__(self, weight: float) -> None:
-        self.weight = weight
+    """The L0 term (hard-concrete sampler) and, after every epoch, new candidate additions for the next one."""
+
+    def __init__(self, weight: float, data: NodeDataset) -> None:
+        self.weight, self.data = weight, data
 
     def extra_loss(self, model: nn.Module, logits: Tensor, batch: Tensor, epoch: int) -> Tensor | None:
         return None if model.l0 is None else self.weight * model.l0
 
     def after_epoch(self, model: nn.Module, epoch: int) -> dict[str, float]:
         """The fraction of hyperedges whose stage-1 mask is on (deterministic)."""
+        if model.added.shape[1]:
+            model.refresh(self.data.features, self.data.hypergraph)
         return {"edge_mask_on": float((model.edge_logits.detach() > 0).double().mean())}
 
 
@@ -224,24 +281,24 @@ class HSL(TriPruneTuning, Method):
     description = ("HSL (Cai et al. 2022): AllSetTransformer with sampled hyperedge and incidence masks, "
                    "deployed on the kept incidences (BASELINES.md card 8)")
     defaults = {"profile_inference": True, "hidden": 64, "heads": 4, "dropout": 0.5, "hc_beta": 0.6,
-                "l0_weight": 1.0, "code_faithful": False, "p_add": 0.0}
+                "l0_weight": 1.0, "code_faithful": False, "cos_heads": 4}
     search_space: ClassVar[dict[str, list]] = {
         "tau1": [0.3, 0.8, 1.6], "tau2": [0.1, 0.4, 1.5], "p1_init": [0.0, 1.0, 3.0], "p2_init": [1.0, 2.0, 3.0],
-        "sampler": list(SAMPLERS), "lr": [1e-3, 1e-2]}
+        "p_add": [0.0, 0.01, 0.02], "sampler": list(SAMPLERS), "lr": [1e-3, 1e-2]}
     default_point: ClassVar[dict[str, Any]] = {"tau1": 0.3, "tau2": 0.4, "p1_init": 3.0, "p2_init": 2.0,
-                                               "sampler": "gumbel", "lr": 1e-3}
+                                               "p_add": 0.0, "sampler": "gumbel", "lr": 1e-3}
 
     def fit(self, data: NodeDataset, split: Split, config: dict, seed: int, prepared: Any = None) -> Fitted:
         config = self.hyperparameters(config)
-        if float(config["p_add"]) != 0.0:
-            raise ValueError("hsl: candidate additions (p_add > 0) are not implemented (module docstring)")
         training = train_on(data.hypergraph, data, split, config, seed, "train",
-                            build=lambda: HSLModel(data, config, seed), hooks=_L0(float(config["l0_weight"])))
+                            build=lambda: HSLModel(data, config, seed), hooks=_L0(float(config["l0_weight"]), data))
         model = training.model
         full = data.hypergraph
         with torch.no_grad():
-            weights = model.weights(data.features, full)
-        deployed = deploy(weights, full)
+            structure = model.augmented(full)  # the selected epoch's candidate additions (a buffer of its state)
+            weights = model.weights(data.features, structure)
+        deployed = deploy(weights, structure)
+        added = int((weights[full.nnz:] > 0).sum())
         backbone = model.backbone.eval()
         features = data.features
 
@@ -253,5 +310,5 @@ class HSL(TriPruneTuning, Method):
         diagnostics = {**training.diagnostics, **describe(backbone, deployed, flops).diagnostics(),
                        "num_parameters": sum(p.numel() for p in backbone.parameters()),
                        "training_parameters": sum(p.numel() for p in model.parameters()),
-                       "retention": retention_of(full, deployed)}
+                       "retention": retention_of(full, deployed, added=added / max(full.nnz, 1))}
         return Fitted(predict, diagnostics, trace=training.trace, state=backbone.state_dict())
