@@ -77,6 +77,8 @@ def test_hard_concrete_and_its_l0_term_follow_louizos_et_al():
     deterministic = masks.hard_concrete(log_alpha, None)
     assert torch.allclose(deterministic, (torch.sigmoid(log_alpha) * 1.2 - 0.1).clamp(0, 1))
     assert deterministic[0] == 0 and deterministic[-1] == 1
+    hsl_gate = masks.hard_concrete(log_alpha, None, beta=0.6, eval_beta=True)  # HSL's released evaluation gate
+    assert torch.allclose(hsl_gate, (torch.sigmoid(log_alpha / 0.6) * 1.2 - 0.1).clamp(0, 1))
     l0 = masks.l0_expected(log_alpha, beta=0.6)
     assert math.isclose(float(l0), float(torch.sigmoid(log_alpha - 0.6 * math.log(0.1 / 1.1)).sum()), rel_tol=1e-6)
     # the L0 term is the expected number of non-zero gates (Monte Carlo, 20000 draws per entry)

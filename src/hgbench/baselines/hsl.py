@@ -16,7 +16,13 @@ Mechanism (as in the paper and code):
   node -> hyperedge layer on the whole structure]) (2 layers, width ``hidden``), last bias initialised to
   ``p2_init``; relaxed-Bernoulli straight-through sample ``m_{v,e}`` (``tau2``);
 * ``sampler = "hard_concrete"``: hard-concrete gates (beta 0.6, gamma -0.1, zeta 1.1) with the L0 term
-  (mean expected gate over hyperedges plus over incidences, weight 1) added to the cross entropy.
+  (mean expected gate over hyperedges plus over incidences, weight 1) added to the cross entropy, exactly as the
+  released code: the hyperedges' log-alpha is their logit, the incidences' log-alpha is ``sigmoid(MLP)`` (so an
+  incidence gate outside training is at least ``sigmoid(0) 1.2 - 0.1 = 0.5``: in this mode incidences are
+  re-weighted, not removed, and only hyperedges are pruned), and the evaluation gate is
+  ``clamp(sigmoid(log_alpha / beta) 1.2 - 0.1, 0, 1)``. (With the MLP output itself as log-alpha the L0 term
+  empties the structure within a few steps, before the classifier learns anything: tried, every prediction
+  constant.)
 
 The mask of incidence (v, e) is ``m_e m_{v,e}``; masks come from :mod:`.kit.masks`, drawn from a generator
 seeded by the run's seed. The masks are evaluated deterministically outside training (``sigmoid(logit) > 0.5``,
@@ -220,10 +226,11 @@ class HSLModel(nn.Module):
                 m_e = (self.edge_logits > 0).float()
                 m_ve = (incidence > 0).float()
             self.l0 = None
-        else:
+        else:  # as HSL's code: the incidences' log-alpha is sigmoid(MLP), the hyperedges' their raw logits
             generator = self.generator if self.training else None
-            m_e = hard_concrete(self.edge_logits, generator, self.beta)
-            m_ve = hard_concrete(incidence, generator, self.beta)
+            incidence = torch.sigmoid(incidence)
+            m_e = hard_concrete(self.edge_logits, generator, self.beta, eval_beta=True)
+            m_ve = hard_concrete(incidence, generator, self.beta, eval_beta=True)
             self.l0 = (l0_expected(self.edge_logits, self.beta) / max(self.edge_logits.numel(), 1)
                        + l0_expected(incidence, self.beta) / max(incidence.numel(), 1))
         if self.code_faithful:

@@ -13,9 +13,9 @@ a run repeats exactly on CPU. Formulas:
   (HSL's sampler);
 * hard concrete (Louizos et al. 2018): ``s = sigmoid((log u - log(1 - u) + log_alpha) / beta)``,
   ``z = clamp(s (zeta - gamma) + gamma, 0, 1)``; deterministic (evaluation) gate
-  ``clamp(sigmoid(log_alpha) (zeta - gamma) + gamma, 0, 1)``; the expected number of non-zero gates
-  (the L0 term) ``sum sigmoid(log_alpha - beta log(-gamma / zeta))``. Defaults beta 2/3, gamma -0.1,
-  zeta 1.1 (the paper's and HSL's).
+  ``clamp(sigmoid(log_alpha) (zeta - gamma) + gamma, 0, 1)`` (HSL's code: ``sigmoid(log_alpha / beta)`` inside);
+  the expected number of non-zero gates (the L0 term) ``sum sigmoid(log_alpha - beta log(-gamma / zeta))``.
+  Defaults beta 2/3, gamma -0.1, zeta 1.1 (the paper's; HSL uses beta 0.6).
 """
 
 from __future__ import annotations
@@ -80,10 +80,12 @@ def relaxed_bernoulli(logits: Tensor, temperature: float, generator: torch.Gener
 
 
 def hard_concrete(log_alpha: Tensor, generator: torch.Generator | None, beta: float = BETA, gamma: float = GAMMA,
-                  zeta: float = ZETA) -> Tensor:
-    """A hard-concrete gate in [0, 1] per entry; ``generator=None`` gives the deterministic (evaluation) gate."""
+                  zeta: float = ZETA, eval_beta: bool = False) -> Tensor:
+    """A hard-concrete gate in [0, 1] per entry; ``generator=None`` gives the deterministic (evaluation) gate,
+    ``sigmoid(log_alpha)`` stretched (Louizos et al.), or with ``eval_beta`` ``sigmoid(log_alpha / beta)`` stretched
+    (HSL's released code)."""
     if generator is None:
-        s = torch.sigmoid(log_alpha)
+        s = torch.sigmoid(log_alpha / beta if eval_beta else log_alpha)
     else:
         s = torch.sigmoid((logistic_noise(log_alpha.shape, generator, log_alpha) + log_alpha) / beta)
     return (s * (zeta - gamma) + gamma).clamp(0.0, 1.0)
