@@ -26,7 +26,10 @@ from hgbench.datasets.synthetic import SyntheticConfig, generate
 from hgbench.methods.base import MissingDependency, reading_runs
 from hgbench.methods.triprune.method import TriPrune
 
-from triprune_support import data_and_split, smoke_params
+from hgbench.benchmarks.run.plan import StoreRuns, schedule
+from hgbench.benchmarks.run.runner import Runner
+from hgbench.benchmarks.run.store import Store
+from triprune_support import DATASET, PROTOCOL, data_and_split, smoke_params
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 FAST = {"epochs": 3, "patience": 3}
@@ -167,6 +170,16 @@ def test_randhe_reads_triprunes_retention_and_needs_its_run():
         method.fit(data, split, params, 1)
     assert smoke_params("randhe")["retention"] == 0.7 and RandHE().settings()["retention"] == "triprune"
     assert RandHE().configurations("reduced")["triprune_budget"] == ["reduced"]
+
+
+def test_randhe_reads_the_retention_of_a_triprune_run_the_runner_stored(tmp_path):
+    store = Store(tmp_path)
+    Runner(store).run(schedule(store, "t", ["triprune"], [DATASET], PROTOCOL, 1, budget="smoke"))
+    data, split = data_and_split()
+    with reading_runs(StoreRuns(store)):
+        fitted = RandHE().fit(data, split, smoke_params("randhe", retention="triprune", **FAST), 0)
+    record = StoreRuns(store).record("triprune", smoke_params("triprune"), DATASET, PROTOCOL, 0)
+    assert fitted.diagnostics["target_retention"] == record["diagnostics"]["retention"]["rho_nnz"]
 
 
 # ----------------------------------------------------------------------------- deployed == masked
