@@ -52,10 +52,14 @@ TRIPRUNE_BASELINES = _by_name(
     "heal:HEAL",
     "hygcl_adt:HyGCLAdT",
     "tricl:TriCL",
-    # pruning (cards 6, 7, 11)
+    # pruning (cards 6-11) and the random control RandHE@r
     "hsc:HSC",
     "savit:SAViT",
     "shaver:Shaver",
+    "randhe:RandHE",
+    "hgnn_struct:HGNNStruct",
+    "hsl:HSL",
+    "adaglt:AdaGLT",
     # distillation (cards 12-14)
     "lighthgnn:LightHGNN",
     "lighthgnn:LightHGNNPlus",
