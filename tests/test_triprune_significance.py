@@ -40,7 +40,14 @@ def test_table3_tests_the_baselines_against_triprune_and_corrects_over_the_tests
     assert "lower MAE in 1 of the 2 tests made" in notes and "the paper claims 65/65" in notes
 
 
-def test_table3_prints_unregistered_rows_as_pending_with_the_paper_values(significance):
+def test_table3_prints_unregistered_rows_as_pending_with_the_paper_values(significance, monkeypatch):
+    from dataclasses import replace
+
+    from hgbench.benchmarks.report import render
+    from hgbench.benchmarks.suites import base as suites
+
+    for name in ("triprune-main", "triprune-significance"):  # every paper row is registered now: pretend two are not
+        monkeypatch.setitem(suites.SUITES._items, name, replace(suite(name), pending_rows=("HSC", "Shaver")))
     chosen, data, board, latex, notes = load(significance, "triprune-significance")
     pending = board[board.method == ""]  # rows of paper baselines with no registered method
     assert set(pending.label) == set(chosen.pending_rows) and len(pending) == 5 * len(chosen.pending_rows)
@@ -48,6 +55,7 @@ def test_table3_prints_unregistered_rows_as_pending_with_the_paper_values(signif
     assert np.isfinite(row.paper_mean)  # the paper's value, printed beside "pending"
     assert latex.count("pending") >= 5 * len(chosen.pending_rows)
     assert set(suite("triprune-main").pending_rows) == set(chosen.pending_rows)
+    assert "| triprune-significance |" in render.provenance({"triprune-significance": board})  # budgets of pending
 
 
 def test_claims_name_the_paper_rows_of_marked_labels(significance):

@@ -29,7 +29,7 @@ def board(data) -> pd.DataFrame:
     found = ablation.ablation_board(data)
     found = found[found.metric == METRIC].reset_index(drop=True)
     pending = [{"method": "", "label": label, "dataset": dataset, "paper_dataset": _paper(dataset), "metric": METRIC,
-                "status": "pending", "n_runs": 0, "mean": np.nan, "std": np.nan, "paper_row": label,
+                "status": "pending", "n_runs": 0, "mean": np.nan, "std": np.nan, "paper_row": label, "budget": "-",
                 **_paper_values(chosen, label, dataset)}
                for label in chosen.pending_rows for dataset in chosen.datasets]
     return pd.concat([found, pd.DataFrame(pending)], ignore_index=True) if pending else found
