@@ -54,8 +54,6 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from scipy.linalg import eigh
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
 from torch import Tensor
 
 from ..datasets.base import NodeDataset
@@ -108,6 +106,9 @@ def select_channels(descriptors: Tensor, retention: float, k: int, seed: int) ->
     laplacian = hypergraph_laplacian(knn_hypergraph(descriptors, k))
     _, vectors = eigh(laplacian, subset_by_index=[0, clusters - 1])
     embedding = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    from sklearn.cluster import KMeans  # imported here: the registry imports every baseline module at start-up
+    from sklearn.exceptions import ConvergenceWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than clusters
         kmeans = KMeans(n_clusters=clusters, n_init=10, random_state=seed).fit(embedding)

@@ -38,12 +38,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
-from sklearn.model_selection import ParameterGrid
 
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph
 from ..datasets.splits import Split
-from ..methods.base import Fitted, Method, MissingDependency, stored_runs
+from ..methods.base import Fitted, Method, MissingDependency, grid_points, stored_runs
 from .kit.structure import deployed_fit, top_fraction_per_context, train_on
 from .kit.tuning import Grid, TriPruneTuning
 
@@ -55,7 +54,7 @@ def triprune_retention(data: NodeDataset, split: Split, seed: int, budget: str) 
     from ..methods.triprune.method import TriPrune  # the method package imports the baselines' registry
 
     method = TriPrune()
-    point = next(iter(ParameterGrid(method.configurations(budget))))
+    point = grid_points(method.configurations(budget))[0]
     params = {**method.settings(), **point}
     record = stored_runs().record(method.name, params, data.name, split.protocol, seed)
     if record is None:
