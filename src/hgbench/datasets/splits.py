@@ -101,7 +101,8 @@ def _finish(protocol: str, seed: int, labels: Tensor, train: list, val: list) ->
     labelled = np.flatnonzero(labels.numpy() >= 0)
     train_idx = np.sort(np.concatenate(train)) if train else np.empty(0, np.int64)
     val_idx = np.sort(np.concatenate(val)) if val else np.empty(0, np.int64)
-    test_idx = np.setdiff1d(labelled, np.concatenate([train_idx, val_idx]))
+    # both sides are unique (flatnonzero; disjoint parts): skip the sort-based deduplication, same result
+    test_idx = np.setdiff1d(labelled, np.concatenate([train_idx, val_idx]), assume_unique=True)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.long)  # noqa: E731
     return Split(protocol, seed, as_tensor(train_idx), as_tensor(val_idx), as_tensor(test_idx))
 
