@@ -67,8 +67,8 @@ def selected_runs(frame: pd.DataFrame) -> pd.DataFrame:
     """Per split, the configuration selected on the validation metric of its dataset's task."""
     parts = [select_on_validation(rows, selection_metric(task)) for task, rows in frame.groupby("task", sort=True)]
     selected = pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0]
-    return selected.assign(train_seconds=selected.fit_seconds + selected.prepare_seconds.fillna(0.0)
-                           + selected.upstream_seconds)
+    upstream = selected.upstream_seconds if "upstream_seconds" in selected else 0.0  # a teacher's training
+    return selected.assign(train_seconds=selected.fit_seconds + selected.prepare_seconds.fillna(0.0) + upstream)
 
 
 def board(data) -> pd.DataFrame:
