@@ -299,3 +299,19 @@ def test_the_notes_list_missing_runs_with_their_cost_from_stored_runs(store, tmp
     per_run = np.mean(60.0 + np.arange(10))
     assert f"| triprune-linear | imdb | 10 | {per_run:.0f} (the full model's 10 runs) | {10 * per_run / 3600:.2f} |" \
         in section
+
+
+def test_a_baselines_missing_runs_are_priced_by_the_hgnn_rows_ratio_between_datasets(store, tmp_path):
+    """A baseline never run on a dataset: its mean elsewhere times the HGNN row's ratio of the two datasets."""
+    for seed in range(10):
+        put_planned(store, _record("triprune-main", "tp-hgnn", "imdb", seed, fit_seconds=10.0,
+                                   config={"hidden": 64}, prepare_seconds=2.0))
+        put_planned(store, _record("triprune-main", "tp-hgnn", "dblp", seed, fit_seconds=60.0,
+                                   config={"hidden": 64}))
+        put_planned(store, _record("triprune-main", "hsc", "imdb", seed, fit_seconds=30.0, config={"k": 5}))
+    paths, _ = _render(store, "triprune-main", tmp_path)
+    section = paths["notes"].read_text().split("## Not run here, with its cost")[1]
+    assert "| tp-hgnn | imdb |" not in section and "| hsc | imdb |" not in section  # configured runs count
+    per_run = 30.0 * 60.0 / 12.0  # prepare + fit seconds: HGNN takes 60 / 12 times longer on DBLP
+    assert (f"| hsc | dblp | 10 | {per_run:.0f} (its runs on 1 other dataset(s), scaled by HGNN's ratio) | "
+            f"{10 * per_run / 3600:.2f} |") in section
