@@ -19,12 +19,18 @@ def paper_table(csv_name: str) -> pd.DataFrame:
     return table.fillna({"setting": "", "method": ""})  # a table without settings (TriPrune's) or methods: empty
 
 
+@lru_cache(maxsize=None)
+def _cells(csv_name: str) -> dict[tuple[str, str, str, str], tuple[float, float]]:
+    """(method, dataset, setting, metric) -> (mean, std) of the table's first row for it (NaN std when blank)."""
+    cells: dict[tuple[str, str, str, str], tuple[float, float]] = {}
+    for row in paper_table(csv_name).itertuples(index=False):
+        key = (row.method, row.dataset, row.setting, row.metric)
+        if key not in cells:
+            cells[key] = (float(row.mean), float(row.std) if pd.notna(row.std) else float("nan"))
+    return cells
+
+
 def paper_value(csv_name: str, method: str, dataset: str, setting: str, metric: str) -> tuple[float, float] | None:
-    """(mean, std) printed by the paper, or ``None`` if the cell does not exist."""
-    table = paper_table(csv_name)
-    rows = table[(table.method == method) & (table.dataset == dataset) & (table.setting == setting)
-                 & (table.metric == metric)]
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    return float(row["mean"]), float(row["std"]) if pd.notna(row["std"]) else float("nan")
+    """(mean, std) printed by the paper, or ``None`` if the cell does not exist (a dict lookup: a report asks
+    for hundreds of cells)."""
+    return _cells(csv_name).get((method, dataset, setting, metric))
