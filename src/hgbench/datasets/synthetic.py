@@ -78,6 +78,8 @@ PRESETS = {
     "synthetic-heterophilic": SyntheticConfig(homophily=0.2, seed=1),
     "synthetic-contexts": SyntheticConfig(num_nodes=800, num_edges=900, num_contexts=3, num_classes=5,
                                           task="ordinal", seed=2),
+    # c = 10 classes for ZEN's Appendix C (suite zen-tcs: only its labels and 5-shot splits are read)
+    "synthetic-tcs": SyntheticConfig(num_nodes=300, num_edges=150, num_classes=10, seed=3),
 }
 
 for _name, _config in PRESETS.items():
