@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from hgbench.benchmarks.report import dataset_stats, render, zen_tables_2_8
+from hgbench.benchmarks.report import claims, dataset_stats, render, zen_tables_2_8
 from hgbench.benchmarks.run.plan import schedule
 from hgbench.benchmarks.run.runner import Runner
 from hgbench.benchmarks.run.store import Store
@@ -122,6 +122,11 @@ def test_the_zen_tcs_suite_runs_and_renders_the_stored_errors_beside_the_paper(t
     assert r"0.1 & 1.14\% & 1.1417\% & 1.1417\%" in latex and "k=5, c=10" in latex
     assert "Eq. (43), closed form | 1.1417 |" in paths["notes"].read_text()
     assert set(render.board_metrics(suite("zen-tcs"))) == set(board.index)
+    # the Appendix C claim is checked against these runs: Eq. (43) as computed here, at each epsilon
+    verdicts = claims.evaluate({"zen-tcs": pd.read_csv(paths["leaderboard"])}).set_index("claim_id")
+    assert verdicts.at["zen_tcs_relative_error", "verdict"] == "reproduced"
+    assert "zen-tcs: 1.142" in verdicts.at["zen_tcs_relative_error", "measured"]
+    assert claims.evaluate({}).set_index("claim_id").at["zen_tcs_relative_error", "verdict"] == "pending"
 
 
 # ----------------------------------------------------------------------------- Table 2

@@ -82,10 +82,13 @@ PRESETS = {
     "synthetic-tcs": SyntheticConfig(num_nodes=300, num_edges=150, num_classes=10, seed=3),
 }
 
+PAPER_NAMES = {"synthetic-tcs": "synthetic (k=5, c=10)"}  # its column in the ZEN paper's Table 8 (Appendix C)
+
 for _name, _config in PRESETS.items():
     register(DatasetSpec(
         name=_name, files=(), build=lambda paths, c=_config, n=_name: generate(c, n), task=Task(_config.task),
         description=f"contextual hypergraph SBM: {_config.num_nodes} nodes, {_config.num_edges} hyperedges, "
                     f"homophily {_config.homophily}, {_config.num_contexts} context(s)",
         synthetic=True,
+        paper=PAPER_NAMES.get(_name),
     ))

@@ -173,7 +173,7 @@ def tcs_board(data) -> pd.DataFrame:
     method = chosen.methods[0]
     records = data.store.records(chosen.name)
     paper = _paper_errors(chosen.table.csv)
-    paper_name = paper_table(chosen.table.csv).dataset.iloc[0]
+    paper_name = catalog.spec(chosen.datasets[0]).paper or chosen.datasets[0]  # the claims name this column
     rows = []
     for epsilon in EPSILONS:
         mine = [r for r in records if float((r.get("params") or {}).get("epsilon", np.nan)) == epsilon]
