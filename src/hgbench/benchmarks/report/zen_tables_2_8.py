@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from ...datasets import catalog
+from ...methods import zen_tcs
 from ...methods.zen_tcs import EPSILONS, QUANTITIES
 from . import dataset_stats, tables
 from .paper import paper_table
+from ..run.registry import method_entry
 
 # ----------------------------------------------------------------------------- Table 2
 DENSITY = "density"
@@ -182,7 +184,7 @@ def tcs_board(data) -> pd.DataFrame:
         budget = ",".join(sorted({r["budget"] for r in ok})) or "-"
         for quantity in QUANTITIES:
             values = np.array([r["diagnostics"][f"{quantity}_error_pct"] for r in ok], dtype=float)
-            rows.append({"method": method, "label": "TCS approximation (Theorem 1)", "dataset": chosen.datasets[0],
+            rows.append({"method": method, "label": method_entry(method).label, "dataset": chosen.datasets[0],
                          "paper_dataset": paper_name, "setting": f"epsilon={epsilon:g}",
                          "metric": tcs_metric(quantity, epsilon),
                          "mean": float(values.mean()) if ok else np.nan, "std": float(values.std()) if ok else np.nan,
@@ -214,15 +216,13 @@ def tcs_latex(board: pd.DataFrame, data) -> str:
 
 
 def _kc(data) -> str:
-    """``5, c=10`` from the stored runs (what the splits gave), or the paper's when nothing is stored."""
+    """``5, c=10`` from the stored runs (what the splits gave); ``? (no run stored)`` without any."""
     found = {(r["diagnostics"]["k"], r["diagnostics"]["c"]) for r in data.store.records(data.suite.name)
              if r.get("status") == "ok"}
-    return ", ".join(f"{k}, c={c}" for k, c in sorted(found)) or "5, c=10 (no run yet)"
+    return ", ".join(f"{k}, c={c}" for k, c in sorted(found)) or "? (no run stored)"
 
 
 def tcs_notes(board: pd.DataFrame, data) -> str:
-    from ...methods import zen_tcs
-
     chosen = data.suite
     lines = [f"# {chosen.name}: notes", "", chosen.description, "", f"k and c of the stored runs: k={_kc(data)}.", "",
              "| epsilon | quantity | ours (%) | std over splits | paper (%) | runs | status |",
