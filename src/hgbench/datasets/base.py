@@ -44,6 +44,9 @@ class NodeDataset:
     sources: dict[str, str] = field(default_factory=dict)
     class_names: tuple[str, ...] | None = None
     feature_names: tuple[str, ...] | None = None
+    # singleton hyperedges preprocessing added (``Hypergraph.with_self_loops``), numbered after the raw ones:
+    # ZEN's Table 2 counts hyperedges without them (``table2_counts``)
+    added_singletons: int = 0
 
     def __post_init__(self) -> None:
         n = self.hypergraph.num_nodes
@@ -81,6 +84,11 @@ class NodeDataset:
             "features": self.num_features,
             "contexts": self.hypergraph.num_contexts,
         }
+
+    def table2_counts(self) -> dict[str, int]:
+        """``summary()``'s counts as ZEN's Table 2 counts them: hyperedges without the added singletons
+        (``raw_hyperedges``); ``hyperedges`` keeps them, as the models see the hypergraph."""
+        return {**self.summary(), "raw_hyperedges": self.hypergraph.num_edges - self.added_singletons}
 
 
 def as_float_features(array) -> Tensor:

@@ -49,7 +49,8 @@ ZOO_CLASSES = ("Mammal", "Bird", "Reptile", "Fish", "Amphibian", "Bug", "Inverte
 
 def _dataset(name, index, features, labels, paths, class_names=None, feature_names=None) -> NodeDataset:
     num_nodes = labels.shape[0]
-    hypergraph = Hypergraph(torch.as_tensor(index), num_nodes).deduplicated().with_self_loops()
+    raw = Hypergraph(torch.as_tensor(index), num_nodes).deduplicated()
+    hypergraph = raw.with_self_loops()
     return NodeDataset(
         name=name,
         hypergraph=hypergraph,
@@ -60,6 +61,7 @@ def _dataset(name, index, features, labels, paths, class_names=None, feature_nam
         sources={path: _sha(path) for path in paths},
         class_names=class_names,
         feature_names=feature_names,
+        added_singletons=hypergraph.num_edges - raw.num_edges,
     )
 
 

@@ -39,6 +39,7 @@ from . import triprune_significance
 from . import triprune_dynamics
 from . import triprune_tables_7_8_10 as triprune_t7_t8_t10
 from . import weights
+from . import zen_tables_2_8
 from .leaderboards import cells, combined, complete_grids, cut_grids, largest_budget_per_split, leaderboard, \
     long_frame, other_splits, planned_frame, records_frame, select_on_validation, wide, write_csv
 from ..run.registry import method_entry
@@ -266,6 +267,12 @@ register_layout("accuracy", Layout(
     metrics=lambda chosen: (score_metric(chosen),)))
 register_layout("runtime", Layout(runtime.board, runtime.latex, runtime.notes, metrics=lambda chosen: runtime.METRICS))
 register_layout("weights", Layout(weights.board, weights.latex, weights.notes, weights.figures))
+# ZEN Table 2 (dataset statistics, measured when rendering) and Table 8 (the TCS error, from zen-tcs-error runs)
+register_layout("dataset-stats", Layout(
+    zen_tables_2_8.stats_board, zen_tables_2_8.stats_latex, zen_tables_2_8.stats_notes,
+    metrics=lambda chosen: zen_tables_2_8.METRICS, labels=lambda chosen: ()))
+register_layout("tcs-error", Layout(zen_tables_2_8.tcs_board, zen_tables_2_8.tcs_latex,
+                                    _with_not_run(zen_tables_2_8.tcs_notes), metrics=zen_tables_2_8.tcs_metrics))
 # TriPrune Table 2, with the full model's dynamics rows (dyn_*) for the figure claims, and Figures 2-5 and 8
 register_layout("multimetric", Layout(
     triprune_dynamics.main_board, triprune_dynamics.main_latex,
@@ -362,6 +369,12 @@ def render_all(store: Store, out: Path) -> Report:
     """Every suite in the store, the global ``<out>/leaderboard.csv`` and ``<out>/claims.{md,csv}``."""
     out = Path(out)
     chosen, skipped = renderable(store)
+    # the dataset statistics (data, not runs: the claims and Table 2's layout read them), loaded here, before the
+    # forked workers, which inherit them: there torch's thread pool inherited from a parent that already used it
+    # can deadlock
+    statistics = dataset_stats.board()
+    if any(s.kind == "dataset-stats" for s in chosen):
+        dataset_stats.table2_board()
     rendered = _map(functools.partial(_render, store, out), chosen)
     boards = {s.name: board for s, (_, board) in zip(chosen, rendered)}
     for s, (paths, _) in zip(chosen, rendered):
@@ -372,9 +385,7 @@ def render_all(store: Store, out: Path) -> Report:
     files |= plots(boards, out / "figures")
     files["provenance"] = out / "provenance.md"
     files["provenance"].write_text(provenance(boards))
-    # the dataset statistics the claims read (data, not runs); loaded here, not in a forked worker, where
-    # torch's thread pool inherited from a parent that already used it can deadlock
-    verdicts = claims.evaluate(boards | {dataset_stats.SUITE: dataset_stats.board()})
+    verdicts = claims.evaluate(boards | {dataset_stats.SUITE: statistics})
     files |= claims.write(verdicts, out)
     return Report({s.name: paths for s, (paths, _) in zip(chosen, rendered)}, boards, skipped, verdicts, files)
 

@@ -14,6 +14,7 @@ from ...methods.base import Method
 from ...methods.triprune.method import TriPrune
 from ...methods.triprune.variants import VARIANTS
 from ...methods.zen import ZEN
+from ...methods.zen_tcs import TCSError
 from ...registry import Registry, call_registration
 
 
@@ -61,6 +62,7 @@ def _register_builtins() -> None:
         register_method(name, lambda v=variant: ZEN(variant=v), label, f"ZEN variant '{variant}' (Table 6)")
     register_method("zen-weights", lambda: ZEN(record_weights=True), "ZEN",
                     "ZEN recording its class-by-feature weights W* (Table 5)")
+    register_class(TCSError.name, TCSError)
     try:
         from ...baselines import BASELINES, PROBES, TRIPRUNE_BASELINES
     except ImportError:  # baselines not installed in this checkout
