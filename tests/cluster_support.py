@@ -43,8 +43,22 @@ class Slow(Method):
         return _labels(data)
 
 
+class Stuck(Method):
+    """Sleeps 30 s in ``fit`` without polling its deadline."""
+
+    name = "stuck"
+    search_space = {"x": [0]}
+
+    def fit(self, data, split, config, seed, prepared):
+        time.sleep(30)
+        return _labels(data)
+
+
+NAMES = {"dies": Dies, "slow-a": Slow, "slow-b": Slow, "stuck": Stuck}
+
+
 def register() -> None:
-    """Register ``dies``, ``slow-a`` and ``slow-b`` (two methods: two chunks that run side by side)."""
+    """Register the methods of :data:`NAMES` (``slow-a`` and ``slow-b``: two chunks that run side by side)."""
     registry.method_names()  # the built-ins first
-    for name, cls in [("dies", Dies), ("slow-a", Slow), ("slow-b", Slow)]:
+    for name, cls in NAMES.items():
         registry.METHODS._items[name] = registry.MethodEntry(name, cls, name)

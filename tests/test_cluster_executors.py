@@ -42,7 +42,7 @@ def task_path(monkeypatch):
 def methods(monkeypatch):
     cluster_support.register()
     yield
-    for name in ("dies", "slow-a", "slow-b"):
+    for name in cluster_support.NAMES:
         cluster_support.registry.METHODS._items.pop(name, None)
 
 
@@ -113,6 +113,20 @@ def test_a_job_killed_by_a_signal_is_recorded_failed_and_run_again(tmp_path, mon
     again = _runner(executor, store, address).run(jobs)  # a plain rerun runs the killed job, and only it
     assert again.executed == 1 and again.skipped == 2
     assert {r["seed"]: r["status"] for r in records(store).values()} == {0: "ok", 1: "ok", 2: "ok"}
+
+
+def test_a_ray_run_past_its_time_limit_is_killed_and_recorded_timeout(tmp_path, methods, ray_address):
+    from hgbench.benchmarks.run.cluster import RayRunner
+
+    jobs, _ = plan("t", ["stuck", "zen"], ["synthetic"], "5-shot", 1)
+    store = Store(tmp_path / "store")
+    start = time.monotonic()
+    summary = RayRunner(store, address=ray_address, time_limit_s=1).run(jobs)
+    assert time.monotonic() - start < 20, "a 30 s sleep was not stopped at the 1 s limit"
+    status = {r["method"]: r for r in records(store).values()}
+    assert status["zen"]["status"] == "ok" and status["stuck"]["status"] == "timeout"
+    assert "time limit exceeded (1 s)" in status["stuck"]["reason"] and not status["stuck"].get("rerun_on_resume")
+    assert summary.executed == 2 and summary.failed == 1
 
 
 def test_a_sigkilled_ray_run_resumes_without_losing_or_repeating_a_record(tmp_path, methods, ray_address):
