@@ -229,6 +229,35 @@ def _merged(first: RunSummary, second: RunSummary) -> RunSummary:
                       first.failed + second.failed, {**first.unavailable, **second.unavailable}, seconds)
 
 
+SLURM_OPTIONS = {"partition": "partition", "slurm_time": "time_min", "mem": "mem", "cpus_per_task": "cpus_per_task",
+                 "max_concurrent": "max_concurrent", "slurm_cluster": "cluster"}
+
+
+def _cluster_options(args: argparse.Namespace) -> dict:
+    """The options of ``--executor slurm|ray`` as the runner's keywords; a usage error when an option is given
+    for another executor, when ``--jobs`` is combined with a cluster, or when the executor's extra is missing."""
+    given = {name for name in [*SLURM_OPTIONS, "address"] if getattr(args, name) is not None}
+    own = {"slurm": set(SLURM_OPTIONS), "ray": {"address"}}.get(args.executor, set())
+    stray = sorted(given - own)
+    if stray:
+        raise UsageError(f"{', '.join('--' + name.replace('_', '-') for name in stray)} "
+                         f"{'does' if len(stray) == 1 else 'do'} not apply to --executor {args.executor}")
+    if args.executor == "local":
+        return {}
+    if args.jobs > 1:
+        raise UsageError(f"--jobs runs a local pool; --executor {args.executor} sizes its own workers "
+                         "(use --max-concurrent for SLURM)")
+    from .run.cluster import MissingExtra, require
+
+    try:
+        require(args.executor)
+    except MissingExtra as exc:
+        raise UsageError(str(exc)) from None
+    if args.executor == "ray":
+        return {"address": args.address}
+    return {keyword: getattr(args, name) for name, keyword in SLURM_OPTIONS.items() if getattr(args, name) is not None}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         check_device(args.device)
@@ -240,6 +269,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.jobs > 1 and timing:
         raise SystemExit(f"error: {', '.join(timing)} report run times, which only the sequential executor measures; "
                          "run without --jobs (or run the accuracy suites with --jobs first)")
+    cluster_options = _cluster_options(args)
+    if args.executor != "local" and timing:
+        raise SystemExit(f"error: {', '.join(timing)} report run times, which only the sequential executor measures; "
+                         f"run without --executor {args.executor}")
     methods = _names(args.methods, list(dict.fromkeys(m for s in members for m in s.methods)), "method")
     datasets = _names(args.datasets, list(dict.fromkeys(d for s in members for d in s.datasets)), "dataset")
     if args.tune_on and not any(args.tune_on in s.datasets for s in members):
@@ -277,7 +310,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
                 options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry,
                                device=args.device, threads=args.threads, keep_models=args.keep_models)
-                runner = PoolRunner(store, args.jobs, **options) if args.jobs > 1 else Runner(store, **options)
+                if args.executor != "local":
+                    from .run.cluster import make_cluster_runner  # only here: its packages are optional extras
+
+                    runner = make_cluster_runner(args.executor, store, **options, **cluster_options)
+                elif args.jobs > 1:
+                    runner = PoolRunner(store, args.jobs, **options)
+                else:
+                    runner = Runner(store, **options)
                 summary = runner.run(jobs)
                 for member, chosen_methods, later in deferred:
                     tuned = tuned_configuration(store, [j for j in jobs if j.dataset == args.tune_on])
@@ -431,6 +471,21 @@ def build_parser() -> argparse.ArgumentParser:
                           "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
     run.add_argument("--jobs", type=_positive(int), default=1, help="worker processes (--threads each); default 1: "
                      "the sequential executor, the only one whose timings are reported")
+    run.add_argument("--executor", default="local", choices=["local", "slurm", "ray"], help="where the runs execute: "
+                     "local (default: sequential, or a process pool with --jobs), slurm (job arrays through submitit; "
+                     "pip install 'hgbench[slurm]') or ray (pip install 'hgbench[ray]'); the parent stores every "
+                     "record")
+    run.add_argument("--address", help="ray: the address of an existing Ray cluster (default: the one in "
+                     "RAY_ADDRESS, else a local Ray instance for this run)")
+    run.add_argument("--partition", help="slurm: the partition to submit to")
+    run.add_argument("--slurm-time", type=_positive(int), metavar="MINUTES", help="slurm: time limit of each "
+                     "job-array task (one chunk: a method's configuration on a dataset, all its seeds)")
+    run.add_argument("--mem", help="slurm: memory per task, as sbatch takes it (e.g. 8G)")
+    run.add_argument("--cpus-per-task", type=_positive(int), help="slurm: CPUs per task (default: --threads)")
+    run.add_argument("--max-concurrent", type=_positive(int), help="slurm: tasks of the job array running at once "
+                     "(sbatch --array=0-N%%M)")
+    run.add_argument("--slurm-cluster", choices=["slurm", "local"], help="slurm: local runs the tasks with "
+                     "submitit's local executor on this machine (try a setup; CI); default slurm")
     run.add_argument("--keep-models", action="store_true", help="store every trained model's state beside its "
                      "record (store/artifacts/<key>/model.pt); off by default: weights are large and no table "
                      "needs them")

@@ -1,8 +1,8 @@
 """The executor interface: what runs a list of planned jobs and stores one record per job.
 
-Two executors implement it today: :class:`.runner.Runner` (``"sequential"``, the only one whose
-timings are reported) and :class:`.pool.PoolRunner` (``"pool-N"``, accuracy sweeps); cluster
-executors (SLURM, Ray) are meant to sit behind the same two members. An executor
+It is implemented by :class:`.runner.Runner` (``"sequential"``, the only one whose timings are
+reported), :class:`.pool.PoolRunner` (``"pool-N"``, accuracy sweeps) and the cluster executors of
+:mod:`.cluster` (``"slurm"``, ``"ray"``; optional extras, imported only when used). An executor
 
 * has a name, :attr:`Executor.executor`, written into every record it stores (``record["executor"]``);
 * runs jobs with :meth:`Executor.run`, which holds the store's lock (:meth:`.store.Store.lock`) for the

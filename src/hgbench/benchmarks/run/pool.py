@@ -30,7 +30,13 @@ class PoolRunner(Runner):
         self.executor = f"pool-{workers}"
 
     def execute_pending(self, pending: list[Job], summary: RunSummary) -> None:
-        chunks: dict[tuple, list[Job]] = {}
-        for job in pending:
-            chunks.setdefault((job.dataset, job.method, job.params), []).append(job)
-        run_in_workers(self, list(chunks.values()), self.workers, summary, Runner)
+        run_in_workers(self, chunked(pending), self.workers, summary, Runner)
+
+
+def chunked(pending: list[Job]) -> list[list[Job]]:
+    """One chunk per (dataset, method, params) with all its seeds, in the order the jobs come (the pool's
+    and the cluster executors' unit of work: one dataset load and one ``prepare`` per chunk)."""
+    chunks: dict[tuple, list[Job]] = {}
+    for job in pending:
+        chunks.setdefault((job.dataset, job.method, job.params), []).append(job)
+    return list(chunks.values())

@@ -98,7 +98,8 @@ def run_in_workers(runner: Runner, groups: list[list[Job]], size: int, summary: 
     workers that died or were killed)."""
     context = _context()
     attributes = dict(executor=runner.executor, version=runner.version,
-                      factories=_portable_factories({job.method for group in groups for job in group}))
+                      factories=_portable_factories({job.method for group in groups for job in group},
+                                                    runner.factories))
     chunks = deque([(job, runner.split(job)) for job in group] for group in groups)
     workers: list[_Worker] = []
     try:
@@ -130,13 +131,14 @@ def run_in_workers(runner: Runner, groups: list[list[Job]], size: int, summary: 
             worker.process.join()
 
 
-def _portable_factories(methods: set[str]) -> dict[str, Callable]:
+def _portable_factories(methods: set[str], known: dict[str, Callable] | None = None) -> dict[str, Callable]:
     """The parent's factories of ``methods`` that pickle (classes, module-level functions), so a method
     registered at run time (a plugin, a test) runs in the workers too; the others (the built-in
-    lambdas) are looked up by name in the worker's own registry."""
+    lambdas) are looked up by name in the worker's own registry. ``known`` (a runner's own factories,
+    e.g. those a cluster task received from its parent) come before the registry's."""
     portable = {}
     for name in sorted(methods):
-        factory = method_entry(name).factory
+        factory = (known or {}).get(name) or method_entry(name).factory
         with contextlib.suppress(pickle.PicklingError, AttributeError, TypeError):
             pickle.dumps(factory)
             portable[name] = factory

@@ -1,0 +1,64 @@
+"""Methods for the cluster executors' tests, in a module the executors' task processes can import
+(the tests put this folder on their PYTHONPATH)."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import torch
+
+from hgbench.benchmarks.run import registry
+from hgbench.methods.base import Fitted, Method
+
+
+def _labels(data) -> Fitted:
+    return Fitted(lambda: torch.nn.functional.one_hot(data.labels, data.num_classes).float())
+
+
+class Dies(Method):
+    """Kills its own process with ``$HGBENCH_TEST_SIGNAL`` on seed 1 the first time (it leaves
+    ``$HGBENCH_TEST_MARKER`` behind); ok otherwise."""
+
+    name = "dies"
+    search_space = {"x": [0]}
+
+    def fit(self, data, split, config, seed, prepared):
+        marker = Path(os.environ["HGBENCH_TEST_MARKER"])
+        if seed == 1 and not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), getattr(signal, os.environ["HGBENCH_TEST_SIGNAL"]))
+            time.sleep(30)  # SIGTERM is delivered asynchronously
+        return _labels(data)
+
+
+class Slow(Method):
+    """Sleeps 0.3 s per fit; ok."""
+
+    name = "slow"
+    search_space = {"x": [0]}
+
+    def fit(self, data, split, config, seed, prepared):
+        time.sleep(0.3)
+        return _labels(data)
+
+
+class Stuck(Method):
+    """Sleeps 30 s in ``fit`` without polling its deadline."""
+
+    name = "stuck"
+    search_space = {"x": [0]}
+
+    def fit(self, data, split, config, seed, prepared):
+        time.sleep(30)
+        return _labels(data)
+
+
+NAMES = {"dies": Dies, "slow-a": Slow, "slow-b": Slow, "stuck": Stuck}
+
+
+def register() -> None:
+    """Register the methods of :data:`NAMES` (``slow-a`` and ``slow-b``: two chunks that run side by side)."""
+    registry.method_names()  # the built-ins first
+    for name, cls in NAMES.items():
+        registry.METHODS._items[name] = registry.MethodEntry(name, cls, name)
