@@ -79,3 +79,18 @@ def test_every_triprune_baseline_runs_on_cuda(tmp_path):
     records = [store.get(job.method, job.key) for job in jobs]
     assert [(r["method"], r["status"], r.get("reason")) for r in records if r["status"] != "ok"] == []
     assert {r["environment"]["device"] for r in records} == {"cuda"}
+
+
+def test_a_distillation_row_reads_its_teacher_in_a_time_limited_worker(tmp_path):
+    """With --time-limit a job runs in a worker process that never writes the store; it still reads the
+    teacher's stored run (read-only), as it does in the parent."""
+    from hgbench.benchmarks.run.plan import schedule
+    from hgbench.benchmarks.run.runner import Runner
+
+    store = teacher_store(tmp_path)
+    name = next(n for n in NAMES if getattr(TRIPRUNE_BASELINES[n], "reads_teacher", False))
+    jobs = schedule(store, "t", [name], ["synthetic-contexts"], "ratio-0.6-0.2", 1, budget="smoke")
+    Runner(store, time_limit_s=300).run(jobs)
+    record = store.get(name, jobs[0].key)
+    assert record["status"] == "ok", record.get("reason")
+    assert record["diagnostics"]["teacher"]["method"] == "tp-hgnn"

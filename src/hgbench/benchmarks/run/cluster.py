@@ -148,7 +148,7 @@ class ClusterRunner(Runner):
         """What a task needs to build the parent's runner: options, record attributes, HGBENCH_* variables."""
         return {
             "options": dict(time_limit_s=self.time_limit_s, device=self.device, threads=self.threads,
-                            keep_models=self.keep_models),
+                            keep_models=self.keep_models, reads_from=self.reads_from),  # read-only: a shared FS
             "attributes": dict(executor=self.executor, version=self.version,
                                factories=_portable_factories({job.method for job in pending}, self.factories)),
             "environ": {name: value for name, value in os.environ.items() if name.startswith("HGBENCH_")},

@@ -102,13 +102,18 @@ class Runner(Executor):
 
     def __init__(self, store: Store, time_limit_s: float | None = None,
                  on_record: Callable[[Job, dict], None] | None = None, retry: Iterable[str] = (),
-                 device: str = "cpu", threads: int = 1, keep_models: bool = False) -> None:
+                 device: str = "cpu", threads: int = 1, keep_models: bool = False,
+                 reads_from: Path | None = None) -> None:
+        """``store`` None (a worker process: the parent stores) with ``reads_from``, the store's folder: methods
+        still read earlier runs (a teacher, TriPrune's thresholds) through it, read-only."""
         unknown = set(retry) - set(FAILURE_STATUSES)
         if unknown:
             raise ValueError(f"retry takes failure statuses ({', '.join(FAILURE_STATUSES)}), got {sorted(unknown)}")
         if threads < 1:
             raise ValueError(f"threads must be positive, got {threads}")
         self.store = store
+        self.reads_from = store.root if store is not None else reads_from
+        self.runs = StoreRuns(store if store is not None else Store(reads_from)) if self.reads_from else None
         self.time_limit_s = time_limit_s
         self.retry = frozenset(retry)  # stored records with these statuses are run again and replaced
         self.on_record = on_record or (lambda job, record: None)
@@ -211,7 +216,7 @@ class Runner(Executor):
         memory = PeakMemory(self.device)
         memory.start()
         try:
-            with time_limit(self.time_limit_s), reading_runs(StoreRuns(self.store)):
+            with time_limit(self.time_limit_s), reading_runs(self.runs):
                 state, record["prepare_seconds"] = self._prepare(method, job, data, prepared)
                 with timed() as fit_clock:
                     fitted = method.fit(data, split, job.params_dict, job.seed, state)

@@ -153,7 +153,8 @@ def _spawn(context: multiprocessing.context.BaseContext, runner: Runner, worker_
            attributes: dict[str, Any]) -> _Worker:
     parent, child = context.Pipe()
     make_runner = partial(worker_class, store=None, time_limit_s=runner.time_limit_s, device=runner.device,
-                          threads=runner.threads, keep_models=runner.keep_models)
+                          threads=runner.threads, keep_models=runner.keep_models,
+                          reads_from=runner.reads_from)
     args = (child, dict(os.environ), make_runner, attributes)
     process = context.Process(target=_work, args=args, daemon=True)
     process.start()
