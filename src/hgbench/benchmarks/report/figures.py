@@ -39,9 +39,11 @@ def _save(fig, panels, path: Path) -> Path:
         legend.update(zip(*reversed(ax.get_legend_handles_labels())))
     labels = sorted(legend)
     handles = [legend[label] for label in labels]
+    columns = min(5, len(labels)) or 1
     if labels:
-        fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+        fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=7, frameon=False)
+    legend_rows = math.ceil(len(labels) / columns)
+    fig.tight_layout(rect=(0, min(0.4, 0.02 + 0.2 * legend_rows / fig.get_size_inches()[1]), 1, 1))
     fig.savefig(path, dpi=150, metadata={"Software": None})
     plt.close(fig)
     return path
