@@ -53,7 +53,8 @@ from ..datasets.splits import Split
 from ..methods.protocol import Hooks
 from .kit.kd import aligned_info_nce, kd_kl
 from .kit.projection import CAP, clique_projection
-from .kit.teacher import Distillation, Teacher
+from .kit.distillation import Distillation
+from .kit.teacher import Teacher
 
 
 class GCNStudent(nn.Module):

@@ -54,7 +54,8 @@ from ..datasets.base import NodeDataset
 from ..datasets.splits import Split
 from ..methods.protocol import Hooks
 from .kit.kd import kd_kl, kl_probabilities
-from .kit.teacher import Distillation, Teacher
+from .kit.distillation import Distillation
+from .kit.teacher import Teacher
 
 
 class MLPStudent(nn.Module):

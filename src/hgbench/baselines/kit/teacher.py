@@ -7,16 +7,12 @@ budget ``teacher_budget`` (the distilling run's own budget), the one with the be
 exactly as the table selects it. Its weights are read from ``modules.pt`` and the model rebuilt; it is
 never retrained, so the teacher's quality is the HGNN row's. A missing run raises
 :class:`~hgbench.methods.base.MissingDependency` (the run is recorded ``failed``; run tp-hgnn first).
-
-:class:`Distillation` is the fit the three distillers share: teacher read, student trained by TriPrune's
-protocol with the distillation terms as an extra loss, the student alone deployed.
 """
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -24,10 +20,8 @@ from torch import Tensor
 
 from ...datasets.base import NodeDataset, Task
 from ...datasets.splits import Split
-from ...methods.base import Fitted, Method, MissingDependency, grid_points, stored_runs
-from ...methods.protocol import Hooks
+from ...methods.base import MissingDependency, grid_points, stored_runs
 from ..triprune_plain import TriPruneHGNN
-from .tuning import TriPruneTuning
 
 
 @dataclass(frozen=True)
@@ -80,56 +74,3 @@ def hgnn_teacher(data: NodeDataset, split: Split, seed: int, budget: str) -> Tea
         logits = model.second(hidden, data.hypergraph)
     seconds = float(record.get("fit_seconds") or 0.0) + float(record.get("prepare_seconds") or 0.0)
     return Teacher(logits.detach(), hidden.detach(), params, value, seconds, model)
-
-
-class Distillation(TriPruneTuning, Method):
-    """A distillation row (cards 12-14): the HGNN teacher read from the store, a student trained by TriPrune's
-    protocol with the distillation terms as :meth:`~hgbench.methods.protocol.Hooks.extra_loss`.
-
-    A subclass supplies :meth:`build` (a :class:`Student`, or a module whose ``student`` attribute is the
-    deployed student and whose other parameters, e.g. an alignment map, serve the training losses only) and
-    :meth:`distillation_hooks`. ``predict()`` runs the deployed student on the node features alone: no
-    hypergraph, no teacher (BASELINES.md §0.6: for distillation only the student is timed). Diagnostics
-    carry the teacher's (``teacher``, ``upstream_seconds``: the teacher run's prepare + fit seconds, part of
-    the time to a deployed model) and ``num_parameters`` of the student alone.
-    """
-
-    reads_teacher = True
-    defaults = {"profile_inference": True}
-
-    @abstractmethod
-    def build(self, data: NodeDataset, config: dict, prepared: Any, teacher: Teacher) -> nn.Module:
-        """The trained module: called as ``module(features, hypergraph) -> logits``; ``module.student`` is deployed."""
-
-    @abstractmethod
-    def distillation_hooks(self, data: NodeDataset, split: Split, config: dict, seed: int, teacher: Teacher,
-                           prepared: Any) -> Hooks:
-        """The extra loss (KD, contrast) added to the protocol's cross-entropy at every step."""
-
-    def fit(self, data: NodeDataset, split: Split, config: dict, seed: int, prepared: Any = None) -> Fitted:
-        config = self.hyperparameters(config)
-        if prepared is None:
-            prepared = self.prepare(data, config)
-        teacher = hgnn_teacher(data, split, seed, str(config["teacher_budget"]))
-        hooks = self.distillation_hooks(data, split, config, seed, teacher, prepared)
-        training = self.protocol.train(lambda: self.build(data, config, prepared, teacher), data, split, config,
-                                           seed, hooks, phase="student")
-        student = training.model.student
-        student.eval()
-        features = data.features
-
-        def predict() -> Tensor:
-            with torch.no_grad():
-                return student(features).float()
-
-        diagnostics = {**training.diagnostics, "num_parameters": sum(p.numel() for p in student.parameters()),
-                       **teacher.diagnostics(), "upstream_seconds": teacher.seconds, **self.extra_diagnostics(prepared)}
-        return Fitted(predict, diagnostics, trace=training.trace, state=student.state_dict(),
-                      predict_on=self.predict_on(student))
-
-    def extra_diagnostics(self, prepared: Any) -> dict[str, Any]:
-        return {}
-
-    def predict_on(self, student: nn.Module) -> Callable[[NodeDataset], Tensor] | None:
-        """Scoring another dataset (transfer jobs): only a structure-free student can; ``None`` otherwise."""
-        return None
