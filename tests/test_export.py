@@ -1,10 +1,13 @@
 """Results as one table: ``hgbench.load_results`` and ``bench export`` / ``bench show`` on a small real store."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 import hgbench
 from hgbench.benchmarks.cli import main
+from hgbench.benchmarks.report.export import export
 from hgbench.benchmarks.run.store import Store
 
 
@@ -40,3 +43,17 @@ def test_bench_show_prints_one_record_and_refuses_an_ambiguous_key(out, capsys):
     assert key in capsys.readouterr().out
     assert main(["show", "", "--out", str(out)]) == 2
     assert main(["export", "--suite", "nope", "--out", str(out)]) == 2
+
+
+def test_the_committed_store_loads_whole_and_exports_to_parquet(tmp_path):
+    """Every record file of results/store is one row, each column holds one type, and Parquet accepts it."""
+    committed = Path(__file__).resolve().parents[1] / "results" / "store"
+    files = {path.stem for path in (committed / "records").glob("*/*.json")}
+    frame = hgbench.load_results(committed)
+    assert set(frame.key) == files and len(frame) == len(files) > 1000
+    assert pd.api.types.is_integer_dtype(frame.seed) and pd.api.types.is_string_dtype(frame.status)
+    assert all(pd.api.types.is_float_dtype(frame[c]) for c in frame.columns if c.startswith(("val_", "test_")))
+    for column in frame.columns[frame.dtypes == object]:
+        assert len({type(v) for v in frame[column].dropna()}) <= 1, column
+    export(frame, tmp_path / "all.parquet", "parquet")
+    assert len(pd.read_parquet(tmp_path / "all.parquet")) == len(frame)

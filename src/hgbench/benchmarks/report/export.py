@@ -37,12 +37,27 @@ def _row(record: dict) -> dict[str, Any]:
     return row
 
 
+def _one_type_per_column(frame: pd.DataFrame) -> pd.DataFrame:
+    """Make every column hold one type, as Parquet needs: where methods give one hyperparameter name values of
+    different types (``temperature`` 0.5 here, ``"adaptive"`` there), the column becomes JSON text; numbers
+    (int and float) stay numbers. The identity columns keep their types, empty or not."""
+    for column in frame.columns[frame.dtypes == object]:
+        kinds = {type(value) for value in frame[column] if value is not None and value == value}
+        if len(kinds) > 1 and not kinds <= {int, float}:
+            frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, str) else json.dumps(v))
+    frame["seed"] = frame["seed"].astype("Int64")
+    frame["grid_index"] = frame["grid_index"].astype("Int64")
+    for column in ("eval_dataset", "budget", "reason", "task", "executor"):
+        frame[column] = frame[column].astype("string")
+    return frame
+
+
 def load_results(store: Store | str | Path, suite: str | None = None) -> pd.DataFrame:
     """Every readable record of ``store`` (a :class:`Store` or its folder), or one suite's, as a DataFrame."""
     store = store if isinstance(store, Store) else Store(Path(store))
     records = store.records(suite) if suite else list(store.all_records())
     frame = pd.DataFrame([_row(record) for record in records]) if records else pd.DataFrame(columns=list(IDENTITY))
-    frame["seed"] = frame["seed"].astype("Int64")
+    frame = _one_type_per_column(frame)
     return frame.sort_values(["method", "dataset", "protocol", "seed", "key"], kind="stable").reset_index(drop=True)
 
 
