@@ -41,7 +41,7 @@ def _one_type_per_column(frame: pd.DataFrame) -> pd.DataFrame:
     """Make every column hold one type, as Parquet needs: where methods give one hyperparameter name values of
     different types (``temperature`` 0.5 here, ``"adaptive"`` there), the column becomes JSON text; numbers
     (int and float) stay numbers. The identity columns keep their types, empty or not."""
-    for column in frame.select_dtypes(include="object").columns:
+    for column in frame.select_dtypes(include="object", exclude="str").columns:
         kinds = {type(value) for value in frame[column] if value is not None and value == value}
         if len(kinds) > 1 and not kinds <= {int, float}:
             frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, str) else json.dumps(v))
