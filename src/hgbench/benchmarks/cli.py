@@ -457,8 +457,10 @@ def cmd_scale(args: argparse.Namespace) -> int:
                  else f"[red]{escape(row['status'])}[/]")
         console.print(f"  {row['size']} nodes / {row['workload']} / {row['order']}: {facts}")
 
-    rows = scalebench.benchmark(tuple(args.sizes), tuple(workloads), tuple(orders), args.full_epochs, args.threads,
-                                args.time_limit, on_row)
+    if len(args.full_epochs) not in (1, len(args.sizes)):
+        raise UsageError(f"--full-epochs takes one number or one per size ({len(args.sizes)})")
+    rows = scalebench.benchmark(tuple(args.sizes), tuple(workloads), tuple(orders), tuple(args.full_epochs),
+                                args.threads, args.time_limit, on_row)
     paths = scalebench.write(rows, args.out)
     console.print(f"scale benchmark: {paths['csv']}, {paths['notes']}, {paths['figure']}")
     return 0
@@ -556,11 +558,13 @@ def build_parser() -> argparse.ArgumentParser:
     scale.add_argument("--workloads", help="comma-separated: zen, hgnn-epoch, hgnn-full, triprune-epoch (default: all)")
     scale.add_argument("--orders", help="comma-separated: given (the generator's ids), rcm (reverse Cuthill-McKee "
                                         "renumbering first); default: both")
-    scale.add_argument("--full-epochs", type=_positive(int), default=200,
-                       help="epochs of hgnn-full (default: 200, the protocol's)")
+    scale.add_argument("--full-epochs", type=_positive(int), nargs="+", default=[200],
+                       help="epochs of hgnn-full: one number for every size or one per size (default: 200, the "
+                            "protocol's)")
     scale.add_argument("--threads", type=_positive(int), default=1, help="torch intra-op threads, default 1")
     scale.add_argument("--time-limit", type=_positive(float), default=None,
-                       help="seconds per row before its process is killed (status timeout)")
+                       help="seconds per row before its process is killed (status timeout); a row projected past it "
+                            "from a smaller size (linear growth) is skipped")
     scale.add_argument("--out", default="results", help="output folder (writes scaling/), default: results")
     scale.set_defaults(handler=cmd_scale)
     return parser
