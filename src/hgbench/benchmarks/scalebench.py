@@ -22,7 +22,6 @@ the sizes), and per decade between consecutive sizes; 1 is linear.
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import sys
@@ -37,7 +36,7 @@ import torch
 from ..datasets.ordering import locality_order
 from ..datasets.splits import make_split
 from ..datasets.synthetic import SyntheticConfig, generate
-from .opsbench import _cpu
+from .opsbench import cpu_model, write_rows
 from .run.metrics import evaluate
 from .run.profile import PeakMemory, timed
 from .run.runner import code_version, environment
@@ -208,17 +207,13 @@ def plot(rows: list[dict], path: Path) -> None:
 def write(rows: list[dict], out: Path | str) -> dict[str, Path]:
     """``scaling.csv``, ``notes.md`` and ``scaling.png`` under ``out/scaling``."""
     folder = Path(out) / "scaling"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "scaling.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(folder / "scaling.csv", COLUMNS, rows)
     plot(rows, folder / "scaling.png")
     env = environment()
     lines = [
         "# Scale curves on synthetic hypergraphs", "",
         f"Written by `bench scale` on {datetime.now(timezone.utc).isoformat(timespec='seconds')}; code version "
-        f"`{code_version()}`; torch {env['torch']}, CPU {_cpu()}, Python {env['python']}, {env['platform']}.", "",
+        f"`{code_version()}`; torch {env['torch']}, CPU {cpu_model()}, Python {env['python']}, {env['platform']}.", "",
         f"Density {EDGES_PER_NODE:.3g} hyperedges per node, {CONTEXTS} contexts; one process per row; seconds = "
         "`fit` + `predict` from the raw dataset, peak = resident-set high-water mark during it (MiB). "
         "`rcm`: nodes and hyperedges renumbered by reverse Cuthill-McKee first (`order_seconds`, not in `seconds`); "
