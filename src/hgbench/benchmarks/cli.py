@@ -445,6 +445,27 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0 if all(row["allclose"] for row in rows) else 4
 
 
+# ----------------------------------------------------------------------------- scale
+def cmd_scale(args: argparse.Namespace) -> int:
+    from . import scalebench
+
+    workloads = _names(args.workloads, list(scalebench.WORKLOADS), "workload") or list(scalebench.WORKLOADS)
+    orders = _names(args.orders, list(scalebench.ORDERS), "order") or list(scalebench.ORDERS)
+
+    def on_row(row: dict) -> None:
+        facts = (f"{row['seconds']:.2f} s, peak {row['peak_mib']:.0f} MiB, nnz {row['nnz']}" if row["status"] == "ok"
+                 else f"[red]{escape(row['status'])}[/]")
+        console.print(f"  {row['size']} nodes / {row['workload']} / {row['order']}: {facts}")
+
+    if len(args.full_epochs) not in (1, len(args.sizes)):
+        raise UsageError(f"--full-epochs takes one number or one per size ({len(args.sizes)})")
+    rows = scalebench.benchmark(tuple(args.sizes), tuple(workloads), tuple(orders), tuple(args.full_epochs),
+                                args.threads, args.time_limit, on_row)
+    paths = scalebench.write(rows, args.out)
+    console.print(f"scale benchmark: {paths['csv']}, {paths['notes']}, {paths['figure']}")
+    return 0
+
+
 # ----------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bench", description="hgbench: reproducible hypergraph NN benchmarks",
@@ -530,6 +551,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="intra-op threads for every implementation (default: torch's)")
     ops.add_argument("--out", default="results", help="output folder (writes ops-benchmark/), default: results")
     ops.set_defaults(handler=cmd_ops)
+    scale = commands.add_parser("scale", help="seconds and peak memory of ZEN, HGNN and TriPrune on synthetic "
+                                              "hypergraphs of growing size, one process each")
+    scale.add_argument("--sizes", type=_positive(int), nargs="+", default=[10_000, 100_000, 1_000_000],
+                       help="numbers of nodes (default: 10000 100000 1000000)")
+    scale.add_argument("--workloads", help="comma-separated: zen, hgnn-epoch, hgnn-full, triprune-epoch (default: all)")
+    scale.add_argument("--orders", help="comma-separated: given (the generator's ids), rcm (reverse Cuthill-McKee "
+                                        "renumbering first); default: both")
+    scale.add_argument("--full-epochs", type=_positive(int), nargs="+", default=[200],
+                       help="epochs of hgnn-full: one number for every size or one per size (default: 200, the "
+                            "protocol's)")
+    scale.add_argument("--threads", type=_positive(int), default=1, help="torch intra-op threads, default 1")
+    scale.add_argument("--time-limit", type=_positive(float), default=None,
+                       help="seconds per row before its process is killed (status timeout); a row projected past it "
+                            "from a smaller size (linear growth) is skipped")
+    scale.add_argument("--out", default="results", help="output folder (writes scaling/), default: results")
+    scale.set_defaults(handler=cmd_scale)
     return parser
 
 

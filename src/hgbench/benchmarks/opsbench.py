@@ -204,7 +204,16 @@ def benchmark(datasets: list[NodeDataset], repeats: int = 10, threads: int | Non
     return rows
 
 
-def _cpu() -> str:
+def write_rows(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
+    """``rows`` as a CSV file with ``columns`` (missing values empty), its folder created."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -230,11 +239,7 @@ def _why(row: dict) -> str:
 def write(rows: list[dict], out: Path | str, skipped: dict[str, str] | None = None) -> dict[str, Path]:
     """``ops.csv`` and ``notes.md`` under ``out/ops-benchmark``."""
     folder = Path(out) / "ops-benchmark"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "ops.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(folder / "ops.csv", COLUMNS, rows)
     env = environment()
     threads = sorted({row["threads"] for row in rows})
     ms = lambda s: "-" if s is None else f"{1e3 * s:.1f}"  # noqa: E731
@@ -242,7 +247,7 @@ def write(rows: list[dict], out: Path | str, skipped: dict[str, str] | None = No
         "# Shared hypergraph ops against plain `torch.sparse.mm`", "",
         f"Written by `bench ops` on {datetime.now(timezone.utc).isoformat(timespec='seconds')}; "
         f"code version `{code_version()}`.", "",
-        f"Environment: torch {env['torch']}, {', '.join(map(str, threads))} intra-op thread(s), CPU {_cpu()} "
+        f"Environment: torch {env['torch']}, {', '.join(map(str, threads))} intra-op thread(s), CPU {cpu_model()} "
         f"({platform.machine()}), Python {env['python']}, {env['platform']}.", "",
         "Per epoch = one forward + backward of the first convolution (d -> 64) over the whole hypergraph; "
         "median over the repeats after a warm-up, implementations interleaved (see "

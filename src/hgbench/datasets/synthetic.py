@@ -42,19 +42,20 @@ def generate(config: SyntheticConfig, name: str = "synthetic") -> NodeDataset:
         raise ValueError(f"edge_size must satisfy 1 <= low <= high <= num_nodes, got {config.edge_size}")
     rng = np.random.default_rng(config.seed)
     labels = rng.integers(config.num_classes, size=config.num_nodes)
+    everyone = np.arange(config.num_nodes)  # built once: the cost is linear in the memberships drawn
     members_of = [np.flatnonzero(labels == c) for c in range(config.num_classes)]
-    nodes, edges = [], []
+    nodes, sizes = [], np.empty(config.num_edges, dtype=np.int64)
     for e in range(config.num_edges):
         size = int(rng.integers(low, high + 1))
-        pool = np.arange(config.num_nodes)
+        pool = everyone
         if rng.random() < config.homophily:
             pool = members_of[int(rng.integers(config.num_classes))]
             if pool.size == 0:
-                pool = np.arange(config.num_nodes)
-        chosen = rng.choice(pool, size=min(size, pool.size), replace=False)
-        nodes.append(chosen)
-        edges.append(np.full(chosen.size, e))
-    index = torch.as_tensor(np.stack([np.concatenate(nodes), np.concatenate(edges)]))
+                pool = everyone
+        nodes.append(rng.choice(pool, size=min(size, pool.size), replace=False))
+        sizes[e] = nodes[-1].size
+    edges = np.repeat(np.arange(config.num_edges), sizes)
+    index = torch.as_tensor(np.stack([np.concatenate(nodes), edges]))
     context = torch.as_tensor(rng.integers(config.num_contexts, size=config.num_edges))
     centroids = rng.normal(size=(config.num_classes, config.num_features))
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
