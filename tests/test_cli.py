@@ -24,8 +24,13 @@ def test_run_then_report_end_to_end(tmp_path, capsys):
     table = (out / "demo" / "table.tex").read_bytes()
     assert main(["report", "--suite", "demo", "--out", str(out)]) == 0
     assert (out / "demo" / "table.tex").read_bytes() == table
+    rendered = (out / "claims.md").stat().st_mtime_ns
     assert main(["run", "--suite", "demo", "--datasets", "synthetic", "--seeds", "3", "--out", str(out)]) == 0
-    assert "0 runs executed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "0 runs executed" in err and "nothing new in the store" in err  # nothing ran: no re-render
+    assert (out / "claims.md").stat().st_mtime_ns == rendered
+    assert main(["run", "--suite", "demo", "--datasets", "synthetic", "--seeds", "4", "--out", str(out)]) == 0
+    assert "nothing new" not in capsys.readouterr().err and (out / "claims.md").stat().st_mtime_ns > rendered
 
 
 def test_unknown_names_list_the_valid_ones(tmp_path, capsys):

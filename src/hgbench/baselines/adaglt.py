@@ -55,7 +55,6 @@ from typing import Any, ClassVar
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from scipy.optimize import brentq
 from torch import Tensor
 
 from ..datasets.base import NodeDataset
@@ -75,6 +74,8 @@ WINDOW = 0.02  # the original's +-2 % around the target sparsities
 
 def initial_threshold(coef: float) -> float:
     """``theta`` with ``coef (theta^3 + 20 theta) = -0.2`` (the original's initialisation)."""
+    from scipy.optimize import brentq  # here, not at import: scipy.optimize costs every CLI start 0.3 s
+
     return brentq(lambda x: x ** 3 + 20 * x + 0.2 / coef, -10.0, 10.0)
 
 

@@ -288,6 +288,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 5
     try:
         with store.lock():  # one run per store: its plans and its jobs are this process's alone
+            plans_before = [store.plan(member.name) for member in members]
             jobs, deferred = [], []
             for member in members:  # each suite's plan is stored first: an interrupted run shows what is pending
                 chosen_methods = [m for m in member.methods if methods is None or m in methods]
@@ -328,6 +329,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     summary = _merged(summary, runner.run(more))
                     jobs += more
                 progress.update(bar, completed=len(jobs))
+            unchanged = summary.executed == 0 and plans_before == [store.plan(member.name) for member in members]
     except StoreLocked as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 3
@@ -341,6 +343,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"{summary.executed} runs executed ({summary.failed} not ok), {summary.skipped} already in the "
                   f"store ({summary.planned} distinct jobs planned), "
                   f"total {sum(summary.seconds_per_dataset.values()):.2f} s")
+    if unchanged and (out / "claims.md").exists():  # nothing ran and no plan changed: the report would not change
+        console.print(f"nothing new in the store: the report in {out} is left as it is (`bench report` re-renders it)")
+        return 0
     from .report import render  # imported when needed: it pulls scipy, statsmodels and matplotlib
 
     _print_rendered(render.render_all(store, out))

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.io
 import scipy.sparse
 import torch
 
@@ -191,6 +190,8 @@ def read_douban(path: Path) -> tuple[dict[tuple[str, str], scipy.sparse.coo_arra
     Returns ``{(row entity, column entity): sparse matrix}`` (e.g. ``("user", "movie")`` holds the
     ratings) and ``{entity: identifiers}`` (original Douban ids, genre names for ``"type"``).
     """
+    import scipy.io  # here, not at import: only Douban needs it
+
     mat = scipy.io.loadmat(path)
     names = [str(cell[0]) for cell in mat["entityName"].ravel()]
     entities = {name: [str(cell[0]) for cell in identifiers.ravel()]
