@@ -3,10 +3,11 @@
 The page is a view of :func:`render.render_all`'s :class:`~.render.Report`: per suite the paper-style table (ours
 beside the paper, the significance marks and bold/underline as its ``table.tex``, whose caption it shows), the
 sortable wide leaderboard, the suite's figures (TriPrune's dynamics plots among them), the ranks across datasets
-(:mod:`.ranks`: Friedman, Nemenyi, critical-difference diagram, bootstrap confidence intervals) and its notes; then
-the cross-suite figures, the claims with their verdicts (filtered by paper and verdict) and the provenance. No
-number is recomputed here. CSS and JavaScript are inline (Jinja2 templates in ``templates/``); the images are the
-PNGs beside the page, referenced by relative paths, so the page works offline wherever the output folder is copied.
+(:mod:`.ranks`: Friedman, Nemenyi, critical-difference diagram, bootstrap confidence intervals, from the boards'
+means) and links to its files (notes, CSV, LaTeX); then the cross-suite figures, the claims with their verdicts
+(filtered by paper and verdict) and the provenance. No record is read. CSS and JavaScript are inline (Jinja2
+templates in ``templates/``); the images are the PNGs beside the page, referenced by relative paths, so the page
+works offline wherever the output folder is copied.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from . import ranks
 from . import significance
 from . import stats
 from . import tables
-from .leaderboards import other_splits, ranked, wide
+from .leaderboards import other_splits, ranked
 from .render import Report
 from ..suites import suite
 
@@ -73,7 +74,6 @@ class SuiteView:
     figures: list[str]
     ranks: ranks.Ranks | None
     cd_diagram: str | None
-    notes: list[tuple[str, str]]  # (file name, HTML)
     files: list[str]
 
 
@@ -94,6 +94,11 @@ def with_std(mean: float, std: float) -> str:
     return f"{text} ± {std:,.{decimals}f}"
 
 
+def text(value) -> str:
+    """A label or name as text: empty where the frame has none (NaN)."""
+    return "" if pd.isna(value) else str(value)
+
+
 @functools.lru_cache(maxsize=1)
 def _latex() -> LatexNodes2Text:
     context = get_default_latex_context_db()
@@ -103,9 +108,10 @@ def _latex() -> LatexNodes2Text:
     return LatexNodes2Text(latex_context=context, math_mode="text")
 
 
-def latex_text(text: str) -> str:
+@functools.lru_cache(maxsize=None)  # a table repeats a few marks hundreds of times
+def latex_text(latex: str) -> str:
     """LaTeX (a caption, a cell's marks) as plain text: ``$^{\\dagger}$`` becomes ``^†``."""
-    return _latex().latex_to_text(text).replace("\n", "")
+    return _latex().latex_to_text(latex).replace("\n", "")
 
 
 def captions(table_tex: Path) -> list[str]:
@@ -136,31 +142,33 @@ def paper_table(board: pd.DataFrame) -> list[Row]:
             printed = pd.to_numeric(column["mean"].map(number).str.replace(",", ""))
             emphasis[column.index] = pd.Series(stats.best_and_second(printed, higher))
     datasets = list(dict.fromkeys(board.dataset))
-    rows = []
-    for (_, metric), runs in board.groupby(["method", "metric"], sort=False):
-        by_dataset = {row.dataset: _cell(row, emphasis[row.Index]) for row in runs.itertuples()}
-        rows.append(Row(runs.label.iloc[0], str(metric), [by_dataset.get(d, Cell("", "", "", "")) for d in datasets]))
-    return rows
+    cells: dict[tuple, dict[str, Cell]] = {}
+    for row in board.assign(emphasis=emphasis).itertuples():  # one pass: itertuples costs per call and column
+        cells.setdefault((row.method, text(row.label), text(row.metric)), {})[row.dataset] = _cell(row)
+    return [Row(label, metric, [found.get(d, Cell("", "", "", "")) for d in datasets])
+            for (_, label, metric), found in cells.items()]
 
 
-def _cell(row, emphasis: str) -> Cell:
+def _cell(row) -> Cell:
     paper_mean, paper_std = getattr(row, "paper_mean", np.nan), getattr(row, "paper_std", np.nan)
     paper = with_std(paper_mean, paper_std) if np.isfinite(paper_mean) else ""
     if row.status not in tables.VALUED:
         return Cell(tables.FAILURE_LABELS.get(row.status, row.status), "", "", paper, status=True)
-    return Cell(with_std(row.mean, row.std), latex_text(tables.cell_mark(row)), emphasis, paper)
+    return Cell(with_std(row.mean, row.std), latex_text(tables.cell_mark(row)), row.emphasis, paper)
 
 
-def leaderboard(board: pd.DataFrame) -> Sortable:
-    """The wide leaderboard (``leaderboards.wide``: one row per method and metric, a mean per dataset, Avg. Rank)."""
+def leaderboard(board: pd.DataFrame, wide_csv: Path) -> Sortable:
+    """The wide leaderboard the report wrote (``leaderboard_wide.csv``, ``leaderboards.wide``: one row per method
+    and metric, a mean per dataset, Avg. Rank)."""
     names = dict(zip(board.dataset, board.paper_dataset))
-    table = wide(board)
+    table = pd.read_csv(wide_csv, keep_default_na=False, na_values=[""], dtype={"label": str, "metric": str})
     datasets = [c.removesuffix("_mean") for c in table.columns if c.endswith("_mean")]
     several = board.metric.nunique() > 1
     headers = ["method", *(["metric"] if several else []), *(names[d] for d in datasets), "Avg. Rank"]
     rows = []
     for row in table.to_dict("records"):
-        cells = [(row["label"], row["label"])] + ([(row["metric"], row["metric"])] if several else [])
+        label, metric = text(row["label"]), text(row["metric"])
+        cells = [(label, label)] + ([(metric, metric)] if several else [])
         for dataset in datasets:
             mean = row[f"{dataset}_mean"]
             cells.append((with_std(mean, row[f"{dataset}_std"]), _key(mean)))
@@ -177,12 +185,11 @@ def suite_view(name: str, board: pd.DataFrame, paths: dict[str, Path], out: Path
     folder = paths["latex"].parent
     ranked_ = ranks.cross_dataset(board)
     diagram = ranks.cd_diagram(ranked_, folder / "critical_difference.png") if ranked_ is not None else None
-    notes = [(p.name, markdown(p.read_text())) for p in paths.values() if p.suffix == ".md" and p.exists()]
     return SuiteView(
         name, suite(name).description, captions(paths["latex"]), list(dict.fromkeys(board.paper_dataset)),
-        board.metric.nunique() > 1, paper_table(board), leaderboard(board),
+        board.metric.nunique() > 1, paper_table(board), leaderboard(board, paths["leaderboard_wide"]),
         [_relative(p, out) for p in paths.values() if p.suffix == ".png"], ranked_,
-        _relative(diagram, out) if diagram else None, notes,
+        _relative(diagram, out) if diagram else None,
         [_relative(p, out) for p in paths.values() if p.suffix in (".csv", ".tex", ".md")])
 
 
@@ -210,7 +217,7 @@ def write(report: Report, out: Path) -> Path:
         suites=views, skipped=report.skipped,
         figures=[_relative(p, out) for p in report.files.values() if p.suffix == ".png"],
         claims=verdicts.to_dict("records"), papers=list(dict.fromkeys(verdicts.paper)),
-        verdicts=[(v, int(counts.get(v, 0))) for v in claims.VERDICTS], rule=claims.RULE,
+        verdicts=[(v, int(counts.get(v, 0))) for v in claims.VERDICTS], rule=markdown(claims.RULE),
         provenance=markdown(report.files["provenance"].read_text()),
         confidence=ranks.CONFIDENCE, resamples=ranks.RESAMPLES)
     path = out / PAGE
