@@ -360,11 +360,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.suite:
         if args.format == "md":
             raise SystemExit("error: --format md summarises every suite of the store; drop --suite")
+        if args.html:
+            raise SystemExit("error: --html shows every suite of the store; drop --suite")
         paths = render.render(store, suite(args.suite), out)
         console.print(f"{args.suite}: {paths['latex'].parent}/")
         return 0
     rendered = render.render_all(store, out)
     _print_rendered(rendered)
+    if args.html:
+        from .report import html
+
+        console.print(f"page: {html.write(rendered, out)}")
     if args.format == "md":
         sys.stdout.write(render.markdown(rendered))
     return 0
@@ -533,6 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default="results", help="output folder, default: results")
     rep.add_argument("--format", default="files", choices=["files", "md"],
                      help="md: also print a Markdown summary (means per suite, claims' verdicts) to stdout")
+    rep.add_argument("--html", action="store_true", help="also write <out>/report.html: one offline page of every "
+                     "suite's table, leaderboard, figures and ranks, the claims (filterable) and the provenance")
     rep.set_defaults(handler=cmd_report)
     exp = commands.add_parser("export", help="every stored run as one table (hgbench.load_results): one row per run")
     exp.add_argument("--format", default="csv", choices=["csv", "parquet"])

@@ -232,10 +232,15 @@ def other_splits(board: pd.DataFrame) -> pd.Series:
     return board["mean"].notna() & (board.n_runs != usual_splits(board))
 
 
+def complete_datasets(board: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the datasets where every method has a ranked value (:func:`ranked`: not from a cut grid)."""
+    return board[board.assign(_ranked=ranked(board)).groupby("dataset")._ranked.transform("all")]
+
+
 def average_ranks(board: pd.DataFrame) -> dict[str, float]:
-    """Avg. Rank per method over the datasets where every method has a ranked value (:func:`ranked`: not
-    from a cut grid), with min-rank ties as ZEN Tables 3 and 6."""
-    complete = board[board.assign(_ranked=ranked(board)).groupby("dataset")._ranked.transform("all")]
+    """Avg. Rank per method over the datasets where every method has a ranked value (:func:`complete_datasets`),
+    with min-rank ties as ZEN Tables 3 and 6."""
+    complete = complete_datasets(board)
     if board.method.nunique() < 2 or complete.empty:
         return {}
     frame = complete.rename(columns={"mean": "value"}).assign(seed=0)
