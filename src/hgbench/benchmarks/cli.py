@@ -24,7 +24,7 @@ from .run.executors import RunSummary
 from .run.estimate import estimate, total_hours
 from .run.plan import plan, schedule, tuned_configuration
 from .run.runner import FAILURE_STATUSES, Runner, check_device
-from .run.store import Store, StoreLocked
+from .run.store import Store, StoreLocked, StoreWriteError
 from .suites import Suite, suite, suite_names
 
 console = Console(stderr=True)
@@ -37,7 +37,9 @@ EXIT_CODES = """exit codes:
   2  usage error: a bad option or value, or an unknown suite, method or dataset name
   3  store busy: another bench run holds the store's lock
   4  bench ops: an implementation's outputs differ from the reference's
-  5  bench run --max-hours: the projected hours exceed the limit (nothing was run)"""
+  5  bench run --max-hours: the projected hours exceed the limit (nothing was run)
+  6  store write error: a file of the store could not be written (e.g. the disk is full); the
+     message names it; nothing half-written is left and a later bench run resumes"""
 
 
 class UsageError(Exception):
@@ -598,6 +600,8 @@ def main(argv: list[str] | None = None) -> int:
         return _error(exc.code.removeprefix("error: "), 2)
     except DataError as exc:  # a corrupted or unreadable data file: the message names it
         return _error(exc, 1)
+    except StoreWriteError as exc:  # the disk full while storing: the run stopped, what it stored is whole
+        return _error(exc, 6)
 
 
 def _error(message, code: int) -> int:
