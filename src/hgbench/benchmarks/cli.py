@@ -312,7 +312,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                                                f"seed {job.seed}: {record['reason']}")
 
                 options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry,
-                               device=args.device, threads=args.threads, keep_models=args.keep_models)
+                               device=args.device, threads=args.threads, keep_models=args.keep_models,
+                               memory_limit_mb=args.memory_limit)
                 if args.executor != "local":
                     from .run.cluster import make_cluster_runner  # only here: its packages are optional extras
 
@@ -500,6 +501,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "revision: select on imdb, reuse everywhere); default: select per dataset and split")
     run.add_argument("--time-limit", type=_positive(float), default=None, help="seconds per run before it is a "
                      "timeout (a run that does not stop at its deadline is killed soon after)")
+    run.add_argument("--memory-limit", type=_positive(int), default=None, metavar="MB", help="address space each "
+                     "run may map beyond what its worker process maps when it starts (RLIMIT_AS; torch and the "
+                     "dataset are not counted); a run that allocates past it is recorded oom and the suite goes on")
     run.add_argument("--retry", type=_statuses, default=(), metavar="STATUSES",
                      help="comma-separated failure statuses (timeout, oom, failed) whose stored runs are run again, "
                           "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
