@@ -17,19 +17,45 @@ def _labels(data) -> Fitted:
 
 
 class Dies(Method):
-    """Kills its own process with ``$HGBENCH_TEST_SIGNAL`` on seed 1 the first time (it leaves
-    ``$HGBENCH_TEST_MARKER`` behind); ok otherwise."""
+    """Kills its own process with ``$HGBENCH_TEST_SIGNAL`` on seed 1 the first ``$HGBENCH_TEST_DEATHS`` times
+    (default 1; each leaves a file ``$HGBENCH_TEST_MARKER.<n>`` behind); ok otherwise."""
 
     name = "dies"
     search_space = {"x": [0]}
 
     def fit(self, data, split, config, seed, prepared):
-        marker = Path(os.environ["HGBENCH_TEST_MARKER"])
-        if seed == 1 and not marker.exists():
-            marker.touch()
-            os.kill(os.getpid(), getattr(signal, os.environ["HGBENCH_TEST_SIGNAL"]))
-            time.sleep(30)  # SIGTERM is delivered asynchronously
+        if seed == 1:
+            _die_once_more(os.getpid())
         return _labels(data)
+
+
+class KillsItsTask(Method):
+    """On seed 1, the first ``$HGBENCH_TEST_DEATHS`` times, kills the process that supervises its worker (a
+    cluster task: the worker's grandparent, the fork server between them) with ``$HGBENCH_TEST_SIGNAL``."""
+
+    name = "kills-its-task"
+    search_space = {"x": [0]}
+
+    def fit(self, data, split, config, seed, prepared):
+        if seed == 1:
+            _die_once_more(_parent_of(os.getppid()))
+        return _labels(data)
+
+
+def _die_once_more(pid: int) -> None:
+    """Send ``$HGBENCH_TEST_SIGNAL`` to ``pid`` unless it was sent ``$HGBENCH_TEST_DEATHS`` times already."""
+    for n in range(int(os.environ.get("HGBENCH_TEST_DEATHS", "1"))):
+        marker = Path(f"{os.environ['HGBENCH_TEST_MARKER']}.{n}")
+        if not marker.exists():
+            marker.touch()
+            os.kill(pid, getattr(signal, os.environ["HGBENCH_TEST_SIGNAL"]))
+            time.sleep(30)  # SIGTERM is delivered asynchronously; a killed task takes its worker with it
+            return
+
+
+def _parent_of(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1])
 
 
 class Slow(Method):
@@ -54,7 +80,7 @@ class Stuck(Method):
         return _labels(data)
 
 
-NAMES = {"dies": Dies, "slow-a": Slow, "slow-b": Slow, "stuck": Stuck}
+NAMES = {"dies": Dies, "kills-its-task": KillsItsTask, "slow-a": Slow, "slow-b": Slow, "stuck": Stuck}
 
 
 def register() -> None:

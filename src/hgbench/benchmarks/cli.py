@@ -24,7 +24,7 @@ from .run.executors import RunSummary
 from .run.estimate import estimate, total_hours
 from .run.plan import plan, schedule, tuned_configuration
 from .run.runner import FAILURE_STATUSES, Runner, check_device
-from .run.store import Store, StoreLocked
+from .run.store import Store, StoreLocked, StoreWriteError
 from .suites import Suite, suite, suite_names
 
 console = Console(stderr=True)
@@ -37,7 +37,9 @@ EXIT_CODES = """exit codes:
   2  usage error: a bad option or value, or an unknown suite, method or dataset name
   3  store busy: another bench run holds the store's lock
   4  bench ops: an implementation's outputs differ from the reference's
-  5  bench run --max-hours: the projected hours exceed the limit (nothing was run)"""
+  5  bench run --max-hours: the projected hours exceed the limit (nothing was run)
+  6  store write error: a file of the store could not be written (e.g. the disk is full); the
+     message names it; nothing half-written is left and a later bench run resumes"""
 
 
 class UsageError(Exception):
@@ -310,7 +312,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                                                f"seed {job.seed}: {record['reason']}")
 
                 options = dict(time_limit_s=args.time_limit, on_record=on_record, retry=args.retry,
-                               device=args.device, threads=args.threads, keep_models=args.keep_models)
+                               device=args.device, threads=args.threads, keep_models=args.keep_models,
+                               memory_limit_mb=args.memory_limit)
                 if args.executor != "local":
                     from .run.cluster import make_cluster_runner  # only here: its packages are optional extras
 
@@ -498,6 +501,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "revision: select on imdb, reuse everywhere); default: select per dataset and split")
     run.add_argument("--time-limit", type=_positive(float), default=None, help="seconds per run before it is a "
                      "timeout (a run that does not stop at its deadline is killed soon after)")
+    run.add_argument("--memory-limit", type=_positive(int), default=None, metavar="MB", help="address space each "
+                     "run may map beyond what its worker process maps when it starts (RLIMIT_AS; torch and the "
+                     "dataset are not counted); a run that allocates past it is recorded oom and the suite goes on")
     run.add_argument("--retry", type=_statuses, default=(), metavar="STATUSES",
                      help="comma-separated failure statuses (timeout, oom, failed) whose stored runs are run again, "
                           "e.g. timeouts under a larger --time-limit; default: every stored run is kept")
@@ -598,6 +604,8 @@ def main(argv: list[str] | None = None) -> int:
         return _error(exc.code.removeprefix("error: "), 2)
     except DataError as exc:  # a corrupted or unreadable data file: the message names it
         return _error(exc, 1)
+    except StoreWriteError as exc:  # the disk full while storing: the run stopped, what it stored is whole
+        return _error(exc, 6)
 
 
 def _error(message, code: int) -> int:

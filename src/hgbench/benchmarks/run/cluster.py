@@ -16,8 +16,10 @@ results in the scratch folder; the next run stores those (:meth:`SlurmRunner.har
 running their jobs again. (A Ray driver's tasks die with it; their unstored jobs run again.)
 
 A task that is lost as a whole (its node or its Ray worker died, SLURM cancelled it or ended it at
-``--slurm-time``) turns its running job (the first it had not returned) into a ``failed`` record
-naming the cause, marked ``rerun_on_resume``; the rest of its chunk is submitted again.
+``--slurm-time``) is submitted again once with its running job (the first it had not returned) and
+the rest of its chunk; that job's record then names the loss (``retried_after``). Lost a second time,
+the running job becomes a ``failed`` record naming both causes, marked ``rerun_on_resume``, and the
+rest of its chunk is submitted again.
 
 submitit and Ray are optional (``pip install hgbench[slurm]`` / ``hgbench[ray]``): this module
 imports them only when a run starts (:func:`require`), and the core never imports this module.
@@ -148,7 +150,8 @@ class ClusterRunner(Runner):
         """What a task needs to build the parent's runner: options, record attributes, HGBENCH_* variables."""
         return {
             "options": dict(time_limit_s=self.time_limit_s, device=self.device, threads=self.threads,
-                            keep_models=self.keep_models, reads_from=self.reads_from),  # read-only: a shared FS
+                            keep_models=self.keep_models, reads_from=self.reads_from,
+                            memory_limit_mb=self.memory_limit_mb),  # read-only: a shared FS
             "attributes": dict(executor=self.executor, version=self.version,
                                factories=_portable_factories({job.method for job in pending}, self.factories)),
             "environ": {name: value for name, value in os.environ.items() if name.startswith("HGBENCH_")},
@@ -156,6 +159,7 @@ class ClusterRunner(Runner):
 
     def execute_pending(self, pending: list[Job], summary: RunSummary) -> None:
         waiting = deque(_Task(group, {job.key: self.split(job) for job in group}) for group in chunked(pending))
+        self.losses: dict[str, str] = {}  # job key -> why the task running it was lost the first time
         self.drive(waiting, self.settings(pending), summary)
 
     def drive(self, waiting: deque[_Task], settings: dict, summary: RunSummary) -> None:
@@ -167,15 +171,25 @@ class ClusterRunner(Runner):
         if job.key != key:
             raise RuntimeError(f"task returned job {key}, expected {job.key}")
         summary.seconds_per_dataset[job.dataset] = summary.seconds_per_dataset.get(job.dataset, 0.0) + seconds
+        if job.key in self.losses:
+            result.record["retried_after"] = self.losses[job.key]
         self.record(summary, job, result)
 
     def lost(self, task: _Task, summary: RunSummary, cause: str, waiting: deque[_Task]) -> None:
-        """A task is gone: its running job becomes ``failed`` (rerun on resume); the rest is queued again."""
+        """A task is gone: the first time, its running job and the rest of its chunk are queued again; the
+        second time, its running job becomes ``failed`` (rerun on resume) and the rest is queued again."""
         if not task.remaining:
             return
-        job = task.remaining.popleft()
+        job = task.remaining[0]
+        if job.key not in self.losses:
+            self.losses[job.key] = f"cluster task lost ({cause})"
+            waiting.appendleft(_Task(list(task.remaining), task.splits))
+            return
+        task.remaining.popleft()
         record = _lost_record(self, job, task.splits[job.key], status="failed", rerun_on_resume=True,
-                              memory_probe="task lost", reason=f"cluster task lost ({cause}) while running this job")
+                              memory_probe="task lost",
+                              reason=f"cluster task lost ({cause}) while running this job; submitted once more "
+                                     f"after the first loss ({self.losses[job.key]}), it was lost again")
         self.record(summary, job, Result(record))
         if task.remaining:
             waiting.appendleft(_Task(list(task.remaining), task.splits))

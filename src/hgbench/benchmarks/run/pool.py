@@ -22,10 +22,12 @@ class PoolRunner(Runner):
 
     def __init__(self, store: Store, workers: int, time_limit_s: float | None = None,
                  on_record: Callable[[Job, dict], None] | None = None, retry: Iterable[str] = (),
-                 device: str = "cpu", threads: int = 1, keep_models: bool = False) -> None:
+                 device: str = "cpu", threads: int = 1, keep_models: bool = False,
+                 memory_limit_mb: int | None = None) -> None:
         if workers < 2:
             raise ValueError(f"a pool needs at least 2 workers, got {workers} (use Runner)")
-        super().__init__(store, time_limit_s, on_record, retry, device, threads, keep_models)
+        super().__init__(store, time_limit_s, on_record, retry, device, threads, keep_models,
+                         memory_limit_mb=memory_limit_mb)
         self.workers = workers
         self.executor = f"pool-{workers}"
 

@@ -7,10 +7,11 @@ first job runs, so a corrupted file stops the run before anything is written. Fa
 run (divergence, out of memory, time limit, any exception) become records with a status and a
 reason; the suite goes on.
 
-Without a time limit the jobs run in this process. With one they run in a worker process
-(:func:`.workers.run_in_workers`, one worker, the same :meth:`Runner.execute` and its timers), so a
-run that never polls its deadline (a slow ``prepare``, a closed-form method) is killed at the
-limit and recorded ``timeout``; the worker's waiting parent adds nothing to the timed region.
+Without a time limit or a memory limit the jobs run in this process. With one they run in a worker
+process (:func:`.workers.run_in_workers`, one worker, the same :meth:`Runner.execute` and its timers),
+so a run that never polls its deadline (a slow ``prepare``, a closed-form method) is killed at the
+limit and recorded ``timeout``, and a run that allocates past the memory limit (the worker's address
+space, ``RLIMIT_AS``) is recorded ``oom``; the worker's waiting parent adds nothing to the timed region.
 """
 
 from __future__ import annotations
@@ -45,6 +46,15 @@ from .registry import method_entry
 from .store import STATUSES, Store
 
 FAILURE_STATUSES = tuple(s for s in STATUSES if s != "ok")
+#: How an allocation that failed reads in torch's CPU allocator (a RuntimeError, not a MemoryError).
+OOM_MESSAGES = ("DefaultCPUAllocator", "not enough memory", "can't allocate memory")
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is an allocation that failed: MemoryError, torch's OutOfMemoryError, or torch's CPU
+    allocator refusing (a RuntimeError naming DefaultCPUAllocator, e.g. under ``--memory-limit``)."""
+    return isinstance(exc, (MemoryError, torch.OutOfMemoryError)) or (
+        isinstance(exc, RuntimeError) and any(message in str(exc) for message in OOM_MESSAGES))
 
 
 def code_version(root: Path = Path(__file__).resolve().parents[4]) -> str:
@@ -103,18 +113,22 @@ class Runner(Executor):
     def __init__(self, store: Store, time_limit_s: float | None = None,
                  on_record: Callable[[Job, dict], None] | None = None, retry: Iterable[str] = (),
                  device: str = "cpu", threads: int = 1, keep_models: bool = False,
-                 reads_from: Path | None = None) -> None:
+                 reads_from: Path | None = None, memory_limit_mb: int | None = None) -> None:
         """``store`` None (a worker process: the parent stores) with ``reads_from``, the store's folder: methods
-        still read earlier runs (a teacher, TriPrune's thresholds) through it, read-only."""
+        still read earlier runs (a teacher, TriPrune's thresholds) through it, read-only. ``memory_limit_mb``
+        caps the address space of the worker processes the runs execute in (:func:`.workers.limited_memory`)."""
         unknown = set(retry) - set(FAILURE_STATUSES)
         if unknown:
             raise ValueError(f"retry takes failure statuses ({', '.join(FAILURE_STATUSES)}), got {sorted(unknown)}")
         if threads < 1:
             raise ValueError(f"threads must be positive, got {threads}")
+        if memory_limit_mb is not None and memory_limit_mb < 1:
+            raise ValueError(f"memory_limit_mb must be positive, got {memory_limit_mb}")
         self.store = store
         self.reads_from = store.root if store is not None else reads_from
         self.runs = StoreRuns(store if store is not None else Store(reads_from)) if self.reads_from else None
         self.time_limit_s = time_limit_s
+        self.memory_limit_mb = memory_limit_mb
         self.retry = frozenset(retry)  # stored records with these statuses are run again and replaced
         self.on_record = on_record or (lambda job, record: None)
         self.device = check_device(device)
@@ -189,9 +203,9 @@ class Runner(Executor):
         return summary
 
     def execute_pending(self, pending: list[Job], summary: RunSummary) -> None:
-        """Execute and record ``pending`` in order: in this process, or in a worker with a time limit."""
+        """Execute and record ``pending`` in order: in this process, or in a worker with a time or memory limit."""
         groups = [list(group) for _, group in itertools.groupby(pending, key=lambda job: job.dataset)]
-        if self.time_limit_s is not None:
+        if self.time_limit_s is not None or self.memory_limit_mb is not None:
             run_in_workers(self, groups, 1, summary, Runner)
             return
         for group in groups:
@@ -243,13 +257,15 @@ class Runner(Executor):
             result.tables = {name: _jsonable(rows) for name, rows in fitted.tables.items() if rows}
             result.modules = fitted.modules
             result.state = fitted.state if self.keep_models else None
-        except (torch.OutOfMemoryError, MemoryError) as exc:
-            record.update(status="oom", reason=f"{exc.__class__.__name__}: {str(exc)[:300]}")
         except TimedOut as exc:
             record.update(status="timeout", reason=f"{exc} ({self.time_limit_s} s)")
         except Exception as exc:  # any other failure of this run is recorded, the suite goes on
-            record.update(status="failed", reason=f"{exc.__class__.__name__}: {str(exc)[:300]}",
-                          traceback=traceback.format_exc(limit=-3))
+            if out_of_memory(exc):
+                limit = "" if self.memory_limit_mb is None else f" (--memory-limit {self.memory_limit_mb} MB)"
+                record.update(status="oom", reason=f"{exc.__class__.__name__}: {str(exc)[:300]}{limit}")
+            else:
+                record.update(status="failed", reason=f"{exc.__class__.__name__}: {str(exc)[:300]}",
+                              traceback=traceback.format_exc(limit=-3))
         record["peak_memory_mb"] = memory.stop()
         record["memory_probe"] = memory.probe
         record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")

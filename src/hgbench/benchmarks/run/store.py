@@ -13,7 +13,9 @@ Layout under the store root::
     .lock                                     held by the run executing jobs here (the PID inside)
 
 Every write goes to a temporary file in the same directory and is moved into place with
-``os.replace``, so a killed run leaves either a whole record or none. A record is validated on
+``os.replace``, so a killed run leaves either a whole record or none; a write that fails (the disk
+full, a read-only store) removes its temporary file and raises :class:`StoreWriteError`, naming the
+file and the OS error, so a full disk never leaves a half-written record. A record is validated on
 read (:func:`validate_record`): a torn or malformed file is reported with its path, and the job it
 should hold counts as not run, so ``bench run`` runs it again and replaces the file. One run at a
 time executes jobs in a store (:meth:`Store.lock`); a second refuses at once (:class:`StoreLocked`).
@@ -27,6 +29,7 @@ import tempfile
 import threading
 import warnings
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -52,6 +55,11 @@ class BadRecord(ValueError):
     """A stored record that cannot be read or fails the schema; the message names its file."""
 
 
+class StoreWriteError(RuntimeError):
+    """A file of the store could not be written (e.g. ENOSPC); the message names the file and the OS error.
+    Nothing half-written is left: the temporary file is removed and the old file, if any, is untouched."""
+
+
 class StoreLocked(RuntimeError):
     """Another process is running jobs in this store; the message names the store and that process's PID."""
 
@@ -75,30 +83,43 @@ def validate_record(record: Any, origin: str = "record") -> dict:
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
+    """Write ``payload`` as JSON to ``path`` through a temporary file (:func:`_replace_atomic`)."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "w") as handle:
             json.dump(payload, handle, indent=1, sort_keys=True)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    _replace_atomic(path, write)
 
 
 def _replace_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """``write(tmp)`` then move ``tmp`` onto ``path`` (binary artifacts)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """``write(tmp)`` then move ``tmp`` onto ``path``; on any error ``tmp`` is removed, and an OS error (the
+    disk full, no permission) becomes :class:`StoreWriteError` naming ``path``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise StoreWriteError(_write_failure(path, exc)) from exc
     os.close(fd)
     try:
         write(Path(tmp))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise StoreWriteError(_write_failure(path, exc)) from exc
         raise
+
+
+def _save_torch(state: dict, tmp: Path) -> None:
+    """``torch.save`` through a Python file, so a full disk is an OSError (a path gives torch's RuntimeError)."""
+    with open(tmp, "wb") as handle:
+        torch.save(state, handle)
+
+
+def _write_failure(path: Path, exc: OSError) -> str:
+    return f"could not write {path}: {exc.strerror or exc} (errno {exc.errno}); nothing half-written was left"
 
 
 class Store:
@@ -258,7 +279,7 @@ class Store:
 
     def put_modules(self, key: str, modules: dict) -> Path:
         path = self.artifact_path(key, "modules.pt")
-        _replace_atomic(path, lambda tmp: torch.save(modules, tmp))
+        _replace_atomic(path, partial(_save_torch, modules))
         return path
 
     def modules(self, key: str) -> dict | None:
@@ -267,7 +288,7 @@ class Store:
 
     def put_model(self, key: str, state: dict) -> Path:
         path = self.artifact_path(key, "model.pt")
-        _replace_atomic(path, lambda tmp: torch.save(state, tmp))
+        _replace_atomic(path, partial(_save_torch, state))
         return path
 
     def model(self, key: str) -> dict | None:

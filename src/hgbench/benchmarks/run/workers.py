@@ -12,10 +12,15 @@ executor's one worker when its runs have a time limit.
   :func:`hard_limit_s` after that (its time limit plus a grace in which the cooperative deadline,
   :func:`hgbench.methods.base.check_deadline`, fires first when the method polls it) has its worker
   killed and is recorded ``timeout``, naming the limit; a new worker takes the rest of its chunk.
-* A worker that dies (killed, e.g. by the out-of-memory killer, or crashed) turns the job it was
-  running into a ``failed`` record naming the signal or exit code, marked ``rerun_on_resume``: a plain
-  ``bench run`` runs it again (a death is not a property of the job); a new worker takes the rest of
-  its chunk and the suite goes on.
+* Memory limits (``--memory-limit MB``): as each job starts (its dataset loaded), the worker caps its own
+  address space at what it maps then plus ``MB`` (:func:`limited_memory`), so a run that allocates past
+  it fails inside the worker (MemoryError, or torch's allocator error) and is recorded ``oom`` by
+  :meth:`~.runner.Runner.execute`; the worker goes on.
+* A worker that dies (killed, e.g. by the out-of-memory killer, or crashed) is replaced by a new one
+  that runs the job it was running once more, in the same run (the job's record then names the death
+  in ``retried_after``). A job whose worker dies twice is a ``failed`` record naming the signal or exit
+  code, marked ``rerun_on_resume``: a plain ``bench run`` runs it again (a death is not a property of
+  the job); a new worker takes the rest of its chunk and the suite goes on.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
 from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ...datasets import catalog
 from ...datasets.splits import Split
@@ -70,8 +75,37 @@ def _work(conn: Connection, environ: dict[str, str], make_runner: Callable[[], A
             with timed() as clock:
                 data = catalog.load(job.dataset)
                 conn.send(_STARTED)
-                result = runner.execute(job, data, split, prepared)
+                with limited_memory(runner.memory_limit_mb):
+                    result = runner.execute(job, data, split, prepared)
             conn.send((result, clock.seconds))
+
+
+@contextlib.contextmanager
+def limited_memory(megabytes: int | None) -> Iterator[None]:
+    """For the block, let this process map at most ``megabytes`` more than it maps now (the soft ``RLIMIT_AS``;
+    what it maps now, torch's libraries and the loaded dataset, does not count): an allocation past it fails
+    with MemoryError or torch's allocator error instead of meeting the kernel's OOM killer. None: no limit."""
+    if megabytes is None:
+        yield
+        return
+    import resource  # POSIX only, like the fork server
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _mapped_bytes() + megabytes * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _mapped_bytes() -> int:
+    """This process's address space (``VmSize``; 0 where there is no ``/proc``, the limit is then absolute)."""
+    with contextlib.suppress(OSError):
+        for line in open("/proc/self/status"):
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -102,6 +136,7 @@ def run_in_workers(runner: Runner, groups: list[list[Job]], size: int, summary: 
                                                     runner.factories))
     chunks = deque([(job, runner.split(job)) for job in group] for group in groups)
     workers: list[_Worker] = []
+    deaths: dict[str, str] = {}  # job key -> how its worker died the first time (the job is run once more)
     try:
         while chunks or any(worker.chunk for worker in workers):
             for worker in workers:
@@ -111,11 +146,11 @@ def run_in_workers(runner: Runner, groups: list[list[Job]], size: int, summary: 
                 workers.append(_spawn(context, runner, worker_class, attributes))
                 _dispatch(workers[-1], chunks.popleft())
             for worker in _ready(workers):
-                if not _receive(runner, worker, summary):  # the worker died
+                if not _receive(runner, worker, summary, deaths):  # the worker died
                     workers.remove(worker)
-                    _bury(runner, worker, summary, chunks, partial(died_record, exitcode=worker.process.exitcode))
+                    _retry_or_bury(runner, worker, summary, chunks, deaths)
             for worker in [w for w in workers if _overdue(w)]:
-                if not _receive(runner, worker, summary) or not _overdue(worker):
+                if not _receive(runner, worker, summary, deaths) or not _overdue(worker):
                     continue  # it finished (or died) just now: its record is stored, or is on the next round
                 worker.process.kill()
                 worker.process.join()
@@ -154,7 +189,7 @@ def _spawn(context: multiprocessing.context.BaseContext, runner: Runner, worker_
     parent, child = context.Pipe()
     make_runner = partial(worker_class, store=None, time_limit_s=runner.time_limit_s, device=runner.device,
                           threads=runner.threads, keep_models=runner.keep_models,
-                          reads_from=runner.reads_from)
+                          reads_from=runner.reads_from, memory_limit_mb=runner.memory_limit_mb)
     args = (child, dict(os.environ), make_runner, attributes)
     process = context.Process(target=_work, args=args, daemon=True)
     process.start()
@@ -175,8 +210,9 @@ def _ready(workers: list[_Worker]) -> list[_Worker]:
     return [w for w in workers if w.conn in ready or w.process.sentinel in ready]
 
 
-def _receive(runner: Runner, worker: _Worker, summary: RunSummary) -> bool:
-    """Note the jobs the worker has started and store the records it has sent; False when it has died."""
+def _receive(runner: Runner, worker: _Worker, summary: RunSummary, deaths: dict[str, str]) -> bool:
+    """Note the jobs the worker has started and store the records it has sent (a job run again after its
+    worker died says how, ``retried_after``); False when the worker has died."""
     try:
         while worker.conn.poll():
             message = worker.conn.recv()
@@ -187,11 +223,28 @@ def _receive(runner: Runner, worker: _Worker, summary: RunSummary) -> bool:
             result, seconds = message
             worker.deadline = None
             job, _ = worker.chunk.popleft()
+            if job.key in deaths:
+                result.record["retried_after"] = deaths[job.key]
             summary.seconds_per_dataset[job.dataset] = summary.seconds_per_dataset.get(job.dataset, 0.0) + seconds
             runner.record(summary, job, result)
     except (EOFError, OSError):  # the pipe closed: the worker is gone
         worker.process.join()
     return worker.process.exitcode is None
+
+
+def _retry_or_bury(runner: Runner, worker: _Worker, summary: RunSummary, chunks: deque,
+                   deaths: dict[str, str]) -> None:
+    """A worker died: its running job goes first to a new worker the first time, with the rest of its chunk;
+    the second time it is recorded ``failed`` (:func:`died_record`)."""
+    if not worker.chunk:
+        return
+    job, _ = worker.chunk[0]
+    if job.key not in deaths:
+        deaths[job.key] = death_cause(worker.process.exitcode)
+        chunks.appendleft(list(worker.chunk))
+        return
+    _bury(runner, worker, summary, chunks, partial(died_record, exitcode=worker.process.exitcode,
+                                                   first=deaths[job.key]))
 
 
 def _bury(runner: Runner, worker: _Worker, summary: RunSummary, chunks: deque,
@@ -214,13 +267,20 @@ def _lost_record(runner: Runner, job: Job, split: Split, **outcome: Any) -> dict
     return record
 
 
-def died_record(runner: Runner, job: Job, split: Split, exitcode: int | None) -> dict:
-    """The record of a job whose process died: ``failed``, naming the signal or exit code."""
+def death_cause(exitcode: int | None) -> str:
+    """How a worker process died: the signal's name or the exit code."""
     code = exitcode if exitcode is not None else 0
     cause = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
     hint = " (SIGKILL: often the kernel's out-of-memory killer)" if code == -signal.SIGKILL else ""
+    return f"worker process died ({cause}{hint})"
+
+
+def died_record(runner: Runner, job: Job, split: Split, exitcode: int | None, first: str | None = None) -> dict:
+    """The record of a job whose process died: ``failed``, naming the signal or exit code (and ``first``, how
+    its worker died the first time, when it was run once more)."""
+    again = f"; run once more after the first death ({first}), it died again" if first else ""
     return _lost_record(runner, job, split, status="failed", rerun_on_resume=True, memory_probe="worker died",
-                        reason=f"worker process died ({cause}{hint}) while running this job")
+                        reason=f"{death_cause(exitcode)} while running this job{again}")
 
 
 def killed_record(runner: Runner, job: Job, split: Split) -> dict:

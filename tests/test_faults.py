@@ -1,0 +1,154 @@
+"""Faults tried on purpose: the disk full while a record is written, an out-of-memory run, a worker killed
+by a signal (retried once in the same run). SIGKILL-and-resume, torn records, the store lock and the
+pickle refusal are tried in test_runner.py, test_pool.py, test_executors.py and test_zen_datasets.py."""
+
+import errno
+import json
+import multiprocessing
+import os
+import re
+import resource
+
+import numpy as np
+import pytest
+import torch
+
+import cluster_support
+from hgbench.benchmarks.cli import main
+from hgbench.benchmarks.run import registry
+from hgbench.benchmarks.run.plan import plan
+from hgbench.benchmarks.run.pool import PoolRunner
+from hgbench.benchmarks.run.runner import Runner
+from hgbench.benchmarks.run.store import Store, StoreWriteError
+from hgbench.methods.base import Fitted, Method
+
+DEMO = ["run", "--suite", "demo", "--methods", "zen", "--datasets", "synthetic", "--seeds", "3"]
+
+
+def leftovers(root) -> list[str]:
+    """Temporary files a write left behind under ``root``."""
+    return sorted(str(path) for path in root.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("jobs", [[], ["--jobs", "2"]], ids=["sequential", "pool"])
+def test_a_full_disk_stops_the_run_cleanly_and_a_later_run_resumes(tmp_path, monkeypatch, capsys, jobs):
+    out = tmp_path / "results"
+    store = Store(out / "store")
+    (seed1,) = [job for job in plan("demo", ["zen"], ["synthetic"], "5-shot", 3)[0] if job.seed == 1]
+    real_dump = json.dump
+
+    def disk_full_on_seed_1(payload, handle, **options):
+        if isinstance(payload, dict) and payload.get("key") == seed1.key:
+            handle.write(json.dumps(payload)[:60])  # part of the record reaches the disk, then the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_dump(payload, handle, **options)
+
+    monkeypatch.setattr(json, "dump", disk_full_on_seed_1)
+    assert main(DEMO + jobs + ["--out", str(out)]) == 6
+    err = capsys.readouterr().err
+    path = store.record_path("zen", seed1.key)
+    assert "error: could not write" in err and str(path) in err.replace("\n", "") and "No space left on device" in err
+    assert "Traceback" not in err
+    assert not path.exists() and leftovers(out) == [], "a half-written record or its temporary file was left"
+    assert [r["seed"] for r in store.all_records()] == [0]  # the run stopped at the failed write
+    assert not multiprocessing.active_children()
+
+    monkeypatch.setattr(json, "dump", real_dump)  # space again: the next run resumes
+    assert main(DEMO + jobs + ["--out", str(out)]) == 0
+    assert "2 runs executed (0 not ok), 1 already in the store" in capsys.readouterr().err
+    assert sorted((r["seed"], r["status"]) for r in store.all_records()) == [(0, "ok"), (1, "ok"), (2, "ok")]
+
+
+def test_a_failed_artifact_write_keeps_the_old_file_and_names_the_new_one(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    old = {"w": torch.ones(3)}
+    path = store.put_model("k", old)
+
+    def disk_full(state, handle):
+        handle.write(b"PK\x03\x04 half a zip")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(StoreWriteError, match=re.escape(str(path)) + ".*No space left on device"):
+        store.put_model("k", {"w": torch.zeros(3)})
+    assert torch.equal(store.model("k")["w"], old["w"]) and leftovers(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------- out of memory
+LIMIT_MB = 1024  # beyond what the worker maps as the run starts
+
+
+class Hog(Method):
+    """Reserves 4 GiB (never touched: without a limit the kernel grants it) through torch or numpy, or nothing."""
+
+    name = "hog"
+    search_space = {"through": ["torch", "numpy", "nothing"]}
+
+    def fit(self, data, split, config, seed, prepared):
+        if config["through"] == "torch":
+            torch.empty(2**30, dtype=torch.float32)
+        elif config["through"] == "numpy":
+            np.empty(2**29, dtype=np.float64)
+        return Fitted(lambda: torch.nn.functional.one_hot(data.labels, data.num_classes).float())
+
+
+@pytest.fixture
+def test_methods(monkeypatch):
+    registry.method_names()
+    for name, cls in {"hog": Hog, **cluster_support.NAMES}.items():
+        monkeypatch.setitem(registry.METHODS._items, name, registry.MethodEntry(name, cls, name))
+
+
+EXECUTORS = {  # with a time or memory limit the sequential executor runs its jobs in one worker process
+    "sequential": lambda store, **options: Runner(store, **options),
+    "pool-2": lambda store, **options: PoolRunner(store, 2, **options),
+}
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_a_run_past_the_memory_limit_is_recorded_oom_and_the_suite_goes_on(tmp_path, test_methods, executor):
+    limits = resource.getrlimit(resource.RLIMIT_AS)
+    store = Store(tmp_path)
+    jobs, _ = plan("t", ["hog", "zen"], ["synthetic"], "5-shot", 1)
+    summary = EXECUTORS[executor](store, memory_limit_mb=LIMIT_MB).run(jobs)
+    status = {(r["method"], r["config"].get("through")): r for r in store.all_records()}
+    assert {k: r["status"] for k, r in status.items()} == {
+        ("hog", "torch"): "oom", ("hog", "numpy"): "oom", ("hog", "nothing"): "ok", ("zen", None): "ok"}
+    assert "DefaultCPUAllocator" in status[("hog", "torch")]["reason"]
+    assert "MemoryError: Unable to allocate 4.00 GiB" in status[("hog", "numpy")]["reason"]
+    assert all(f"--memory-limit {LIMIT_MB} MB" in status[("hog", k)]["reason"] for k in ("torch", "numpy"))
+    assert summary.executed == 4 and summary.failed == 2 and not multiprocessing.active_children()
+    assert resource.getrlimit(resource.RLIMIT_AS) == limits  # only the workers are limited
+
+
+def test_cli_memory_limit_reaches_the_workers(tmp_path, capsys):
+    out = tmp_path / "results"
+    args = ["run", "--suite", "demo", "--methods", "zen,zen-no-rap", "--datasets", "synthetic", "--seeds", "1",
+            "--out", str(out)]
+    assert main(args + ["--memory-limit", "1"]) == 0  # 1 MB: zen's first tensors do not fit
+    assert {(r["status"], r["reason"].endswith("(--memory-limit 1 MB)")) for r in Store(out / "store").all_records()} \
+        == {("oom", True)}
+    assert "oom: zen on synthetic seed 0" in capsys.readouterr().err
+    assert main(args + ["--memory-limit", "1024", "--retry", "oom"]) == 0
+    assert {r["status"] for r in Store(out / "store").all_records()} == {"ok"}
+
+
+# ----------------------------------------------------------------------------- a worker killed by a signal
+@pytest.mark.parametrize("executor, sig", [("pool-2", "SIGKILL"), ("sequential", "SIGTERM")])
+def test_a_job_whose_worker_dies_twice_is_failed_naming_the_signal_and_run_again_later(
+        tmp_path, monkeypatch, test_methods, executor, sig):
+    monkeypatch.setenv("HGBENCH_TEST_MARKER", str(tmp_path / "killed"))
+    monkeypatch.setenv("HGBENCH_TEST_SIGNAL", sig)
+    monkeypatch.setenv("HGBENCH_TEST_DEATHS", "2")
+    jobs, _ = plan("t", ["dies"], ["synthetic"], "5-shot", 3)  # one chunk: seeds 0, 1 (killed twice), 2
+    store = Store(tmp_path / "store")
+    summary = EXECUTORS[executor](store, time_limit_s=600).run(jobs)
+    by_seed = {record["seed"]: record for record in store.all_records()}
+    assert by_seed[1]["status"] == "failed" and by_seed[1]["rerun_on_resume"]
+    assert by_seed[1]["reason"].count(f"signal {sig}") == 2 and "it died again" in by_seed[1]["reason"]
+    assert by_seed[0]["status"] == by_seed[2]["status"] == "ok"  # a new worker ran the rest of the chunk
+    assert summary.executed == 3 and summary.failed == 1 and not multiprocessing.active_children()
+    assert sorted(p.name for p in tmp_path.glob("killed.*")) == ["killed.0", "killed.1"]  # tried twice, no more
+    again = EXECUTORS[executor](store, time_limit_s=600).run(jobs)  # a plain rerun runs the killed job, and only it
+    assert (again.executed, again.skipped) == (1, 2)
+    assert {r["seed"]: r["status"] for r in store.all_records()} == {0: "ok", 1: "ok", 2: "ok"}
