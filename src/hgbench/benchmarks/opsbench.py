@@ -1,4 +1,4 @@
-"""``bench ops``: the shared hypergraph ops against plain ``torch.sparse.mm`` implementations.
+"""``bench ops``: the shared hypergraph ops against plain ``torch.sparse.mm`` implementations and DHG.
 
 For the first convolution (``d -> 64``) of HGNN, HNHN and UniGCN, taken from the baseline networks
 the suites train, one forward + backward over the whole hypergraph (what the layer costs per
@@ -17,6 +17,10 @@ once untimed (which builds our cached operators; the references' matrices are pr
 ``repeats`` rounds time every implementation once, in an order rotated every round, on the same
 thread count; the medians are reported. Every reference's output and parameter gradients must be
 allclose to ours.
+
+Each row also times a whole training epoch of the baseline's network beside the same network on
+DHG's convolutions and on the fastest plain reference (:mod:`.opsepoch`; DHG's columns read
+"not installed" without DHG).
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -35,17 +38,18 @@ from torch import Tensor
 from ..baselines import BASELINES
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph, inverse_power, quiet_sparse_beta
+from .opsepoch import EPOCH_COLUMNS, HIDDEN, benchmark_epoch, interleaved, notes_section
 from .run.profile import timed
 from .run.runner import code_version, environment
 
 MODELS = ("hgnn", "hnhn", "unigcn")
-DATASETS = ("walmart", "congress", "20news")  # the largest available, by memberships
-HIDDEN = 64
+DATASETS = ("cora", "citeseer", "20news", "walmart")  # issue 18's: bag-of-words features, then the largest
 COLLAPSE_LIMIT = 16_000_000
 REFERENCES = ("factored-coo", "factored-csr", "collapsed-coo", "collapsed-csr")
 COLUMNS = ("dataset", "nodes", "hyperedges", "memberships", "features", "model", "layer", "threads", "repeats",
            "ours_s", "ours_iqr_s", "ours_first_s", *(f"{name}_s" for name in REFERENCES), "reference", "reference_s",
-           "reference_iqr_s", "ratio", "ours_entries", "reference_entries", "allclose", "max_rel_diff")
+           "reference_iqr_s", "ratio", "ours_entries", "reference_entries", "allclose", "max_rel_diff",
+           *EPOCH_COLUMNS)
 Layer = Callable[[Tensor], Tensor]
 WHY = (
     "With fixed membership weights the shared ops multiply by a `SparseOperator` cached on the hypergraph: "
@@ -143,11 +147,6 @@ def _allclose(ours: Layer, reference: Layer, x: Tensor, cotangent: Tensor,
     return close, gap
 
 
-def _stats(seconds: list[float]) -> tuple[float, float]:
-    q1, median, q3 = np.percentile(seconds, [25, 50, 75])
-    return float(median), float(q3 - q1)
-
-
 def benchmark_layer(data: NodeDataset, model: str, repeats: int) -> dict:
     """One row of ``ops.csv``: ours and every reference for ``model``'s first convolution on ``data``."""
     hypergraph, x = data.hypergraph, data.features
@@ -164,14 +163,8 @@ def benchmark_layer(data: NodeDataset, model: str, repeats: int) -> dict:
     implementations.update({name: layer for name, (layer, _) in refs.items()})
     # the check runs every implementation at least once: the warm-up
     checks = [_allclose(implementations["ours"], layer, x, cotangent, params) for layer, _ in refs.values()]
-    names = list(implementations)
-    seconds: dict[str, list[float]] = {name: [] for name in names}
-    for step in range(repeats):
-        for name in names[step % len(names):] + names[:step % len(names)]:
-            with timed() as clock:
-                _epoch(implementations[name], x, cotangent, params)
-            seconds[name].append(clock.seconds)
-    stats = {name: _stats(values) for name, values in seconds.items()}
+    stats = interleaved({name: (lambda layer=layer: _epoch(layer, x, cotangent, params))
+                         for name, layer in implementations.items()}, repeats)
     fastest = min(refs, key=lambda name: stats[name][0])
     ours_form = "collapsed" if "collapsed-coo" in refs and hypergraph.collapses_smoothing else "factored"
     row = {
@@ -185,6 +178,8 @@ def benchmark_layer(data: NodeDataset, model: str, repeats: int) -> dict:
         "allclose": all(close for close, _ in checks), "max_rel_diff": max(gap for _, gap in checks),
     }
     row.update({f"{name}_s": stats[name][0] if name in stats else None for name in REFERENCES})
+    row.update(benchmark_epoch(data, model, repeats, fastest,
+                               lambda conv: references(model, conv, hypergraph)[fastest][0]))
     return row
 
 
@@ -244,7 +239,7 @@ def write(rows: list[dict], out: Path | str, skipped: dict[str, str] | None = No
     threads = sorted({row["threads"] for row in rows})
     ms = lambda s: "-" if s is None else f"{1e3 * s:.1f}"  # noqa: E731
     lines = [
-        "# Shared hypergraph ops against plain `torch.sparse.mm`", "",
+        "# Shared hypergraph ops against plain `torch.sparse.mm` and DHG", "",
         f"Written by `bench ops` on {datetime.now(timezone.utc).isoformat(timespec='seconds')}; "
         f"code version `{code_version()}`.", "",
         f"Environment: torch {env['torch']}, {', '.join(map(str, threads))} intra-op thread(s), CPU {cpu_model()} "
@@ -267,6 +262,7 @@ def write(rows: list[dict], out: Path | str, skipped: dict[str, str] | None = No
     lines += ["Every reference (ms): " + ", ".join(REFERENCES) + " (`-`: not built).", ""]
     lines += [f"- {row['dataset']} / {row['model']}: " + ", ".join(ms(row[f'{name}_s']) for name in REFERENCES)
               for row in rows]
+    lines += ["", *notes_section(rows)]
     lines += ["", "## Where the difference comes from", "", *WHY]
     above = [row for row in rows if row["ratio"] > 1.0]
     lines += ["", "## Ratios above 1.0", ""]
