@@ -23,7 +23,7 @@ from .run.pool import PoolRunner
 from .run.executors import RunSummary
 from .run.estimate import estimate, total_hours
 from .run.plan import plan, schedule, tuned_configuration
-from .run.runner import FAILURE_STATUSES, Runner, check_device
+from .run.runner import FAILURE_STATUSES, Runner, check_datasets, check_device
 from .run.store import Store, StoreLocked, StoreWriteError
 from .suites import Suite, suite, suite_names
 
@@ -280,6 +280,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.tune_on and not any(args.tune_on in s.datasets for s in members):
         console.print(f"[red]error:[/] --tune-on {args.tune_on}: not a dataset of suite {args.suite}")
         return 2
+    # every dataset to run is read and checked before the store is touched: a bad one writes nothing (exit 1)
+    check_datasets(dict.fromkeys(d for member in members if any(methods is None or m in methods for m in member.methods)
+                                 for d in member.datasets if datasets is None or d in datasets))
     out = Path(args.out)
     store = Store(out / "store")
     if args.dry_run or args.max_hours is not None:
