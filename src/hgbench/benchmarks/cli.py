@@ -280,9 +280,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.tune_on and not any(args.tune_on in s.datasets for s in members):
         console.print(f"[red]error:[/] --tune-on {args.tune_on}: not a dataset of suite {args.suite}")
         return 2
-    # every dataset to run is read and checked before the store is touched: a bad one writes nothing (exit 1)
-    check_datasets(dict.fromkeys(d for member in members if any(methods is None or m in methods for m in member.methods)
-                                 for d in member.datasets if datasets is None or d in datasets))
     out = Path(args.out)
     store = Store(out / "store")
     if args.dry_run or args.max_hours is not None:
@@ -291,6 +288,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 0
         if not hours <= args.max_hours and not _confirmed(hours, args.max_hours):
             return 5
+    # every dataset to run is read and checked before the store is touched: a bad one writes nothing (exit 1)
+    check_datasets(dict.fromkeys(d for member in members if any(methods is None or m in methods for m in member.methods)
+                                 for d in member.datasets if datasets is None or d in datasets))
     try:
         with store.lock():  # one run per store: its plans and its jobs are this process's alone
             plans_before = [store.plan(member.name) for member in members]
