@@ -23,7 +23,7 @@ from .run.pool import PoolRunner
 from .run.executors import RunSummary
 from .run.estimate import estimate, total_hours
 from .run.plan import plan, schedule, tuned_configuration
-from .run.runner import FAILURE_STATUSES, Runner, check_device
+from .run.runner import FAILURE_STATUSES, Runner, check_datasets, check_device
 from .run.store import Store, StoreLocked, StoreWriteError
 from .suites import Suite, suite, suite_names
 
@@ -288,6 +288,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 0
         if not hours <= args.max_hours and not _confirmed(hours, args.max_hours):
             return 5
+    # every dataset to run is read and checked before the store is touched: a bad one writes nothing (exit 1)
+    check_datasets(dict.fromkeys(d for member in members if any(methods is None or m in methods for m in member.methods)
+                                 for d in member.datasets if datasets is None or d in datasets))
     try:
         with store.lock():  # one run per store: its plans and its jobs are this process's alone
             plans_before = [store.plan(member.name) for member in members]

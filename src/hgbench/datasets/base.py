@@ -8,7 +8,12 @@ from enum import Enum
 import torch
 from torch import Tensor
 
+from .files import DataError
 from .hypergraph import Hypergraph
+
+
+class InvalidDataset(DataError):
+    """A dataset built from its files holds values no method can use; the message names the dataset and what."""
 
 
 class Task(str, Enum):
@@ -93,3 +98,29 @@ class NodeDataset:
 
 def as_float_features(array) -> Tensor:
     return torch.as_tensor(array, dtype=torch.float32)
+
+
+def check_dataset(dataset: NodeDataset, files: str = "its files") -> NodeDataset:
+    """``dataset`` if every method can use it, else :class:`InvalidDataset` naming it, ``files`` and the fault:
+    non-finite features (NaN, inf), labels below -1 (-1 marks an unlabelled node), or, for a classification
+    task, classes with no labelled node (labels with gaps, e.g. {0, 1, 3}: renumber them). An ordinal task
+    keeps its empty levels (Amazon has no item rated below 1.5). Node ids out of range and empty hyperedges
+    are refused when the :class:`~.hypergraph.Hypergraph` is built."""
+    where = f"dataset {dataset.name} (from {files})"
+    bad = ~torch.isfinite(dataset.features)
+    if bool(bad.any()):
+        node, feature = (int(v) for v in bad.nonzero()[0])
+        raise InvalidDataset(f"{where}: {int(bad.sum())} feature values are NaN or infinite, the first at node {node}, "
+                             f"feature {feature}")
+    labels = dataset.labels
+    if labels.numel() and int(labels.min()) < -1:
+        raise InvalidDataset(f"{where}: label {int(labels.min())} is below -1 (-1 marks an unlabelled node)")
+    if not bool((labels >= 0).any()):
+        raise InvalidDataset(f"{where}: no node has a label")
+    present = set(labels[labels >= 0].unique().tolist())
+    empty = sorted(set(range(dataset.num_classes)) - present)
+    if dataset.task is Task.CLASSIFICATION and empty:
+        raise InvalidDataset(f"{where}: the labels have gaps: classes {sorted(present)} of "
+                             f"0..{dataset.num_classes - 1}, none labelled {empty}; renumber the classes to "
+                             f"0..{len(present) - 1}")
+    return dataset

@@ -1,7 +1,9 @@
 """The dataset catalog: name -> raw files (sha256, URL), builder, task and paper statistics.
 
-Loading a dataset verifies every raw file it reads, builds the :class:`NodeDataset` and memoises
-it for the process, so a suite that runs many methods on one dataset loads it once. Other packages
+Loading a dataset verifies every raw file it reads, builds the :class:`NodeDataset`, checks it
+(:func:`~.base.check_dataset`: a file that cannot be parsed or holds unusable values is a
+:class:`~.files.DataError` naming the dataset and its files) and memoises it for the process, so
+a suite that runs many methods on one dataset loads it once. Other packages
 add datasets through the ``hgbench.datasets`` entry-point group (:mod:`hgbench.registry`).
 """
 
@@ -14,8 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..registry import Registry
-from .base import NodeDataset, Task
-from .files import DataFile, DataUnavailable, data_dir, ensure
+from .base import InvalidDataset, NodeDataset, Task, check_dataset
+from .files import DataError, DataFile, DataUnavailable, data_dir, ensure
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,15 @@ def load(name: str, root: Path | None = None, *, download: bool = True) -> NodeD
                     f"{file.url}); place it at {local} to run this dataset"
                 )
             paths[file.path] = local
-        _LOADED[key] = dataset_spec.build(paths)
+        files = ", ".join(str(path) for path in paths.values())
+        try:
+            dataset = dataset_spec.build(paths)
+        except DataError:
+            raise
+        except Exception as exc:  # a parser or the Hypergraph refusing the content (truncated, out-of-range ids)
+            raise InvalidDataset(f"dataset {name}: its files could not be read ({exc.__class__.__name__}: {exc}); "
+                                 f"files: {files}") from exc
+        _LOADED[key] = check_dataset(dataset, files)
     return _LOADED[key]
 
 

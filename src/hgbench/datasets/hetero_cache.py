@@ -5,8 +5,9 @@ a new version of a raw file or of a builder never reuses a stale cache. The file
 tensors, strings and numbers and is read with ``torch.load(weights_only=True)`` (no pickle code).
 It also holds the sha256 of its own content (every array's dtype, shape and bytes, and the other
 fields), computed when the cache is written and checked on every load: a cache that does not match
-(an edited or corrupted file) or has no checksum is warned about, naming the file, and rebuilt from
-the raw files, so a poisoned cache is never used.
+(an edited or corrupted file), has no checksum, or holds values no method can use (:func:`~.base.check_dataset`,
+e.g. NaN features under a recomputed checksum) is warned about, naming the file, and rebuilt from the
+raw files, so a poisoned cache is never used.
 A cache found in ``<data dir>/processed`` is read, but caches are written only to the user cache
 directory: the data directory may be a share that other users and CI read. ``$HGBENCH_CACHE``,
 when set, is the only cache directory.
@@ -24,7 +25,7 @@ from typing import Callable
 import platformdirs
 import torch
 
-from .base import NodeDataset, Task
+from .base import NodeDataset, Task, check_dataset
 from .hypergraph import Hypergraph
 
 # Bump whenever a hetero builder changes what it produces.
@@ -56,7 +57,7 @@ def load_or_build(name: str, sources: dict[str, str], root: Path, build: Callabl
         cached = _read(directory / filename)
         if cached is not None:
             return cached
-    dataset = build()
+    dataset = check_dataset(build())  # a dataset no method can use is refused, never cached
     _write(dataset, filename, cache_dirs(root)[-1:])  # never into the data directory: it may be shared
     return dataset
 
@@ -68,7 +69,7 @@ def _read(path: Path) -> NodeDataset | None:
     try:
         state = torch.load(path, weights_only=True)
         stored = state.pop(DIGEST_KEY, None)
-        dataset = _from_state(state) if stored == _digest(state) else None
+        dataset = check_dataset(_from_state(state), str(path)) if stored == _digest(state) else None
     except Exception as exc:  # a truncated or foreign file: rebuild and overwrite it
         warnings.warn(f"ignoring unreadable dataset cache {path} ({exc.__class__.__name__}: {exc})")
         return None

@@ -150,8 +150,8 @@ class ClusterRunner(Runner):
         """What a task needs to build the parent's runner: options, record attributes, HGBENCH_* variables."""
         return {
             "options": dict(time_limit_s=self.time_limit_s, device=self.device, threads=self.threads,
-                            keep_models=self.keep_models, reads_from=self.reads_from,
-                            memory_limit_mb=self.memory_limit_mb),  # read-only: a shared FS
+                            keep_models=self.keep_models, memory_limit_mb=self.memory_limit_mb,
+                            reads_from=self.reads_from),  # read-only: a shared FS
             "attributes": dict(executor=self.executor, version=self.version,
                                factories=_portable_factories({job.method for job in pending}, self.factories)),
             "environ": {name: value for name, value in os.environ.items() if name.startswith("HGBENCH_")},

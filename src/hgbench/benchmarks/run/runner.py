@@ -98,6 +98,19 @@ def check_device(device: str) -> str:
     return device
 
 
+def check_datasets(names: Iterable[str]) -> dict[str, str]:
+    """Load every dataset (checksums verified, the built dataset checked: :func:`~hgbench.datasets.catalog.load`);
+    the unavailable ones with the reason. A corrupted, unreadable or invalid one raises
+    :class:`~hgbench.datasets.files.DataError` naming it, before anything is written."""
+    unavailable = {}
+    for name in names:
+        try:
+            catalog.load(name)
+        except DataUnavailable as exc:
+            unavailable[name] = str(exc)
+    return unavailable
+
+
 class Runner(Executor):
     """Executes jobs sequentially (the only executor whose timings are reported).
 
@@ -138,16 +151,10 @@ class Runner(Executor):
         self.factories: dict[str, Callable[[], Method]] = {}  # method name -> factory, before the registry's
 
     def verify(self, datasets: list[str], summary: RunSummary) -> list[str]:
-        """Load every dataset (checksums verified); unavailable ones are noted, corrupted ones raise."""
-        usable = []
-        for name in datasets:
-            try:
-                catalog.load(name)
-            except DataUnavailable as exc:
-                summary.unavailable[name] = str(exc)
-                continue
-            usable.append(name)
-        return usable
+        """Load every dataset (:func:`check_datasets`); unavailable ones are noted, corrupted ones raise."""
+        unavailable = check_datasets(datasets)
+        summary.unavailable.update(unavailable)
+        return [name for name in datasets if name not in unavailable]
 
     def pending(self, jobs: list[Job], usable: set[str], summary: RunSummary) -> list[Job]:
         """The jobs to run: those on ``usable`` datasets the store does not hold, or holds with a status to
