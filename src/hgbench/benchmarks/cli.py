@@ -14,14 +14,11 @@ from rich.table import Table
 
 from ..datasets import catalog
 from ..datasets.files import DataError, DataMissing, DataUnavailable
-from ..datasets.hetero import hetero_summary
 from ..datasets.summaries import statistics
 from ..methods.base import BUDGETS
-from .report.paper import paper_table
 from .run.registry import method_entry, method_names
 from .run.pool import PoolRunner
 from .run.executors import RunSummary
-from .run.estimate import estimate, total_hours
 from .run.plan import plan, schedule, tuned_configuration
 from .run.runner import FAILURE_STATUSES, Runner, check_device
 from .run.store import Store, StoreLocked
@@ -99,6 +96,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _paper_stats() -> dict[tuple[str, str], float]:
+    from .report.paper import paper_table  # pandas: imported by the commands that read a paper table
+
     table = paper_table("zen_table2_dataset_stats.csv")
     return {(row.dataset, row.metric): row.mean for row in table.itertuples()}
 
@@ -150,6 +149,8 @@ def _datasets_table() -> Table:
 
 def _contextual_table() -> Table:
     """TriPrune's datasets: per-context hyperedges and labels, beside the ranges the paper states."""
+    from ..datasets.hetero import hetero_summary
+
     headers = ["dataset", "master nodes", "hyperedges per context", "classes", "features", "labels per class",
                "notes (paper: 10K-100K nodes, 50K-500K hyperedges)"]
     paper = _paper_stats()
@@ -192,6 +193,8 @@ def _print_cost(store: Store, members: list[Suite], methods: list[str] | None, d
                 args: argparse.Namespace) -> float:
     """Print the jobs, how many are stored and the projected hours per method and dataset; the total (NaN if
     any cell has no stored cost). Writes nothing."""
+    from .run.estimate import estimate, total_hours  # pandas: only --dry-run and --max-hours price a run
+
     jobs = [job for member in members for job in plan(
         member.name, [m for m in member.methods if methods is None or m in methods],
         [d for d in member.datasets if datasets is None or d in datasets], member.protocol,
