@@ -291,7 +291,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 5
     try:
         with store.lock():  # one run per store: its plans and its jobs are this process's alone
-            plans_before = [store.plan(member.name) for member in members]
             jobs, deferred = [], []
             for member in members:  # each suite's plan is stored first: an interrupted run shows what is pending
                 chosen_methods = [m for m in member.methods if methods is None or m in methods]
@@ -332,7 +331,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                     summary = _merged(summary, runner.run(more))
                     jobs += more
                 progress.update(bar, completed=len(jobs))
-            unchanged = summary.executed == 0 and plans_before == [store.plan(member.name) for member in members]
     except StoreLocked as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 3
@@ -346,18 +344,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"{summary.executed} runs executed ({summary.failed} not ok), {summary.skipped} already in the "
                   f"store ({summary.planned} distinct jobs planned), "
                   f"total {sum(summary.seconds_per_dataset.values()):.2f} s")
-    if unchanged and (out / "claims.md").exists():  # nothing ran and no plan changed: the report would not change
-        console.print(f"nothing new in the store: the report in {out} is left as it is (`bench report` re-renders it)")
-        return 0
-    from .report import render  # imported when needed: it pulls scipy, statsmodels and matplotlib
-
-    _print_rendered(render.render_all(store, out))
+    _render_changed(store, out)
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import render
-
     out = Path(args.out)
     store = Store(out / "store")
     if args.suite:
@@ -365,22 +356,56 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise SystemExit("error: --format md summarises every suite of the store; drop --suite")
         if args.html:
             raise SystemExit("error: --html shows every suite of the store; drop --suite")
+        from .report import render
+
         paths = render.render(store, suite(args.suite), out)
         console.print(f"{args.suite}: {paths['latex'].parent}/")
         return 0
-    rendered = render.render_all(store, out)
-    _print_rendered(rendered)
-    if args.html:
-        from .report import html
-
-        console.print(f"page: {html.write(rendered, out)}")
+    # --format md prints what the boards say: they are computed even where no file is out of date
+    rendered = _render_changed(store, out, html=args.html, force=args.force, summary=args.format == "md")
     if args.format == "md":
+        from .report import render
+
         sys.stdout.write(render.markdown(rendered))
     return 0
 
 
-def _print_rendered(rendered) -> None:
+def _render_changed(store: Store, out: Path, html: bool = False, force: bool = False, summary: bool = False):
+    """Render the suites whose inputs or outputs changed, and the cross-suite files when any input did
+    (``report.freshness``); the Report, or None when the report in ``out`` was up to date and left as it is."""
+    from .report import freshness
+
+    found = freshness.check(store, out, html=html, force=force)
+    if found.up_to_date and not summary:
+        console.print(f"the report in {out} is up to date with the store and the code: left as it is "
+                      "(`bench report --force` renders it again)", soft_wrap=True)
+        return None
+    from .report import render  # imported when needed: it pulls scipy, statsmodels and matplotlib
+
+    if not (found.all_stale or summary):  # only some suites' files changed: the cross-suite files stay as they are
+        written = {name: render.render(store, suite(name), out) for name in sorted(found.stale)}
+        for name, paths in written.items():
+            console.print(f"{name}: {paths['latex'].parent}/")
+        freshness.save(out, found, found.kept | written, found.files)
+        return None
+    rendered = render.render_all(store, out, kept=found.kept)
+    _print_rendered(rendered, found.kept)
+    page = None
+    if html:
+        from .report import html as page_writer
+
+        page = page_writer.write(rendered, out)
+        console.print(f"page: {page}")
+    freshness.save(out, found, rendered.suites, rendered.files, page)
+    return rendered
+
+
+def _print_rendered(rendered, kept: dict) -> None:
+    for name in kept:
+        console.print(f"{name}: up to date, left as it is")
     for name, paths in rendered.suites.items():
+        if name in kept:
+            continue
         folder = paths["latex"].parent
         figures = ", ".join(p.name for p in paths.values() if p.suffix == ".png")
         console.print(f"{name}: {folder}/ (leaderboard.csv, leaderboard_wide.csv, table.tex, notes.md"
@@ -542,6 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default="results", help="output folder, default: results")
     rep.add_argument("--format", default="files", choices=["files", "md"],
                      help="md: also print a Markdown summary (means per suite, claims' verdicts) to stdout")
+    rep.add_argument("--force", action="store_true", help="render every suite and the cross-suite files even where "
+                     "nothing they read changed since the last render (<out>/.report-inputs.json)")
     rep.add_argument("--html", action="store_true", help="also write <out>/report.html: one offline page of every "
                      "suite's table, leaderboard, figures and ranks, the claims (filterable) and the provenance")
     rep.set_defaults(handler=cmd_report)
