@@ -27,10 +27,10 @@ def test_run_then_report_end_to_end(tmp_path, capsys):
     rendered = (out / "claims.md").stat().st_mtime_ns
     assert main(["run", "--suite", "demo", "--datasets", "synthetic", "--seeds", "3", "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "0 runs executed" in err and "nothing new in the store" in err  # nothing ran: no re-render
+    assert "0 runs executed" in err and "is up to date with the store" in err  # nothing ran: no re-render
     assert (out / "claims.md").stat().st_mtime_ns == rendered
     assert main(["run", "--suite", "demo", "--datasets", "synthetic", "--seeds", "4", "--out", str(out)]) == 0
-    assert "nothing new" not in capsys.readouterr().err and (out / "claims.md").stat().st_mtime_ns > rendered
+    assert "up to date" not in capsys.readouterr().err and (out / "claims.md").stat().st_mtime_ns > rendered
 
 
 def test_unknown_names_list_the_valid_ones(tmp_path, capsys):

@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -136,3 +139,74 @@ def test_variants_beat_chance_on_an_easy_hypergraph(variant):
 def test_unknown_variant_is_an_error():
     with pytest.raises(ValueError, match="valid: full"):
         ZEN(variant="nope")
+
+
+def _full_dimension_fit(method, data, split, prepared):
+    """The search and prediction as ZEN's formulas read, in the d feature dimensions (before the span
+    coordinates and the Gram norms): G x R x d embeddings, the N x d matrix of the selected point."""
+    config = method.hyperparameters({})
+    solve = tcs_weights if config["variant"] in ("full", "no-rap") else least_squares_weights
+    grid = method.coefficient_grid(config)
+    rows = torch.cat([split.train, split.val])
+    z = F.normalize(torch.einsum("gl,lrd->grd", grid, prepared.hops[:, rows]), dim=-1)
+    n_train = split.train.numel()
+    weights = solve(z[:, :n_train], data.labels[split.train], data.num_classes)
+    val_acc = (torch.einsum("grd,gcd->grc", z[:, n_train:], weights).argmax(-1) == data.labels[split.val]).double()
+    best = int(torch.argmax(val_acc.mean(-1)))
+    z_all = F.normalize(torch.einsum("l,lnd->nd", grid[best], prepared.hops), dim=-1)
+    return grid[best], (z_all @ weights[best].T).float()
+
+
+@pytest.mark.parametrize("variant", ["full", "no-tcs", "no-rap"])
+@pytest.mark.parametrize("features", [8, 400])  # d below and above 3R: features as they are, then span coordinates
+def test_span_coordinates_and_gram_norms_give_the_full_dimension_predictions(variant, features):
+    data = generate(SyntheticConfig(num_nodes=300, num_edges=200, num_features=features, homophily=0.6, noise=2.0,
+                                    seed=7))
+    method = ZEN(variant=variant)
+    prepared = method.prepare(data, {})
+    for seed in range(4):
+        split = k_shot_split(data.labels, 5, seed)
+        fitted = method.fit(data, split, {}, seed, prepared)
+        alpha, expected = _full_dimension_fit(method, data, split, prepared)
+        scores = fitted.predict()
+        assert fitted.diagnostics["alpha"] == [round(float(a), 6) for a in alpha]
+        assert torch.equal(scores.argmax(1), expected.argmax(1))
+        torch.testing.assert_close(scores, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_span_coordinates_keep_every_inner_product():
+    rows = torch.randn(3, 7, 50, dtype=torch.float64)
+    coordinates, basis = zen_module.span_coordinates(rows)
+    assert coordinates.shape == (3, 7, 21) and basis.shape == (50, 21)
+    flat, flat_c = rows.reshape(21, 50), coordinates.reshape(21, 21)
+    torch.testing.assert_close(flat_c @ flat_c.T, flat @ flat.T)
+    torch.testing.assert_close(flat_c @ basis.T, flat)
+    same, none = zen_module.span_coordinates(rows[:, :, :20])  # 3R >= d: kept as they are
+    assert none is None and same.shape == (3, 7, 20)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("dataset", ["senate", "house", "cora", "citeseer"])
+def test_committed_zen_records_are_reproduced(dataset, real_data_dir):
+    """The stored zen-5shot records (results/store, read only) of these datasets: the same selected point and
+    the same train/val/test metrics from the current fit and predict on their stored splits."""
+    from hgbench.benchmarks.run.metrics import evaluate
+    from hgbench.datasets import catalog
+    from hgbench.datasets.splits import Split
+
+    store = Path(__file__).resolve().parents[1] / "results" / "store"
+    records = [r for r in map(json.loads, map(Path.read_text, (store / "records" / "zen").glob("*.json")))
+               if r["dataset"] == dataset and r["protocol"] == "5-shot" and r["status"] == "ok"
+               and r["params"] == ZEN.defaults]
+    assert len(records) >= 3
+    data = catalog.load(dataset, real_data_dir)
+    method = ZEN()
+    prepared = method.prepare(data, {})
+    for record in sorted(records, key=lambda r: r["seed"])[:5]:
+        stored = json.loads((store / "splits" / dataset / "5-shot" / f"seed{record['seed']}.json").read_text())
+        split = Split.from_dict(stored, data.labels)
+        fitted = method.fit(data, split, {}, record["seed"], prepared)
+        scores = fitted.predict()
+        assert fitted.diagnostics["alpha"] == record["diagnostics"]["alpha"]
+        for part in ("train", "val", "test"):
+            assert evaluate(scores, data.labels, getattr(split, part)) == pytest.approx(record[part], nan_ok=True)

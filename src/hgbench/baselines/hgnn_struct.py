@@ -44,9 +44,6 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 import torch.nn as nn
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import LinearOperator, eigsh
 from torch import Tensor
 
 from ..datasets.base import NodeDataset
@@ -127,6 +124,9 @@ def clustering_scores(hypergraph: Hypergraph, generator: torch.Generator, max_pa
 def trivial_space(hypergraph: Hypergraph) -> tuple[Tensor, Tensor]:
     """P's eigenvalue-1 eigenvectors, one per connected component c: ``u_c = sqrt(d) 1_c / ||sqrt(d) 1_c||``.
     Returned as (component id per node, u's entry per node; 0 for an isolated node)."""
+    from scipy.sparse import coo_matrix  # scipy here, not at import: the registry imports every baseline module
+    from scipy.sparse.csgraph import connected_components
+
     n, m = hypergraph.num_nodes, hypergraph.num_edges
     nodes, edges = hypergraph.nodes.cpu().numpy(), hypergraph.edges.cpu().numpy()
     bipartite = coo_matrix((np.ones(nodes.size), (nodes, n + edges)), shape=(n + m, n + m))
@@ -163,6 +163,8 @@ def spectral_energy(hypergraph: Hypergraph, generator: torch.Generator, k: int =
     k = min(k, n - trivial - 1)
     if k < 1:
         return torch.zeros(hypergraph.num_edges, dtype=torch.float64)
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
     start = torch.rand(n, generator=generator, dtype=torch.float64).numpy()
     operator = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
     _, vectors = eigsh(operator, k=k, which="LA", v0=start, tol=1e-4, maxiter=max(2000, 20 * n))

@@ -53,7 +53,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from scipy.linalg import eigh
 from torch import Tensor
 
 from ..datasets.base import NodeDataset
@@ -104,6 +103,8 @@ def select_channels(descriptors: Tensor, retention: float, k: int, seed: int) ->
     h = descriptors.shape[0]
     clusters = min(h, max(1, math.ceil(retention * h)))
     laplacian = hypergraph_laplacian(knn_hypergraph(descriptors, k))
+    from scipy.linalg import eigh  # here, like KMeans below: the registry imports every baseline module at start-up
+
     _, vectors = eigh(laplacian, subset_by_index=[0, clusters - 1])
     embedding = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     from sklearn.cluster import KMeans  # imported here: the registry imports every baseline module at start-up

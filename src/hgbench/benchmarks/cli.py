@@ -14,14 +14,11 @@ from rich.table import Table
 
 from ..datasets import catalog
 from ..datasets.files import DataError, DataMissing, DataUnavailable
-from ..datasets.hetero import hetero_summary
 from ..datasets.summaries import statistics
 from ..methods.base import BUDGETS
-from .report.paper import paper_table
 from .run.registry import method_entry, method_names
 from .run.pool import PoolRunner
 from .run.executors import RunSummary
-from .run.estimate import estimate, total_hours
 from .run.plan import plan, schedule, tuned_configuration
 from .run.runner import FAILURE_STATUSES, Runner, check_datasets, check_device
 from .run.store import Store, StoreLocked, StoreWriteError
@@ -101,6 +98,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _paper_stats() -> dict[tuple[str, str], float]:
+    from .report.paper import paper_table  # pandas: imported by the commands that read a paper table
+
     table = paper_table("zen_table2_dataset_stats.csv")
     return {(row.dataset, row.metric): row.mean for row in table.itertuples()}
 
@@ -152,6 +151,8 @@ def _datasets_table() -> Table:
 
 def _contextual_table() -> Table:
     """TriPrune's datasets: per-context hyperedges and labels, beside the ranges the paper states."""
+    from ..datasets.hetero import hetero_summary
+
     headers = ["dataset", "master nodes", "hyperedges per context", "classes", "features", "labels per class",
                "notes (paper: 10K-100K nodes, 50K-500K hyperedges)"]
     paper = _paper_stats()
@@ -194,6 +195,8 @@ def _print_cost(store: Store, members: list[Suite], methods: list[str] | None, d
                 args: argparse.Namespace) -> float:
     """Print the jobs, how many are stored and the projected hours per method and dataset; the total (NaN if
     any cell has no stored cost). Writes nothing."""
+    from .run.estimate import estimate, total_hours  # pandas: only --dry-run and --max-hours price a run
+
     jobs = [job for member in members for job in plan(
         member.name, [m for m in member.methods if methods is None or m in methods],
         [d for d in member.datasets if datasets is None or d in datasets], member.protocol,
@@ -293,7 +296,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                                  for d in member.datasets if datasets is None or d in datasets))
     try:
         with store.lock():  # one run per store: its plans and its jobs are this process's alone
-            plans_before = [store.plan(member.name) for member in members]
             jobs, deferred = [], []
             for member in members:  # each suite's plan is stored first: an interrupted run shows what is pending
                 chosen_methods = [m for m in member.methods if methods is None or m in methods]
@@ -335,7 +337,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                     summary = _merged(summary, runner.run(more))
                     jobs += more
                 progress.update(bar, completed=len(jobs))
-            unchanged = summary.executed == 0 and plans_before == [store.plan(member.name) for member in members]
     except StoreLocked as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return 3
@@ -349,18 +350,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"{summary.executed} runs executed ({summary.failed} not ok), {summary.skipped} already in the "
                   f"store ({summary.planned} distinct jobs planned), "
                   f"total {sum(summary.seconds_per_dataset.values()):.2f} s")
-    if unchanged and (out / "claims.md").exists():  # nothing ran and no plan changed: the report would not change
-        console.print(f"nothing new in the store: the report in {out} is left as it is (`bench report` re-renders it)")
-        return 0
-    from .report import render  # imported when needed: it pulls scipy, statsmodels and matplotlib
-
-    _print_rendered(render.render_all(store, out))
+    _render_changed(store, out)
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import render
-
     out = Path(args.out)
     store = Store(out / "store")
     if args.suite:
@@ -368,22 +362,56 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise SystemExit("error: --format md summarises every suite of the store; drop --suite")
         if args.html:
             raise SystemExit("error: --html shows every suite of the store; drop --suite")
+        from .report import render
+
         paths = render.render(store, suite(args.suite), out)
         console.print(f"{args.suite}: {paths['latex'].parent}/")
         return 0
-    rendered = render.render_all(store, out)
-    _print_rendered(rendered)
-    if args.html:
-        from .report import html
-
-        console.print(f"page: {html.write(rendered, out)}")
+    # --format md prints what the boards say: they are computed even where no file is out of date
+    rendered = _render_changed(store, out, html=args.html, force=args.force, summary=args.format == "md")
     if args.format == "md":
+        from .report import render
+
         sys.stdout.write(render.markdown(rendered))
     return 0
 
 
-def _print_rendered(rendered) -> None:
+def _render_changed(store: Store, out: Path, html: bool = False, force: bool = False, summary: bool = False):
+    """Render the suites whose inputs or outputs changed, and the cross-suite files when any input did
+    (``report.freshness``); the Report, or None when the report in ``out`` was up to date and left as it is."""
+    from .report import freshness
+
+    found = freshness.check(store, out, html=html, force=force)
+    if found.up_to_date and not summary:
+        console.print(f"the report in {out} is up to date with the store and the code: left as it is "
+                      "(`bench report --force` renders it again)", soft_wrap=True)
+        return None
+    from .report import render  # imported when needed: it pulls scipy, statsmodels and matplotlib
+
+    if not (found.all_stale or summary):  # only some suites' files changed: the cross-suite files stay as they are
+        written = {name: render.render(store, suite(name), out) for name in sorted(found.stale)}
+        for name, paths in written.items():
+            console.print(f"{name}: {paths['latex'].parent}/")
+        freshness.save(out, found, found.kept | written, found.files)
+        return None
+    rendered = render.render_all(store, out, kept=found.kept)
+    _print_rendered(rendered, found.kept)
+    page = None
+    if html:
+        from .report import html as page_writer
+
+        page = page_writer.write(rendered, out)
+        console.print(f"page: {page}")
+    freshness.save(out, found, rendered.suites, rendered.files, page)
+    return rendered
+
+
+def _print_rendered(rendered, kept: dict) -> None:
+    for name in kept:
+        console.print(f"{name}: up to date, left as it is")
     for name, paths in rendered.suites.items():
+        if name in kept:
+            continue
         folder = paths["latex"].parent
         figures = ", ".join(p.name for p in paths.values() if p.suffix == ".png")
         console.print(f"{name}: {folder}/ (leaderboard.csv, leaderboard_wide.csv, table.tex, notes.md"
@@ -554,6 +582,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default="results", help="output folder, default: results")
     rep.add_argument("--format", default="files", choices=["files", "md"],
                      help="md: also print a Markdown summary (means per suite, claims' verdicts) to stdout")
+    rep.add_argument("--force", action="store_true", help="render every suite and the cross-suite files even where "
+                     "nothing they read changed since the last render (<out>/.report-inputs.json)")
     rep.add_argument("--html", action="store_true", help="also write <out>/report.html: one offline page of every "
                      "suite's table, leaderboard, figures and ranks, the claims (filterable) and the provenance")
     rep.set_defaults(handler=cmd_report)

@@ -20,13 +20,15 @@ degrees in side-information contexts); labels of the rating datasets are rounded
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 
 from .hypergraph import Hypergraph
+
+if TYPE_CHECKING:  # imported where a builder runs: registering the datasets does not need pandas
+    import pandas as pd
 
 MIN_EDGE_SIZE = 2
 RATING_CLASSES = ("1", "2", "3", "4", "5")
@@ -64,6 +66,8 @@ def context_hypergraph(contexts: Sequence[Context], num_nodes: int) -> Hypergrap
 
 def _context_memberships(context: Context) -> tuple[np.ndarray, np.ndarray, int]:
     """(node, hyperedge) pairs of one context, hyperedge ids local to the context."""
+    import pandas as pd
+
     pairs = pd.DataFrame({"node": np.asarray(context.nodes, dtype=np.int64), "entity": context.entities})
     pairs = pairs.dropna().drop_duplicates()
     codes, _ = pd.factorize(pairs["entity"], sort=True)
@@ -115,6 +119,8 @@ def multi_hot(nodes: np.ndarray, values: np.ndarray, num_nodes: int, prefix: str
 
     A value held by a single node cannot be shared by a training and a test node, so it is dropped.
     """
+    import pandas as pd
+
     pairs = pd.DataFrame({"node": np.asarray(nodes, dtype=np.int64), "value": values}).dropna().drop_duplicates()
     support = pairs["value"].value_counts()
     vocabulary = np.sort(support.index[support >= min_support].to_numpy())

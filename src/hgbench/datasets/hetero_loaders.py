@@ -12,10 +12,9 @@ review counts, likes, box office) and no degree in a users context.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import scipy.sparse
 import torch
 
 from .base import NodeDataset, Task
@@ -33,6 +32,10 @@ from .hetero_build import (
     split_column,
 )
 from .hypergraph import Hypergraph
+
+if TYPE_CHECKING:  # pandas and scipy.sparse are imported where a builder runs: registering the datasets needs neither
+    import pandas as pd
+    import scipy.sparse
 
 FILES = upstream_files("hetero_files.csv")
 
@@ -56,6 +59,8 @@ def _file(paths: dict[str, Path], dataset: str, filename: str) -> Path:
 
 def _read_ids(path: Path, columns: tuple[str, ...], sep: str = "\t") -> pd.DataFrame:
     """A header-less integer table; trailing columns not named (constant 1s, timestamps) are skipped."""
+    import pandas as pd
+
     return pd.read_csv(path, sep=sep, header=None, usecols=range(len(columns)), names=list(columns),
                        dtype=np.int64)
 
@@ -73,6 +78,8 @@ def _dataset(name: str, hypergraph: Hypergraph, blocks: list[FeatureBlock], labe
 # --------------------------------------------------------------------------- IMDB
 def read_imdb_movies(path: Path) -> pd.DataFrame:
     """movie_metadata.csv, one row per distinct ``movie_imdb_link`` (the first row of each)."""
+    import pandas as pd
+
     movies = pd.read_csv(path, encoding="utf-8")
     return movies.drop_duplicates("movie_imdb_link", keep="first").reset_index(drop=True)
 
@@ -191,6 +198,7 @@ def read_douban(path: Path) -> tuple[dict[tuple[str, str], scipy.sparse.coo_arra
     ratings) and ``{entity: identifiers}`` (original Douban ids, genre names for ``"type"``).
     """
     import scipy.io  # here, not at import: only Douban needs it
+    import scipy.sparse
 
     mat = scipy.io.loadmat(path)
     names = [str(cell[0]) for cell in mat["entityName"].ravel()]

@@ -10,7 +10,6 @@ import pickle
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse
 
 _ALLOWED = {
     ("numpy", "ndarray"): np.ndarray,
@@ -19,11 +18,10 @@ _ALLOWED = {
     ("numpy._core.multiarray", "_reconstruct"): np.ndarray.__reduce__(np.zeros(0))[0],
     ("numpy.core.multiarray", "scalar"): np.int64(0).__reduce__()[0],
     ("numpy._core.multiarray", "scalar"): np.int64(0).__reduce__()[0],
-    ("scipy.sparse.csr", "csr_matrix"): scipy.sparse.csr_matrix,
-    ("scipy.sparse._csr", "csr_matrix"): scipy.sparse.csr_matrix,
     ("builtins", "set"): set,
     ("__builtin__", "set"): set,
 }
+_SPARSE = {("scipy.sparse.csr", "csr_matrix"), ("scipy.sparse._csr", "csr_matrix")}  # scipy imported when one is read
 
 
 class UnsafePickle(pickle.UnpicklingError):
@@ -32,6 +30,10 @@ class UnsafePickle(pickle.UnpicklingError):
 
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
+        if (module, name) in _SPARSE:
+            import scipy.sparse
+
+            return scipy.sparse.csr_matrix
         try:
             return _ALLOWED[(module, name)]
         except KeyError:

@@ -11,8 +11,11 @@ validation accuracy; ties go to the first point in grid order (a0 outer, a1 inne
 official code.
 
 Efficiency: ``prepare`` computes X, A1* X and A2* X once per dataset (they do not depend on the
-split or on the coefficients); the search only recombines rows of the training and validation
-nodes, and ``predict`` recombines all rows once for the selected point.
+split or on the coefficients), and each node's 3 x 3 Gram matrix of them. The search recombines the
+3R hop rows of the R training and validation nodes in coordinates of an orthonormal basis of their
+span (QR; k = min(d, 3R) columns instead of d: inner products, norms and hence every score are
+unchanged). ``predict`` projects each hop on the c class weights and divides by the row norms the
+Gram matrices give, so the N x d matrix of the selected point is never formed (docs/zen.md, "Speed").
 
 Decisions the paper leaves open (follow the official code, chaewoonbae/ZEN@903f7c9):
   * (d_e - 1)^-1 and (d_v - 1)^-1 are 0 for singleton hyperedges and degree-1 nodes, so the
@@ -44,6 +47,7 @@ from ..datasets.splits import Split
 from .base import Fitted, Method
 
 VARIANTS = ("full", "no-tcs", "no-rap", "no-tcs-no-rap", "linearized-hgnn")
+NORM_EPS = 1e-12  # F.normalize's: a row of norm below it is divided by it
 
 
 def simplex_grid(denominator: int = 9) -> Tensor:
@@ -134,9 +138,22 @@ def check_variant(variant: str) -> str:
 
 @dataclass(frozen=True)
 class Propagated:
-    """Hop-wise features of one dataset: ``hops[l]`` is A_l(*) X."""
+    """Hop-wise features of one dataset: ``hops[l]`` is A_l(*) X; ``gram[n]`` the inner products of node
+    n's hop rows, so that the norm of any combination sum_l a_l hops[l, n] is sqrt(a^T gram[n] a)."""
 
     hops: Tensor  # (L + 1) x N x d
+    gram: Tensor  # N x (L + 1) x (L + 1)
+
+
+def span_coordinates(rows: Tensor) -> tuple[Tensor, Tensor | None]:
+    """Rows ((L + 1) x R x d) in coordinates of an orthonormal basis Q (d x k) of their span, k = (L + 1) R,
+    when k < d (else the rows themselves and None): rows = coordinates @ Q^T, and every inner product, norm
+    and linear combination of them is the same in coordinates."""
+    hops, count, dim = rows.shape
+    if hops * count >= dim:
+        return rows, None
+    basis, upper = torch.linalg.qr(rows.reshape(hops * count, dim).T)  # d x k, k x k
+    return upper.T.reshape(hops, count, hops * count), basis
 
 
 class ZEN(Method):
@@ -156,7 +173,8 @@ class ZEN(Method):
         x = data.features.double()
         plain = variant in ("no-rap", "no-tcs-no-rap", "linearized-hgnn")
         ax, aax = (hgnn_propagation if plain else redundancy_aware_propagation)(data.hypergraph, x)
-        return Propagated(torch.stack([x, ax, aax]))
+        hops = torch.stack([x, ax, aax])
+        return Propagated(hops, torch.einsum("lnd,mnd->nlm", hops, hops))
 
     @staticmethod
     def coefficient_grid(config: dict) -> Tensor:
@@ -170,21 +188,24 @@ class ZEN(Method):
         grid = self.coefficient_grid(config)
         y = data.labels
         rows = torch.cat([split.train, split.val])
-        # Embeddings of training + validation nodes for every grid point: G x R x d.
-        z = F.normalize(torch.einsum("gl,lrd->grd", grid, prepared.hops[:, rows]), dim=-1)
+        coordinates, basis = span_coordinates(prepared.hops[:, rows])
+        # Embeddings of training + validation nodes for every grid point: G x R x k (k = min(d, 3R)).
+        z = F.normalize(torch.einsum("gl,lrk->grk", grid, coordinates), dim=-1)
         z_train, z_val = z[:, : split.train.numel()], z[:, split.train.numel():]
-        weights = solve(z_train, y[split.train], data.num_classes)  # G x c x d
+        weights = solve(z_train, y[split.train], data.num_classes)  # G x c x k
         if split.val.numel():
             val_pred = torch.einsum("grd,gcd->grc", z_val, weights).argmax(-1)
             val_acc = (val_pred == y[split.val]).double().mean(-1)
             best = int(torch.argmax(val_acc))  # first maximum = ZEN's tie rule
         else:
             best = 0
-        alpha, w = grid[best], weights[best]
+        alpha, w = grid[best], weights[best] if basis is None else weights[best] @ basis.T  # c x d
 
-        def predict() -> Tensor:
-            z_all = F.normalize(torch.einsum("l,lnd->nd", alpha, prepared.hops), dim=-1)
-            return (z_all @ w.T).float()
+        def predict() -> Tensor:  # g_row(sum_l alpha_l hops[l]) @ w^T, one hop at a time
+            hops = prepared.hops
+            per_hop = (hops.reshape(-1, hops.shape[-1]) @ w.T).reshape(hops.shape[0], hops.shape[1], -1)
+            norm = torch.einsum("l,nlm,m->n", alpha, prepared.gram, alpha).clamp_min(0).sqrt()
+            return (torch.einsum("l,lnc->nc", alpha, per_hop) / norm.clamp_min(NORM_EPS).unsqueeze(1)).float()
 
         diagnostics = {"alpha": [round(float(a), 6) for a in alpha], "grid_points": len(grid)}
         if config["record_weights"]:

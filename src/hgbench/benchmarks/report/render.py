@@ -29,6 +29,7 @@ from . import ablation
 from . import claims
 from . import dataset_stats
 from . import figures
+from .freshness import planned_suites
 from . import multimetric
 from . import probes
 from . import runtime
@@ -344,6 +345,14 @@ def _render(store: Store, out: Path, chosen: Suite) -> tuple[dict[str, Path], pd
     return paths, board
 
 
+def _render_unless_kept(store: Store, out: Path, kept: dict[str, dict[str, Path]],
+                        chosen: Suite) -> tuple[dict[str, Path], pd.DataFrame]:
+    """``_render``, or for a suite in ``kept`` only its board, with the paths its files already have."""
+    if chosen.name in kept:
+        return kept[chosen.name], LAYOUTS[chosen.kind].board(SuiteData.load(store, chosen))
+    return _render(store, out, chosen)
+
+
 @dataclass(frozen=True)
 class Report:
     """What :func:`render_all` wrote, the boards it computed and the claims' verdicts."""
@@ -357,17 +366,19 @@ class Report:
 
 def renderable(store: Store) -> tuple[list[Suite], dict[str, str]]:
     """Registered suites whose plans are in the store (registration order), and what is skipped and why."""
-    present = set(store.plans())
-    registered = [suite(name) for name in suite_names()]
-    found = [s for s in registered if not s.includes and (s.records_from or s.name) in present]
-    skipped = {name: "not a registered suite" for name in sorted(present - set(suite_names()))}
+    found = planned_suites(store)
+    skipped = {name: "not a registered suite" for name in sorted(set(store.plans()) - set(suite_names()))}
     skipped |= {s.name: f"no layout for suite kind {s.kind!r} yet" for s in found if s.kind not in LAYOUTS}
     return [s for s in found if s.kind in LAYOUTS], skipped
 
 
-def render_all(store: Store, out: Path) -> Report:
-    """Every suite in the store, the global ``<out>/leaderboard.csv`` and ``<out>/claims.{md,csv}``."""
+def render_all(store: Store, out: Path, kept: dict[str, dict[str, Path]] | None = None) -> Report:
+    """Every suite in the store, the global ``<out>/leaderboard.csv`` and ``<out>/claims.{md,csv}``.
+
+    ``kept``: suites whose files in ``out`` are up to date (``freshness.check``), with their paths; their
+    boards are computed (the cross-suite files read them) and their files left as they are."""
     out = Path(out)
+    kept = kept or {}
     chosen, skipped = renderable(store)
     # the dataset statistics (data, not runs: the claims and Table 2's layout read them), loaded here, before the
     # forked workers, which inherit them: there torch's thread pool inherited from a parent that already used it
@@ -375,10 +386,11 @@ def render_all(store: Store, out: Path) -> Report:
     statistics = dataset_stats.board()
     if any(s.kind == "dataset-stats" for s in chosen):
         dataset_stats.table2_board()
-    rendered = _map(functools.partial(_render, store, out), chosen)
+    rendered = _map(functools.partial(_render_unless_kept, store, out, kept), chosen)
     boards = {s.name: board for s, (_, board) in zip(chosen, rendered)}
     for s, (paths, _) in zip(chosen, rendered):
-        _append_probes(s, paths["notes"], boards)
+        if s.name not in kept:
+            _append_probes(s, paths["notes"], boards)
     out.mkdir(parents=True, exist_ok=True)
     files = {"leaderboard": out / "leaderboard.csv"}
     write_csv(combined(boards), files["leaderboard"])

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
-import pandas as pd
 import torch
 
 import hgbench
@@ -180,10 +179,13 @@ class Runner(Executor):
     def record(self, summary: RunSummary, job: Job, result: Result) -> None:
         """Store a finished job's artifacts, then its record (a record implies its artifacts); count, report."""
         record = result.record
-        if result.trace:
-            self.store.put_trace(job.key, pd.DataFrame(result.trace))
-        for name, rows in result.tables.items():
-            self.store.put_table(job.key, name, pd.DataFrame(rows))
+        if result.trace or result.tables:
+            import pandas as pd  # here: most runs keep neither, and need not import pandas
+
+            if result.trace:
+                self.store.put_trace(job.key, pd.DataFrame(result.trace))
+            for name, rows in result.tables.items():
+                self.store.put_table(job.key, name, pd.DataFrame(rows))
         if result.modules is not None:
             self.store.put_modules(job.key, result.modules)
         if result.state is not None:

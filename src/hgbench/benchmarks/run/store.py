@@ -31,14 +31,16 @@ import warnings
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import pandas as pd
 import torch
 from torch import Tensor
 
 from ...datasets.splits import Split
 from .plan import PlanEntry
+
+if TYPE_CHECKING:  # read where a trace or table is read: a run that keeps none does not import pandas
+    import pandas as pd
 
 STATUSES = ("ok", "failed", "oom", "timeout")
 
@@ -91,6 +93,12 @@ def write_json_atomic(path: Path, payload: Any) -> None:
             os.fsync(handle.fileno())
 
     _replace_atomic(path, write)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.read_parquet(path)
 
 
 def _replace_atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -263,7 +271,7 @@ class Store:
 
     def trace(self, key: str) -> pd.DataFrame | None:
         path = self.artifact_path(key, "trace.parquet")
-        return pd.read_parquet(path) if path.exists() else None
+        return _read_parquet(path) if path.exists() else None
 
     def put_table(self, key: str, name: str, table: pd.DataFrame) -> Path:
         """Store one more tidy table of a run as ``<name>.parquet``."""
@@ -275,7 +283,7 @@ class Store:
 
     def table(self, key: str, name: str) -> pd.DataFrame | None:
         path = self.artifact_path(key, f"{name}.parquet")
-        return pd.read_parquet(path) if path.exists() else None
+        return _read_parquet(path) if path.exists() else None
 
     def put_modules(self, key: str, modules: dict) -> Path:
         path = self.artifact_path(key, "modules.pt")

@@ -14,13 +14,16 @@ in int64 (no cancellation error when ``C~`` is close to ``C``). The weight is a 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from torch import Tensor
 
 from .structure import Component
+
+if TYPE_CHECKING:  # imported where an overlap is built: registering TriPrune does not need scipy
+    import scipy.sparse as sp
 
 
 def _squared_norm(matrix: sp.csr_array) -> int:
@@ -46,6 +49,8 @@ class Overlap:
         comp = self.component
         if keep.dtype != torch.bool or keep.shape != (comp.nnz,):
             raise ValueError(f"keep must be a bool tensor of shape ({comp.nnz},), got {keep.dtype} {tuple(keep.shape)}")
+        import scipy.sparse as sp
+
         keep = keep.cpu()
         edges, nodes = comp.edges.cpu()[keep].numpy(), comp.nodes.cpu()[keep].numpy()
         matrix = sp.csr_array((np.ones(edges.size, dtype=np.int64), (edges, nodes)),
