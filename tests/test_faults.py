@@ -30,33 +30,51 @@ def leftovers(root) -> list[str]:
     return sorted(str(path) for path in root.rglob("*.tmp"))
 
 
-@pytest.mark.parametrize("jobs", [[], ["--jobs", "2"]], ids=["sequential", "pool"])
-def test_a_full_disk_stops_the_run_cleanly_and_a_later_run_resumes(tmp_path, monkeypatch, capsys, jobs):
-    out = tmp_path / "results"
-    store = Store(out / "store")
-    (seed1,) = [job for job in plan("demo", ["zen"], ["synthetic"], "5-shot", 3)[0] if job.seed == 1]
+SEED_1 = next(job for job in plan("demo", ["zen"], ["synthetic"], "5-shot", 3)[0] if job.seed == 1)
+
+
+@pytest.fixture
+def disk_full_on_seed_1(monkeypatch):
+    """json.dump writes part of seed 1's record, then the disk is full (ENOSPC); the fixture's value frees it."""
     real_dump = json.dump
 
-    def disk_full_on_seed_1(payload, handle, **options):
-        if isinstance(payload, dict) and payload.get("key") == seed1.key:
-            handle.write(json.dumps(payload)[:60])  # part of the record reaches the disk, then the disk is full
+    def dump(payload, handle, **options):
+        if isinstance(payload, dict) and payload.get("key") == SEED_1.key:
+            handle.write(json.dumps(payload)[:60])
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_dump(payload, handle, **options)
 
-    monkeypatch.setattr(json, "dump", disk_full_on_seed_1)
-    assert main(DEMO + jobs + ["--out", str(out)]) == 6
+    monkeypatch.setattr(json, "dump", dump)
+    return lambda: monkeypatch.setattr(json, "dump", real_dump)
+
+
+def test_a_full_disk_stops_the_run_cleanly_and_a_later_run_resumes(tmp_path, capsys, disk_full_on_seed_1):
+    out = tmp_path / "results"
+    store = Store(out / "store")
+    assert main(DEMO + ["--out", str(out)]) == 6
     err = capsys.readouterr().err
-    path = store.record_path("zen", seed1.key)
+    path = store.record_path("zen", SEED_1.key)
     assert "error: could not write" in err and str(path) in err.replace("\n", "") and "No space left on device" in err
     assert "Traceback" not in err
     assert not path.exists() and leftovers(out) == [], "a half-written record or its temporary file was left"
     assert [r["seed"] for r in store.all_records()] == [0]  # the run stopped at the failed write
-    assert not multiprocessing.active_children()
 
-    monkeypatch.setattr(json, "dump", real_dump)  # space again: the next run resumes
-    assert main(DEMO + jobs + ["--out", str(out)]) == 0
+    disk_full_on_seed_1()  # space again: the next run resumes
+    assert main(DEMO + ["--out", str(out)]) == 0
     assert "2 runs executed (0 not ok), 1 already in the store" in capsys.readouterr().err
     assert sorted((r["seed"], r["status"]) for r in store.all_records()) == [(0, "ok"), (1, "ok"), (2, "ok")]
+
+
+def test_a_full_disk_stops_the_pool_and_its_workers(tmp_path, disk_full_on_seed_1):
+    store = Store(tmp_path)
+    jobs = plan("demo", ["zen"], ["synthetic"], "5-shot", 3)[0]
+    with pytest.raises(StoreWriteError, match=re.escape(str(store.record_path("zen", SEED_1.key)))):
+        PoolRunner(store, 2).run(jobs)
+    assert leftovers(tmp_path) == [] and not multiprocessing.active_children()
+    assert [r["seed"] for r in store.all_records()] == [0]
+    disk_full_on_seed_1()
+    summary = PoolRunner(store, 2).run(jobs)
+    assert (summary.executed, summary.skipped) == (2, 1)
 
 
 def test_a_failed_artifact_write_keeps_the_old_file_and_names_the_new_one(tmp_path, monkeypatch):
