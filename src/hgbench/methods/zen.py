@@ -201,11 +201,15 @@ class ZEN(Method):
             best = 0
         alpha, w = grid[best], weights[best] if basis is None else weights[best] @ basis.T  # c x d
 
-        def predict() -> Tensor:  # g_row(sum_l alpha_l hops[l]) @ w^T, one hop at a time
+        def predict() -> Tensor:  # g_row(sum_l alpha_l hops[l]) @ w^T, the row norms from the Gram matrices
             hops = prepared.hops
-            per_hop = (hops.reshape(-1, hops.shape[-1]) @ w.T).reshape(hops.shape[0], hops.shape[1], -1)
-            norm = torch.einsum("l,nlm,m->n", alpha, prepared.gram, alpha).clamp_min(0).sqrt()
-            return (torch.einsum("l,lnc->nc", alpha, per_hop) / norm.clamp_min(NORM_EPS).unsqueeze(1)).float()
+            if hops.shape[-1] > w.shape[0]:  # d > c: project each hop on the c classes, then combine
+                per_hop = (hops.reshape(-1, hops.shape[-1]) @ w.T).reshape(hops.shape[0], hops.shape[1], -1)
+                scores = torch.tensordot(alpha, per_hop, 1)
+            else:
+                scores = torch.tensordot(alpha, hops, 1) @ w.T
+            norm = ((prepared.gram @ alpha) @ alpha).clamp_min(0).sqrt()
+            return (scores / norm.clamp_min(NORM_EPS).unsqueeze(1)).float()
 
         diagnostics = {"alpha": [round(float(a), 6) for a in alpha], "grid_points": len(grid)}
         if config["record_weights"]:
