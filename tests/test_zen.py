@@ -158,7 +158,7 @@ def _full_dimension_fit(method, data, split, prepared):
 
 
 @pytest.mark.parametrize("variant", ["full", "no-tcs", "no-rap"])
-@pytest.mark.parametrize("features", [8, 400])  # d below and above 3R: features as they are, then span coordinates
+@pytest.mark.parametrize("features", [8, 600])  # d below and well above 3R: features as they are, span coordinates
 def test_span_coordinates_and_gram_norms_give_the_full_dimension_predictions(variant, features):
     data = generate(SyntheticConfig(num_nodes=300, num_edges=200, num_features=features, homophily=0.6, noise=2.0,
                                     seed=7))
@@ -175,14 +175,14 @@ def test_span_coordinates_and_gram_norms_give_the_full_dimension_predictions(var
 
 
 def test_span_coordinates_keep_every_inner_product():
-    rows = torch.randn(3, 7, 50, dtype=torch.float64)
+    rows = torch.randn(3, 7, 90, dtype=torch.float64)
     coordinates, basis = zen_module.span_coordinates(rows)
-    assert coordinates.shape == (3, 7, 21) and basis.shape == (50, 21)
-    flat, flat_c = rows.reshape(21, 50), coordinates.reshape(21, 21)
+    assert coordinates.shape == (3, 7, 21) and basis.shape == (90, 21)
+    flat, flat_c = rows.reshape(21, 90), coordinates.reshape(21, 21)
     torch.testing.assert_close(flat_c @ flat_c.T, flat @ flat.T)
     torch.testing.assert_close(flat_c @ basis.T, flat)
-    same, none = zen_module.span_coordinates(rows[:, :, :20])  # 3R >= d: kept as they are
-    assert none is None and same.shape == (3, 7, 20)
+    same, none = zen_module.span_coordinates(rows[:, :, :60])  # 3R not well below d: kept as they are
+    assert none is None and same.shape == (3, 7, 60)
 
 
 @pytest.mark.realdata

@@ -13,8 +13,8 @@ official code.
 Efficiency: ``prepare`` computes X, A1* X and A2* X once per dataset (they do not depend on the
 split or on the coefficients), and each node's 3 x 3 Gram matrix of them. The search recombines the
 3R hop rows of the R training and validation nodes in coordinates of an orthonormal basis of their
-span (QR; k = min(d, 3R) columns instead of d: inner products, norms and hence every score are
-unchanged). ``predict`` projects each hop on the c class weights and divides by the row norms the
+span when 3R is well below d (QR; 3R columns instead of d: inner products, norms and hence every
+score are unchanged). ``predict`` projects each hop on the c class weights and divides by the row norms the
 Gram matrices give, so the N x d matrix of the selected point is never formed (docs/zen.md, "Speed").
 
 Decisions the paper leaves open (follow the official code, chaewoonbae/ZEN@903f7c9):
@@ -145,12 +145,15 @@ class Propagated:
     gram: Tensor  # N x (L + 1) x (L + 1)
 
 
+SPAN_RATIO = 4  # coordinates when k <= d / SPAN_RATIO: the QR's cost, measured, pays back below that
+
+
 def span_coordinates(rows: Tensor) -> tuple[Tensor, Tensor | None]:
     """Rows ((L + 1) x R x d) in coordinates of an orthonormal basis Q (d x k) of their span, k = (L + 1) R,
-    when k < d (else the rows themselves and None): rows = coordinates @ Q^T, and every inner product, norm
-    and linear combination of them is the same in coordinates."""
+    when k is well below d (else the rows themselves and None): rows = coordinates @ Q^T, and every inner
+    product, norm and linear combination of them is the same in coordinates."""
     hops, count, dim = rows.shape
-    if hops * count >= dim:
+    if SPAN_RATIO * hops * count > dim:
         return rows, None
     basis, upper = torch.linalg.qr(rows.reshape(hops * count, dim).T)  # d x k, k x k
     return upper.T.reshape(hops, count, hops * count), basis
@@ -189,7 +192,7 @@ class ZEN(Method):
         y = data.labels
         rows = torch.cat([split.train, split.val])
         coordinates, basis = span_coordinates(prepared.hops[:, rows])
-        # Embeddings of training + validation nodes for every grid point: G x R x k (k = min(d, 3R)).
+        # Embeddings of training + validation nodes for every grid point: G x R x k (3R span coordinates, or d).
         z = F.normalize(torch.einsum("gl,lrk->grk", grid, coordinates), dim=-1)
         z_train, z_val = z[:, : split.train.numel()], z[:, split.train.numel():]
         weights = solve(z_train, y[split.train], data.num_classes)  # G x c x k
@@ -201,11 +204,15 @@ class ZEN(Method):
             best = 0
         alpha, w = grid[best], weights[best] if basis is None else weights[best] @ basis.T  # c x d
 
-        def predict() -> Tensor:  # g_row(sum_l alpha_l hops[l]) @ w^T, one hop at a time
+        def predict() -> Tensor:  # g_row(sum_l alpha_l hops[l]) @ w^T, the row norms from the Gram matrices
             hops = prepared.hops
-            per_hop = (hops.reshape(-1, hops.shape[-1]) @ w.T).reshape(hops.shape[0], hops.shape[1], -1)
-            norm = torch.einsum("l,nlm,m->n", alpha, prepared.gram, alpha).clamp_min(0).sqrt()
-            return (torch.einsum("l,lnc->nc", alpha, per_hop) / norm.clamp_min(NORM_EPS).unsqueeze(1)).float()
+            if hops.shape[-1] > w.shape[0]:  # d > c: project each hop on the c classes, then combine
+                per_hop = (hops.reshape(-1, hops.shape[-1]) @ w.T).reshape(hops.shape[0], hops.shape[1], -1)
+                scores = torch.tensordot(alpha, per_hop, 1)
+            else:
+                scores = torch.tensordot(alpha, hops, 1) @ w.T
+            norm = ((prepared.gram @ alpha) @ alpha).clamp_min(0).sqrt()
+            return (scores / norm.clamp_min(NORM_EPS).unsqueeze(1)).float()
 
         diagnostics = {"alpha": [round(float(a), 6) for a in alpha], "grid_points": len(grid)}
         if config["record_weights"]:
