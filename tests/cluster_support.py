@@ -24,38 +24,13 @@ class Dies(Method):
     search_space = {"x": [0]}
 
     def fit(self, data, split, config, seed, prepared):
-        if seed == 1:
-            _die_once_more(os.getpid())
+        deaths = int(os.environ.get("HGBENCH_TEST_DEATHS", "1"))
+        markers = [Path(f"{os.environ['HGBENCH_TEST_MARKER']}.{n}") for n in range(deaths)]
+        if seed == 1 and not all(marker.exists() for marker in markers):
+            next(marker for marker in markers if not marker.exists()).touch()
+            os.kill(os.getpid(), getattr(signal, os.environ["HGBENCH_TEST_SIGNAL"]))
+            time.sleep(30)  # SIGTERM is delivered asynchronously
         return _labels(data)
-
-
-class KillsItsTask(Method):
-    """On seed 1, the first ``$HGBENCH_TEST_DEATHS`` times, kills the process that supervises its worker (a
-    cluster task: the worker's grandparent, the fork server between them) with ``$HGBENCH_TEST_SIGNAL``."""
-
-    name = "kills-its-task"
-    search_space = {"x": [0]}
-
-    def fit(self, data, split, config, seed, prepared):
-        if seed == 1:
-            _die_once_more(_parent_of(os.getppid()))
-        return _labels(data)
-
-
-def _die_once_more(pid: int) -> None:
-    """Send ``$HGBENCH_TEST_SIGNAL`` to ``pid`` unless it was sent ``$HGBENCH_TEST_DEATHS`` times already."""
-    for n in range(int(os.environ.get("HGBENCH_TEST_DEATHS", "1"))):
-        marker = Path(f"{os.environ['HGBENCH_TEST_MARKER']}.{n}")
-        if not marker.exists():
-            marker.touch()
-            os.kill(pid, getattr(signal, os.environ["HGBENCH_TEST_SIGNAL"]))
-            time.sleep(30)  # SIGTERM is delivered asynchronously; a killed task takes its worker with it
-            return
-
-
-def _parent_of(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[1])
 
 
 class Slow(Method):
@@ -80,7 +55,7 @@ class Stuck(Method):
         return _labels(data)
 
 
-NAMES = {"dies": Dies, "kills-its-task": KillsItsTask, "slow-a": Slow, "slow-b": Slow, "stuck": Stuck}
+NAMES = {"dies": Dies, "slow-a": Slow, "slow-b": Slow, "stuck": Stuck}
 
 
 def register() -> None:

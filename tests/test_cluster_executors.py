@@ -117,32 +117,6 @@ def test_a_job_killed_by_a_signal_is_recorded_failed_and_run_again(tmp_path, mon
     assert {r["seed"]: r["status"] for r in records(store).values()} == {0: "ok", 1: "ok", 2: "ok"}
 
 
-@pytest.mark.parametrize("executor", ["ray"])
-@pytest.mark.parametrize("losses", [1, 2])
-def test_a_lost_cluster_task_is_submitted_once_more(tmp_path, monkeypatch, methods, executor, losses, request):
-    """The task itself dies (its supervisor process is SIGKILLed on seed 1): submitted again once, with its
-    running job and the rest of its chunk; lost twice, that job is ``failed`` naming both losses."""
-    address = request.getfixturevalue("ray_address") if executor == "ray" else None
-    if executor == "slurm":
-        request.getfixturevalue("submitit")
-    monkeypatch.setenv("HGBENCH_TEST_MARKER", str(tmp_path / "lost"))
-    monkeypatch.setenv("HGBENCH_TEST_SIGNAL", "SIGKILL")
-    monkeypatch.setenv("HGBENCH_TEST_DEATHS", str(losses))
-    jobs, _ = plan("t", ["kills-its-task"], ["synthetic"], "5-shot", 3)  # one chunk: seeds 0, 1 (its task lost), 2
-    store = Store(tmp_path / "store")
-    summary = _runner(executor, store, address).run(jobs)
-    by_seed = {record["seed"]: record for record in records(store).values()}
-    assert by_seed[0]["status"] == by_seed[2]["status"] == "ok" and summary.executed == 3
-    assert len(list(tmp_path.glob("lost.*"))) == losses
-    if losses == 1:
-        assert by_seed[1]["status"] == "ok", by_seed[1]["reason"]
-        assert by_seed[1].get("retried_after", "").startswith("cluster task lost ("), by_seed[1]
-        assert summary.failed == 0
-    else:
-        assert by_seed[1]["status"] == "failed" and by_seed[1]["rerun_on_resume"] and summary.failed == 1
-        assert by_seed[1]["reason"].count("cluster task lost (") == 2 and "lost again" in by_seed[1]["reason"]
-
-
 def test_a_ray_run_past_its_time_limit_is_killed_and_recorded_timeout(tmp_path, methods, ray_address):
     from hgbench.benchmarks.run.cluster import RayRunner
 

@@ -16,10 +16,12 @@ import torch
 import cluster_support
 from hgbench.benchmarks.cli import main
 from hgbench.benchmarks.run import registry
+from hgbench.benchmarks.run.cluster import ClusterRunner
 from hgbench.benchmarks.run.plan import plan
 from hgbench.benchmarks.run.pool import PoolRunner
 from hgbench.benchmarks.run.runner import Runner
 from hgbench.benchmarks.run.store import Store, StoreWriteError
+from hgbench.datasets import catalog
 from hgbench.methods.base import Fitted, Method
 
 DEMO = ["run", "--suite", "demo", "--methods", "zen", "--datasets", "synthetic", "--seeds", "3"]
@@ -170,3 +172,47 @@ def test_a_job_whose_worker_dies_twice_is_failed_naming_the_signal_and_run_again
     again = EXECUTORS[executor](store, time_limit_s=600).run(jobs)  # a plain rerun runs the killed job, and only it
     assert (again.executed, again.skipped) == (1, 2)
     assert {r["seed"]: r["status"] for r in store.all_records()} == {0: "ok", 1: "ok", 2: "ok"}
+
+
+# ----------------------------------------------------------------------------- a cluster task lost as a whole
+class LosingCluster(ClusterRunner):
+    """A cluster whose tasks run their jobs in this process, and whose task running seed ``lose_on`` is lost
+    (its node dies) the first ``losses`` times: the loss handling Ray and SLURM share, without either."""
+
+    executor = "losing-cluster"
+
+    def __init__(self, store: Store, losses: int, lose_on: int = 1) -> None:
+        super().__init__(store)
+        self.losses_left, self.lose_on = losses, lose_on
+
+    def drive(self, waiting, settings, summary) -> None:
+        while waiting:
+            task = waiting.popleft()
+            while task.remaining:
+                job = task.remaining[0]
+                if job.seed == self.lose_on and self.losses_left:
+                    self.losses_left -= 1
+                    self.lost(task, summary, f"node died, {self.losses_left} more to come", waiting)
+                    break
+                result = self.execute(job, catalog.load(job.dataset), task.splits[job.key], {})
+                self.receive(task, summary, job.key, result, 0.0)
+
+
+@pytest.mark.parametrize("losses", [1, 2])
+def test_a_lost_cluster_task_is_submitted_once_more(tmp_path, losses):
+    jobs, _ = plan("t", ["zen"], ["synthetic"], "5-shot", 3)  # one chunk: seeds 0, 1 (its task lost), 2
+    store = Store(tmp_path)
+    summary = LosingCluster(store, losses).run(jobs)
+    by_seed = {record["seed"]: record for record in store.all_records()}
+    assert by_seed[0]["status"] == by_seed[2]["status"] == "ok" and summary.executed == 3
+    assert "retried_after" not in by_seed[0] and "retried_after" not in by_seed[2]
+    if losses == 1:  # submitted again with the rest of its chunk
+        assert by_seed[1]["status"] == "ok" and summary.failed == 0
+        assert by_seed[1]["retried_after"] == "cluster task lost (node died, 0 more to come)"
+    else:  # lost twice: failed, naming both losses, and run again by the next bench run
+        assert by_seed[1]["status"] == "failed" and by_seed[1]["rerun_on_resume"] and summary.failed == 1
+        assert by_seed[1]["reason"] == ("cluster task lost (node died, 0 more to come) while running this job; "
+                                        "submitted once more after the first loss (cluster task lost (node died, "
+                                        "1 more to come)), it was lost again")
+        again = LosingCluster(store, 0).run(jobs)
+        assert (again.executed, again.skipped) == (1, 2) and store.get("zen", jobs[1].key)["status"] == "ok"

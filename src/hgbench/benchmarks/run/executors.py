@@ -10,8 +10,10 @@ reported), :class:`.pool.PoolRunner` (``"pool-N"``, accuracy sweeps) and the clu
   their status is retried or their process died); stores every record as it finishes (the process
   that calls ``run`` is the only writer); and returns a :class:`RunSummary`;
 * stops every run at its time limit, whether or not the method polls its deadline: a run that does
-  not stop is killed and recorded ``timeout``; a run whose process dies is recorded ``failed``,
-  naming the signal, and is run again by the next ``bench run``;
+  not stop is killed and recorded ``timeout``; a run whose process dies (or whose cluster task is lost)
+  is run once more in the same run, and when it dies again is recorded ``failed``, naming the signal,
+  and is run again by the next ``bench run``; with a memory limit, a run that allocates past it is
+  recorded ``oom``;
 * sets torch's intra-op thread count for every run and records it (``environment["torch_threads"]``).
 """
 
