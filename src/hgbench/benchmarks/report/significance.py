@@ -13,7 +13,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats as ss
 
 from . import stats
 from ..suites import Suite
@@ -49,6 +48,8 @@ def compare(long: pd.DataFrame, suite: Suite, metric: str) -> pd.DataFrame:
 
 def _test(seeds: np.ndarray, values: np.ndarray, reference: np.ndarray) -> dict:
     """Paired t-test of ``values`` against ``reference`` on the seeds both have; the seeds only one has."""
+    from scipy import stats as ss  # here: a suite without a pair to test needs no scipy.stats (0.8 CPU s to import)
+
     has, has_reference = np.isfinite(values), np.isfinite(reference)
     both = has & has_reference
     with warnings.catch_warnings():  # identical values give NaN (no test), which the table reports

@@ -35,7 +35,6 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 __all__ = [
     "HIGHER_IS_BETTER", "OK_STATUSES", "MARK_LEVELS", "CORRECTIONS", "BLOCK_KEY",
@@ -156,6 +155,8 @@ def adjust_pvalues(pvalues: Sequence[float], *, correction: str,
         if correction == "none":
             reject[finite], p_adj[finite] = p[finite] <= alpha, p[finite]
         else:
+            from statsmodels.stats.multitest import multipletests  # here: 1 CPU s to import, used by few reports
+
             rej, adj, _, _ = multipletests(p[finite], alpha=alpha, method=correction)
             reject[finite], p_adj[finite] = rej, adj
     return reject, p_adj
