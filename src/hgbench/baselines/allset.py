@@ -50,6 +50,7 @@ from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph
 from ..methods.trainer import TrainedMethod
 from . import ops
+from .dropout import dropout
 from .mlp import MLP
 
 DIRECTIONS = ("v2e", "e2v")
@@ -77,7 +78,7 @@ class DeepSetsHalf(nn.Module):
         _route(direction)
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        h = F.dropout(F.relu(self.encoder(x)), self.dropout, self.training)
+        h = dropout(F.relu(self.encoder(x)), self.dropout, self.training)
         pooled = hypergraph.v2e(h, self.reduce) if self.direction == "v2e" else hypergraph.e2v(h, self.reduce)
         return F.relu(self.decoder(pooled))
 
@@ -131,10 +132,10 @@ class SetGNN(nn.Module):
         self.dropout, self.input_dropout = dropout, input_dropout
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = F.dropout(x, self.input_dropout, self.training)
+        x = dropout(x, self.input_dropout, self.training)
         for v2e, e2v in zip(self.v2e, self.e2v):
-            x = F.dropout(F.relu(v2e(x, hypergraph)), self.dropout, self.training)
-            x = F.dropout(F.relu(e2v(x, hypergraph)), self.dropout, self.training)
+            x = dropout(F.relu(v2e(x, hypergraph)), self.dropout, self.training)
+            x = dropout(F.relu(e2v(x, hypergraph)), self.dropout, self.training)
         return self.classifier(x)
 
 

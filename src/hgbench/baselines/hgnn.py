@@ -38,6 +38,7 @@ from torch import Tensor
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph, inverse_power
 from ..methods.trainer import TrainedMethod, grid
+from .dropout import dropout
 
 
 class HypergraphConv(nn.Module):
@@ -73,7 +74,7 @@ class HGNNNet(nn.Module):
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
         for conv in self.convs[:-1]:
-            x = F.dropout(F.elu(conv(x, hypergraph)), self.dropout, self.training)
+            x = dropout(F.elu(conv(x, hypergraph)), self.dropout, self.training)
         return self.convs[-1](x, hypergraph)
 
 

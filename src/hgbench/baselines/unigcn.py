@@ -43,6 +43,7 @@ from torch import Tensor
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph, inverse_power
 from ..methods.trainer import TrainedMethod, grid
+from .dropout import dropout
 
 
 class UniGCNConv(nn.Module):
@@ -69,9 +70,9 @@ class UniGCNNet(nn.Module):
         self.input_dropout, self.dropout = input_dropout, dropout
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = F.dropout(x, self.input_dropout, self.training)
+        x = dropout(x, self.input_dropout, self.training)
         for conv in self.convs[:-1]:
-            x = F.dropout(F.relu(conv(x, hypergraph)), self.dropout, self.training)
+            x = dropout(F.relu(conv(x, hypergraph)), self.dropout, self.training)
         return self.convs[-1](x, hypergraph)
 
 
@@ -98,11 +99,11 @@ class UniGCNIINet(nn.Module):
         self.betas = [math.log(lamda / (i + 1) + 1) for i in range(layers)]
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = F.relu(self.lin_in(F.dropout(x, self.dropout, self.training)))
+        x = F.relu(self.lin_in(dropout(x, self.dropout, self.training)))
         x0 = x
         for conv, beta in zip(self.convs, self.betas):
-            x = F.relu(conv(F.dropout(x, self.dropout, self.training), x0, hypergraph, self.alpha, beta))
-        return self.lin_out(F.dropout(x, self.dropout, self.training))
+            x = F.relu(conv(dropout(x, self.dropout, self.training), x0, hypergraph, self.alpha, beta))
+        return self.lin_out(dropout(x, self.dropout, self.training))
 
 
 class UniGCN(TrainedMethod):
