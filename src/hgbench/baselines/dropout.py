@@ -8,8 +8,9 @@ consumption) about twice as fast, so comparing them with ``1 - p`` gives the sam
 the generator in the same state (``tests/test_dropout.py`` checks outputs, gradients and the next
 draws bit for bit). On UniGCN's Cora input (2708 x 1433) that is most of an epoch.
 
-:func:`keep_mask` returns the boolean mask alone, for callers that apply it to the non-zero values
-of a sparse input (:mod:`hgbench.baselines.sparse_features`).
+:func:`keep_mask` can return the mask at chosen positions only, for a caller that applies it to the
+non-zero values of a sparse input (:mod:`hgbench.baselines.sparse_features`): every uniform is still
+drawn, so the generator ends where ``F.dropout`` leaves it.
 
 Other devices use ``F.dropout`` itself (its fused kernel draws differently), as do ``p`` outside
 ``(0, 1)`` and evaluation mode, where it draws nothing.
@@ -27,15 +28,26 @@ def draws_like_functional(x: Tensor, p: float, training: bool) -> bool:
     return training and 0.0 < p < 1.0 and x.device.type == "cpu" and x.numel() > 0
 
 
-def keep_mask(x: Tensor, p: float) -> Tensor:
-    """The boolean mask ``F.dropout(x, p, True)`` would keep on the CPU, consuming the same draws."""
+def keep_mask(x: Tensor, p: float, at: Tensor | None = None) -> Tensor:
+    """The boolean mask ``F.dropout(x, p, True)`` would keep on the CPU, consuming the same draws.
+
+    ``at``: flat positions in ``x``'s memory order; the mask there only (``x`` must be contiguous).
+    """
     uniforms = torch.empty_like(x, dtype=torch.float64).uniform_()
+    if at is not None:
+        if not x.is_contiguous():
+            raise ValueError("keep_mask at chosen positions needs a contiguous tensor")
+        uniforms = uniforms.view(-1).index_select(0, at)
     return uniforms < 1.0 - p
+
+
+def scale_kept(values: Tensor, keep: Tensor, p: float) -> Tensor:
+    """``values * keep / (1 - p)`` with ``F.dropout``'s operations (mask cast, divided, multiplied)."""
+    return values * keep.to(values.dtype).div_(1.0 - p)
 
 
 def dropout(x: Tensor, p: float, training: bool) -> Tensor:
     """``F.dropout(x, p, training)``, bit for bit (outputs, gradients, generator state afterwards)."""
     if not draws_like_functional(x, p, training):
         return F.dropout(x, p, training)
-    keep = 1.0 - p
-    return x * keep_mask(x, p).to(x.dtype).div_(keep)
+    return scale_kept(x, keep_mask(x, p), p)

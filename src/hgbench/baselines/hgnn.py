@@ -26,6 +26,9 @@ Deviations / decisions:
     configuration may still set ``layers``; a subclass with the default ``min_convs = 1`` (a single ``d -> c``
     layer for ``layers = 1``) puts ``layers`` back in its ``architecture``.
   * Aggregation uses the shared ``Hypergraph.smooth`` instead of PyG.
+  * Bag-of-words features (at most 5% non-zero: Cora, Citeseer, 20News) enter the first convolution
+    as a sparse matrix (:mod:`~hgbench.baselines.sparse_features`): the same sums in another order.
+    The committed records checked against it were reproduced (docs/baselines.md, "Speed").
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph, inverse_power
 from ..methods.trainer import TrainedMethod, grid
 from .dropout import dropout
+from .sparse_features import SparseFeatures, SparseInput, project
 
 
 class HypergraphConv(nn.Module):
@@ -51,8 +55,8 @@ class HypergraphConv(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_dim))
         nn.init.xavier_uniform_(self.weight)
 
-    def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = x @ self.weight
+    def forward(self, x: Tensor | SparseFeatures, hypergraph: Hypergraph) -> Tensor:
+        x = project(x, self.weight)
         if self.symmetric:  # Dv^-1/2 H De^-1 H^T Dv^-1/2
             out = hypergraph.smooth(x, "hgnn", lambda: (inverse_power(hypergraph.node_degree(), 0.5),
                                                         inverse_power(hypergraph.edge_degree(), 1.0),
@@ -71,8 +75,10 @@ class HGNNNet(nn.Module):
         dims = [in_dim] + [hidden] * (n - 1) + [num_classes]
         self.convs = nn.ModuleList(HypergraphConv(a, b, symmetric) for a, b in zip(dims[:-1], dims[1:]))
         self.dropout = dropout
+        self.input = SparseInput()
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
+        x = self.input(x, 0.0, self.training)
         for conv in self.convs[:-1]:
             x = dropout(F.elu(conv(x, hypergraph)), self.dropout, self.training)
         return self.convs[-1](x, hypergraph)

@@ -30,6 +30,9 @@ Deviations / decisions:
   * Degrees are membership-weighted under a soft mask; UniGNN sets ``1/sqrt(d_v) = 1`` for isolated
     nodes (only without self-loops), we use 0 (no message reaches them anyway).
   * No weight decay (ZEN's protocol), whereas UniGNN's scripts use 5e-4 (0.01 for UniGCNII's convs).
+  * UniGCN: bag-of-words features (at most 5% non-zero) enter the first convolution as a sparse matrix,
+    input dropout applied to its non-zero values with the dense mask's draws
+    (:mod:`~hgbench.baselines.sparse_features`; docs/baselines.md, "Speed").
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph, inverse_power
 from ..methods.trainer import TrainedMethod, grid
 from .dropout import dropout
+from .sparse_features import SparseFeatures, SparseInput, linear
 
 
 class UniGCNConv(nn.Module):
@@ -51,13 +55,13 @@ class UniGCNConv(nn.Module):
         super().__init__()
         self.linear = nn.Linear(in_dim, out_dim, bias=False)
 
-    def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
+    def forward(self, x: Tensor | SparseFeatures, hypergraph: Hypergraph) -> Tensor:
         def scales():  # d_v^-1/2, d~_e^-1/2 / d_e (the mean over members, then 1 / sqrt(d~_e)), none
             de_tilde = hypergraph.v2e(hypergraph.node_degree(), "mean")  # average member degree of each hyperedge
             return (inverse_power(hypergraph.node_degree(), 0.5),
                     inverse_power(de_tilde, 0.5) * inverse_power(hypergraph.edge_degree(), 1.0), None)
 
-        return hypergraph.smooth(self.linear(x), "unigcn", scales)
+        return hypergraph.smooth(linear(self.linear, x), "unigcn", scales)
 
 
 class UniGCNNet(nn.Module):
@@ -68,9 +72,10 @@ class UniGCNNet(nn.Module):
         dims = [in_dim] + [hidden] * (n - 1) + [num_classes]
         self.convs = nn.ModuleList(UniGCNConv(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.input_dropout, self.dropout = input_dropout, dropout
+        self.input = SparseInput()
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = dropout(x, self.input_dropout, self.training)
+        x = self.input(x, self.input_dropout, self.training)
         for conv in self.convs[:-1]:
             x = dropout(F.relu(conv(x, hypergraph)), self.dropout, self.training)
         return self.convs[-1](x, hypergraph)
