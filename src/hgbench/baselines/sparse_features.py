@@ -1,6 +1,6 @@
 """The first layer's ``X W`` as a sparse-dense product when the node features are mostly zeros.
 
-Cora's, Citeseer's and 20News' features are bags of words with 1-4% non-zero entries; multiplying
+Cora's, Cora-CA's, Citeseer's and 20News' features are bags of words with 1-4% non-zero entries; multiplying
 them densely (forward, and ``X^T G`` for the weight's gradient) is most of an HGNN epoch there. A
 network asks its :class:`SparseInput` for its input: a plain tensor (dense features, or any input
 it cannot represent), or the :class:`SparseFeatures` of the non-zero entries, with input dropout
