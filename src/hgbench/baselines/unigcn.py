@@ -32,7 +32,8 @@ Deviations / decisions:
   * No weight decay (ZEN's protocol), whereas UniGNN's scripts use 5e-4 (0.01 for UniGCNII's convs).
   * UniGCN: bag-of-words features (at most 5% non-zero) enter the first convolution as a sparse matrix,
     input dropout applied to its non-zero values with the dense mask's draws
-    (:mod:`~hgbench.baselines.sparse_features`; docs/baselines.md, "Speed").
+    (:mod:`~hgbench.baselines.sparse_features`; docs/baselines.md, "Speed"). A convolution narrower at
+    its input than its output (features of Congress, House, Senate, Walmart) propagates, then projects.
 """
 
 from __future__ import annotations
@@ -56,12 +57,18 @@ class UniGCNConv(nn.Module):
         self.linear = nn.Linear(in_dim, out_dim, bias=False)
 
     def forward(self, x: Tensor | SparseFeatures, hypergraph: Hypergraph) -> Tensor:
+        if isinstance(x, Tensor) and x.shape[-1] < self.linear.out_features:  # propagate the narrow side
+            return self.linear(self.propagate(x, hypergraph))
+        return self.propagate(linear(self.linear, x), hypergraph)
+
+    def propagate(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
+        """``x_v' = d_v^-1/2 sum_{e ni v} d~_e^-1/2 mean_{u in e} x_u``."""
         def scales():  # d_v^-1/2, d~_e^-1/2 / d_e (the mean over members, then 1 / sqrt(d~_e)), none
             de_tilde = hypergraph.v2e(hypergraph.node_degree(), "mean")  # average member degree of each hyperedge
             return (inverse_power(hypergraph.node_degree(), 0.5),
                     inverse_power(de_tilde, 0.5) * inverse_power(hypergraph.edge_degree(), 1.0), None)
 
-        return hypergraph.smooth(linear(self.linear, x), "unigcn", scales)
+        return hypergraph.smooth(x, "unigcn", scales)
 
 
 class UniGCNNet(nn.Module):

@@ -1,4 +1,4 @@
-"""HGNN's first convolution on features narrower than it: ``(N X) Theta`` equals ``N (X Theta)``."""
+"""First convolutions on features narrower than them: ``(N X) Theta`` equals ``N (X Theta)`` (HGNN, UniGCN)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from hgbench.baselines.hgnn import HGNNNet
+from hgbench.baselines.unigcn import UniGCNConv
 from hgbench.datasets.synthetic import SyntheticConfig, generate
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -39,3 +40,17 @@ def test_propagated_features_follow_changes_of_features_and_weights():
     weighted = data.hypergraph.with_weight(torch.rand(data.hypergraph.nnz))
     torch.testing.assert_close(net(x, weighted), net.convs[1](
         torch.nn.functional.elu(net.convs[0](x, weighted)), weighted))
+
+
+def test_unigcn_propagates_the_narrow_side():
+    data = generate(SyntheticConfig(num_nodes=70, num_edges=35, num_features=3, num_classes=3, seed=8))
+    torch.manual_seed(0)
+    conv = UniGCNConv(3, 12)
+    x = data.features.clone().requires_grad_()
+    narrow = conv(x, data.hypergraph)
+    wide = conv.propagate(conv.linear(x), data.hypergraph)
+    torch.testing.assert_close(narrow, wide)
+    cotangent = torch.randn_like(narrow)
+    for a, b in zip(torch.autograd.grad(narrow, (x, conv.linear.weight), cotangent),
+                    torch.autograd.grad(wide, (x, conv.linear.weight), cotangent)):
+        torch.testing.assert_close(a, b)
