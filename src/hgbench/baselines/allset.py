@@ -37,6 +37,9 @@ Deviations / decisions:
   * A classifier with a hidden layer uses width ``hidden`` (ED-HNN keeps a separate
     ``--Classifier_hidden`` of 64; ZEN's grid has a single ``hidden_dim``).
   * Membership weights (soft masks) scale every message, after the attention softmax.
+  * On hypergraphs with memberships x hidden >= 2^24 (Congress, Walmart) PMA pools through
+    :mod:`~hgbench.baselines.attention_pool` (one CSR product per head, no per-membership copy of the
+    values): the same sums in another order; smaller ones keep the gather/scatter path.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ from torch import Tensor
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph
 from ..methods.trainer import TrainedMethod
-from . import ops
+from . import attention_pool, ops
+from .dropout import dropout
 from .mlp import MLP
 
 DIRECTIONS = ("v2e", "e2v")
@@ -77,7 +81,7 @@ class DeepSetsHalf(nn.Module):
         _route(direction)
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        h = F.dropout(F.relu(self.encoder(x)), self.dropout, self.training)
+        h = dropout(F.relu(self.encoder(x)), self.dropout, self.training)
         pooled = hypergraph.v2e(h, self.reduce) if self.direction == "v2e" else hypergraph.e2v(h, self.reduce)
         return F.relu(self.decoder(pooled))
 
@@ -99,6 +103,7 @@ class PMA(nn.Module):
         self.feed_forward = MLP(hidden, hidden, out_dim, mlp_layers, dropout=0.0, norm=False)
         self.norm0, self.norm1 = nn.LayerNorm(hidden), nn.LayerNorm(hidden)
         self.gather, self.softmax, self.scatter = _route(direction)
+        self.direction = direction
         nn.init.xavier_uniform_(self.key.weight)
         nn.init.xavier_uniform_(self.value.weight)
         nn.init.xavier_uniform_(self.seed)
@@ -109,7 +114,10 @@ class PMA(nn.Module):
         scores = (keys * self.seed).sum(-1)  # one score per source row and head
         scores = F.leaky_relu(self.gather(hypergraph, scores), 0.2)  # per membership: nnz x heads
         attention = self.softmax(hypergraph, scores)
-        pooled = self.scatter(hypergraph, self.gather(hypergraph, values) * attention.unsqueeze(-1), "sum")
+        if attention_pool.usable(hypergraph, self.heads * self.head_dim):
+            pooled = attention_pool.attention_pool(hypergraph, self.direction, attention, values)
+        else:
+            pooled = self.scatter(hypergraph, self.gather(hypergraph, values) * attention.unsqueeze(-1), "sum")
         out = self.norm0((pooled + self.seed).flatten(1))
         return self.norm1(out + F.relu(self.feed_forward(out)))
 
@@ -131,10 +139,10 @@ class SetGNN(nn.Module):
         self.dropout, self.input_dropout = dropout, input_dropout
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = F.dropout(x, self.input_dropout, self.training)
+        x = dropout(x, self.input_dropout, self.training)
         for v2e, e2v in zip(self.v2e, self.e2v):
-            x = F.dropout(F.relu(v2e(x, hypergraph)), self.dropout, self.training)
-            x = F.dropout(F.relu(e2v(x, hypergraph)), self.dropout, self.training)
+            x = dropout(F.relu(v2e(x, hypergraph)), self.dropout, self.training)
+            x = dropout(F.relu(e2v(x, hypergraph)), self.dropout, self.training)
         return self.classifier(x)
 
 

@@ -44,6 +44,7 @@ from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph
 from ..methods.trainer import TrainedMethod
 from . import ops
+from .dropout import dropout
 from .mlp import MLP
 
 
@@ -72,11 +73,11 @@ class EDHNNNet(nn.Module):
         self.layers, self.dropout = layers, dropout
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = F.relu(self.lin_in(F.dropout(x, self.dropout, self.training)))
+        x = F.relu(self.lin_in(dropout(x, self.dropout, self.training)))
         x0 = x
         for _ in range(self.layers):
-            x = F.relu(self.conv(F.dropout(x, self.dropout, self.training), x0, hypergraph))
-        return self.classifier(F.dropout(x, self.dropout, self.training))
+            x = F.relu(self.conv(dropout(x, self.dropout, self.training), x0, hypergraph))
+        return self.classifier(dropout(x, self.dropout, self.training))
 
 
 class EDHNN(TrainedMethod):

@@ -35,6 +35,7 @@ from torch import Tensor
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph, inverse_power
 from ..methods.trainer import TrainedMethod
+from .dropout import dropout
 
 
 def hnhn_normalisation(hypergraph: Hypergraph, alpha: float, beta: float, raw_sums: bool = False):
@@ -80,7 +81,7 @@ class HNHNNet(nn.Module):
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
         for conv in self.convs[:-1]:
-            x = F.dropout(F.relu(conv(x, hypergraph)), self.dropout, self.training)
+            x = dropout(F.relu(conv(x, hypergraph)), self.dropout, self.training)
         return self.convs[-1](x, hypergraph)
 
 

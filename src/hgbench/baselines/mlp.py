@@ -15,6 +15,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from .dropout import dropout
+
 
 class MLP(nn.Module):
     def __init__(self, in_dim: int, hidden: int, out_dim: int, layers: int, dropout: float = 0.0,
@@ -31,5 +33,5 @@ class MLP(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x = self.input_norm(x)
         for linear, norm in zip(self.linears[:-1], self.norms):
-            x = F.dropout(norm(F.relu(linear(x))), self.dropout, self.training)
+            x = dropout(norm(F.relu(linear(x))), self.dropout, self.training)
         return self.linears[-1](x)

@@ -30,6 +30,10 @@ Deviations / decisions:
   * Degrees are membership-weighted under a soft mask; UniGNN sets ``1/sqrt(d_v) = 1`` for isolated
     nodes (only without self-loops), we use 0 (no message reaches them anyway).
   * No weight decay (ZEN's protocol), whereas UniGNN's scripts use 5e-4 (0.01 for UniGCNII's convs).
+  * UniGCN: bag-of-words features (at most 5% non-zero) enter the first convolution as a sparse matrix,
+    input dropout applied to its non-zero values with the dense mask's draws
+    (:mod:`~hgbench.baselines.sparse_features`; docs/baselines.md, "Speed"). A convolution narrower at
+    its input than its output (features of Congress, House, Senate, Walmart) propagates, then projects.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ from torch import Tensor
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph, inverse_power
 from ..methods.trainer import TrainedMethod, grid
+from .dropout import dropout
+from .sparse_features import SparseFeatures, SparseInput, linear
 
 
 class UniGCNConv(nn.Module):
@@ -50,13 +56,19 @@ class UniGCNConv(nn.Module):
         super().__init__()
         self.linear = nn.Linear(in_dim, out_dim, bias=False)
 
-    def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
+    def forward(self, x: Tensor | SparseFeatures, hypergraph: Hypergraph) -> Tensor:
+        if isinstance(x, Tensor) and x.shape[-1] < self.linear.out_features:  # propagate the narrow side
+            return self.linear(self.propagate(x, hypergraph))
+        return self.propagate(linear(self.linear, x), hypergraph)
+
+    def propagate(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
+        """``x_v' = d_v^-1/2 sum_{e ni v} d~_e^-1/2 mean_{u in e} x_u``."""
         def scales():  # d_v^-1/2, d~_e^-1/2 / d_e (the mean over members, then 1 / sqrt(d~_e)), none
             de_tilde = hypergraph.v2e(hypergraph.node_degree(), "mean")  # average member degree of each hyperedge
             return (inverse_power(hypergraph.node_degree(), 0.5),
                     inverse_power(de_tilde, 0.5) * inverse_power(hypergraph.edge_degree(), 1.0), None)
 
-        return hypergraph.smooth(self.linear(x), "unigcn", scales)
+        return hypergraph.smooth(x, "unigcn", scales)
 
 
 class UniGCNNet(nn.Module):
@@ -67,11 +79,12 @@ class UniGCNNet(nn.Module):
         dims = [in_dim] + [hidden] * (n - 1) + [num_classes]
         self.convs = nn.ModuleList(UniGCNConv(a, b) for a, b in zip(dims[:-1], dims[1:]))
         self.input_dropout, self.dropout = input_dropout, dropout
+        self.input = SparseInput()
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = F.dropout(x, self.input_dropout, self.training)
+        x = self.input(x, self.input_dropout, self.training)
         for conv in self.convs[:-1]:
-            x = F.dropout(F.relu(conv(x, hypergraph)), self.dropout, self.training)
+            x = dropout(F.relu(conv(x, hypergraph)), self.dropout, self.training)
         return self.convs[-1](x, hypergraph)
 
 
@@ -98,11 +111,11 @@ class UniGCNIINet(nn.Module):
         self.betas = [math.log(lamda / (i + 1) + 1) for i in range(layers)]
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = F.relu(self.lin_in(F.dropout(x, self.dropout, self.training)))
+        x = F.relu(self.lin_in(dropout(x, self.dropout, self.training)))
         x0 = x
         for conv, beta in zip(self.convs, self.betas):
-            x = F.relu(conv(F.dropout(x, self.dropout, self.training), x0, hypergraph, self.alpha, beta))
-        return self.lin_out(F.dropout(x, self.dropout, self.training))
+            x = F.relu(conv(dropout(x, self.dropout, self.training), x0, hypergraph, self.alpha, beta))
+        return self.lin_out(dropout(x, self.dropout, self.training))
 
 
 class UniGCN(TrainedMethod):

@@ -1,0 +1,137 @@
+"""The first layer's ``X W`` as a sparse-dense product when the node features are mostly zeros.
+
+Cora's, Cora-CA's, Citeseer's and 20News' features are bags of words with 1-4% non-zero entries; multiplying
+them densely (forward, and ``X^T G`` for the weight's gradient) is most of an HGNN epoch there. A
+network asks its :class:`SparseInput` for its input: a plain tensor (dense features, or any input
+it cannot represent), or the :class:`SparseFeatures` of the non-zero entries, with input dropout
+applied to the stored values only. Dropout of a zero is zero, and the mask comes from
+:func:`~hgbench.baselines.dropout.keep_mask`, which draws every uniform ``F.dropout`` draws for the
+dense matrix and reads it at the non-zero positions: the same kept entries, the same scaled values,
+the generator left where the dense path leaves it. The first layer then calls :func:`project` or
+:func:`linear`, which take either form.
+
+The products are the same sums as the dense ones, in another order: results agree to float32
+rounding (``tests/test_sparse_features.py``), not bit for bit.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from ..datasets.hypergraph import SparseOperator, quiet_sparse_beta
+from .dropout import draws_like_functional, dropout, keep_mask, scale_kept
+
+MAX_DENSITY = 0.05  # the sparse path only when at most this share of the entries is non-zero
+
+
+@dataclass(frozen=True, eq=False)
+class SparseFeatures:
+    """The non-zero entries of an ``N x d`` feature matrix in row-major order, with given ``values``.
+
+    ``positions`` are their flat row-major indices; ``crow``/``col`` the CSR layout of ``X``,
+    ``t_crow``/``t_col``/``t_order`` that of ``X^T`` (``t_order`` picks its values from ``values``).
+    """
+
+    shape: tuple[int, int]
+    positions: Tensor
+    values: Tensor
+    crow: Tensor
+    col: Tensor
+    t_crow: Tensor
+    t_col: Tensor
+    t_order: Tensor
+
+    @classmethod
+    def of(cls, x: Tensor) -> "SparseFeatures":
+        """The non-zero entries of the dense 2-D tensor ``x``."""
+        if x.dim() != 2:
+            raise ValueError(f"features must be 2-D, got shape {tuple(x.shape)}")
+        positions = x.reshape(-1).nonzero().flatten()
+        n, d = x.shape
+        rows, cols = positions // d, positions % d
+        t_order = torch.argsort(cols * n + rows)
+        crow = _compressed(rows, n)
+        t_crow = _compressed(cols, d)
+        return cls((n, d), positions, x.reshape(-1)[positions], crow, cols, t_crow, rows[t_order], t_order)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.values.dtype
+
+    def dropped(self, p: float, like: Tensor) -> "SparseFeatures":
+        """Dropout ``p`` on the dense matrix ``like`` (the source of these entries), kept at the non-zeros."""
+        return replace(self, values=scale_kept(self.values, keep_mask(like, p, at=self.positions), p))
+
+    @cached_property
+    def operator(self) -> SparseOperator:
+        """``X`` as a CSR :class:`SparseOperator` (its transpose for the backward pass)."""
+        n, d = self.shape
+        with quiet_sparse_beta():
+            matrix = torch.sparse_csr_tensor(self.crow, self.col, self.values, (n, d), check_invariants=False)
+            transpose = torch.sparse_csr_tensor(self.t_crow, self.t_col, self.values[self.t_order], (d, n),
+                                                check_invariants=False)
+        return SparseOperator(matrix, transpose)
+
+
+def _compressed(sorted_rows: Tensor, size: int) -> Tensor:
+    """CSR row pointers of entries whose row ids are sorted."""
+    counts = torch.bincount(sorted_rows, minlength=size)
+    return torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+
+
+class SparseInput:
+    """A network's input: its features, as :class:`SparseFeatures` when sparse enough, after input dropout.
+
+    Kept by the network as a plain attribute (not a module: no state in ``state_dict``); it remembers
+    the last feature tensor it converted, by identity and version.
+    """
+
+    def __init__(self) -> None:
+        self._source: weakref.ref | None = None
+        self._version = -1
+        self._sparse: SparseFeatures | None = None
+
+    def __getstate__(self) -> dict:  # copies and pickles of a network start without the memo
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
+
+    def __call__(self, x: Tensor, p: float, training: bool) -> Tensor | SparseFeatures:
+        """``dropout(x, p, training)`` in whichever form the first layer multiplies faster."""
+        sparse = self._sparse_form(x)
+        if sparse is None or (training and p > 0 and not draws_like_functional(x, p, training)):
+            return dropout(x, p, training)
+        return sparse.dropped(p, x) if training and p > 0 else sparse
+
+    def _sparse_form(self, x: Tensor) -> SparseFeatures | None:
+        if x.requires_grad:  # a gradient for the features themselves: the dense path
+            return None
+        if self._source is None or self._source() is not x or self._version != x._version:
+            eligible = (x.dim() == 2 and x.is_floating_point() and x.is_contiguous()
+                        and x.layout == torch.strided and x.numel() > 0)
+            dense = not eligible or int(torch.count_nonzero(x)) > MAX_DENSITY * x.numel()
+            self._sparse = None if dense else SparseFeatures.of(x)
+            self._source, self._version = weakref.ref(x), x._version
+        return self._sparse
+
+
+def project(x: Tensor | SparseFeatures, weight: Tensor) -> Tensor:
+    """``x @ weight`` for a dense or sparse input."""
+    if isinstance(x, SparseFeatures):
+        return x.operator @ weight
+    return x @ weight
+
+
+def linear(layer: nn.Linear, x: Tensor | SparseFeatures) -> Tensor:
+    """``layer(x)`` for a dense or sparse input."""
+    if isinstance(x, SparseFeatures):
+        out = project(x, layer.weight.t())
+        return out if layer.bias is None else out + layer.bias
+    return layer(x)
