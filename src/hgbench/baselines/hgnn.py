@@ -87,7 +87,8 @@ class HGNNNet(nn.Module):
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
         first, *rest = self.convs
-        if isinstance(x, Tensor) and not x.requires_grad and first.weight.shape[0] < first.weight.shape[1]:
+        narrow = isinstance(first, HypergraphConv) and first.weight.shape[0] < first.weight.shape[1]
+        if narrow and isinstance(x, Tensor) and not x.requires_grad:
             x = self.propagated_input(x, hypergraph, first.propagate) @ first.weight + first.bias
         else:
             x = first(self.input(x, 0.0, self.training), hypergraph)
