@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import multimetric  # noqa: E402
+from .figures import save_png  # noqa: E402
 from .triprune_common import cell_status, fmt, label, markdown_table, ok_runs, paper_name, row, runs  # noqa: E402
 from ...methods.triprune.controllers import LEVELS  # noqa: E402
 
@@ -155,9 +156,7 @@ def main_metrics(chosen) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------- figures
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=130, metadata={"Software": None})
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=130)
 
 
 def _traces(data, frame: pd.DataFrame, method: str, dataset: str) -> list[pd.DataFrame]:
