@@ -158,6 +158,42 @@ def test_a_method_has_one_colour_in_every_panel_and_the_legend_lists_every_metho
     assert colours["ZEN"] != colours["HGNN"]
 
 
+@pytest.mark.parametrize("rows, columns", [(1, 3), (3, 2)])
+def test_tight_layout_above_lays_out_as_tight_layout_with_a_rect(rows, columns):
+    """One measuring pass gives matplotlib's two-pass ``tight_layout(rect=...)`` subplot parameters."""
+    import matplotlib.pyplot as plt
+
+    keys = ("left", "right", "bottom", "top", "wspace", "hspace")
+    found = []
+    for one_pass in (False, True):
+        fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.6 * rows), squeeze=False)
+        for i, ax in enumerate(axes.flat):
+            ax.barh(range(4), [1, 10, 100, 1000], label="bars")
+            ax.set_yticks(range(4), ["a", "a long method label", "b", "c"][: 4 - i % 2] + ["d"] * (i % 2))
+            ax.set_title(f"panel {i}", fontsize=9)
+            ax.set_xlabel("test accuracy (%)", fontsize=8)
+        if one_pass:
+            figures.tight_layout_above(fig, 0.15)
+        else:
+            fig.tight_layout(rect=(0, 0.15, 1, 1))
+        found.append([getattr(fig.subplotpars, key) for key in keys])
+        plt.close(fig)
+    assert found[1] == pytest.approx(found[0], abs=1e-12)
+    assert found[1][2] > 0.15  # the panels start above the legend's strip
+
+
+def test_a_figure_is_drawn_once_when_saved(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    draws, draw = [], Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda fig, renderer: draws.append(fig) or draw(fig, renderer))
+    board = pd.DataFrame({"method": ["zen", "hgnn"], "label": ["ZEN", "HGNN"], "dataset": ["cora"] * 2,
+                          "paper_dataset": ["Cora"] * 2, "metric": ["accuracy"] * 2, "mean": [50.0, 45.0],
+                          "std": [3.0, 4.0], "paper_mean": [51.0, np.nan]})
+    path = figures.scores_bars(board, tmp_path / "scores.png")
+    assert path.read_bytes()[:4] == b"\x89PNG" and len(draws) == 1
+
+
 # ----------------------------------------------------------------------------- layouts through the report
 def _stored(suite_name, method, dataset, seed, config, val, seconds, diagnostics=None):
     return {"key": f"{method}-{dataset}-{seed}-{config}", "suite": suite_name, "method": method, "dataset": dataset,

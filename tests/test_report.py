@@ -318,3 +318,34 @@ def test_every_cell_of_every_paper_table_is_found(csv_name):
     for row in first.itertuples():
         found = paper_value(csv_name, row.method, row.dataset, row.setting, row.metric)
         assert found is not None and found[0] == pytest.approx(row.mean, nan_ok=True), (csv_name, row)
+
+
+def _filtered_cell(csv_name, method, dataset, metric, setting=None):
+    """The paper cell as a boolean filter over the table finds it (first matching row): the reference for the
+    indexed lookups."""
+    table = paper_table(csv_name)
+    rows = table[(table.method == method) & (table.dataset == dataset) & (table.metric == metric)]
+    if setting is not None:
+        rows = rows[rows.setting == setting]
+    if rows.empty:
+        return None
+    return float(rows["mean"].iloc[0]), float(rows["std"].iloc[0]) if pd.notna(rows["std"].iloc[0]) else np.nan
+
+
+@pytest.mark.parametrize("csv_name", PAPER_TABLES)
+def test_paper_cell_lookups_return_what_a_filter_over_the_table_returns(csv_name):
+    """``ablation.paper_cell`` (indexed, any setting or a named one) against a boolean filter, on every cell of
+    both papers' tables and on cells that do not exist."""
+    from hgbench.benchmarks.report.ablation import paper_cell
+
+    table = paper_table(csv_name)
+    keys = table.drop_duplicates(["method", "dataset", "metric", "setting"])
+    probes = [(r.method, r.dataset, r.metric, setting) for r in keys.itertuples() for setting in (None, r.setting)]
+    probes += [(table.method.iloc[0], "no such dataset", table.metric.iloc[0], None),
+               (table.method.iloc[0], table.dataset.iloc[0], table.metric.iloc[0], "no such setting")]
+    for method, dataset, metric, setting in probes:
+        expected = _filtered_cell(csv_name, method, dataset, metric, setting)
+        found = paper_cell(csv_name, method, dataset, metric, setting)
+        assert (found is None) == (expected is None), (method, dataset, metric, setting)
+        if expected is not None:
+            assert np.array_equal(found, expected, equal_nan=True), (method, dataset, metric, setting, found)

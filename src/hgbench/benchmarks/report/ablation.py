@@ -17,6 +17,7 @@ status`` and the paper's value, so claims (``claims.py``) read them; cells witho
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -28,7 +29,7 @@ from ...methods.triprune.variants import SAME_MODEL_ROWS, VARIANTS
 from . import runtime, significance, stats
 from .leaderboards import STD_DDOF, cells
 from .multimetric import SCORES, Column, selected_runs
-from .paper import paper_table
+from .paper import paper_table, paper_value, paper_value_any_setting
 from .tables import FAILURE_LABELS, latex_escape
 from ..run.registry import method_entry
 
@@ -43,10 +44,16 @@ def row_label(suite, method: str) -> str:
     return suite.row_label(method) or method_entry(method).label
 
 
+@functools.lru_cache(maxsize=None)
+def _method_names(csv: str) -> tuple[str, ...]:
+    """The paper table's row names, in its order (read once per table: a board asks for every cell's row)."""
+    return tuple(dict.fromkeys(paper_table(csv).method))
+
+
 def paper_method(csv: str, label: str) -> str | None:
     """The paper CSV's row for ``label``: the same name, or the one row name that starts with it
     (Table 4 prints "All Fixed Hyperparameters (baseline pruning w/o learning)" for our "All Fixed")."""
-    names = list(dict.fromkeys(paper_table(csv).method))
+    names = _method_names(csv)
     if label in names:
         return label
     starts = [name for name in names if name.startswith(label)]
@@ -58,14 +65,9 @@ def paper_cell(csv: str, method: str | None, dataset: str, metric: str, setting:
     settings of Tables 4 and 6 only say what the row replaces or which block it is in); None if absent."""
     if method is None:
         return None
-    table = paper_table(csv)
-    rows = table[(table.method == method) & (table.dataset == dataset) & (table.metric == metric)]
-    if setting is not None:
-        rows = rows[rows.setting == setting]
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    return float(row["mean"]), float(row["std"]) if pd.notna(row["std"]) else np.nan
+    if setting is None:
+        return paper_value_any_setting(csv, method, dataset, metric)
+    return paper_value(csv, method, dataset, setting, metric)
 
 
 def paper_row_of(suite, method: str) -> str | None:

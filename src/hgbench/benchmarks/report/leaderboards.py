@@ -240,8 +240,10 @@ def complete_datasets(board: pd.DataFrame) -> pd.DataFrame:
 def average_ranks(board: pd.DataFrame) -> dict[str, float]:
     """Avg. Rank per method over the datasets where every method has a ranked value (:func:`complete_datasets`),
     with min-rank ties as ZEN Tables 3 and 6."""
+    if board.method.nunique() < 2:  # e.g. a metric only one method reports (TriPrune's dyn_* rows): no ranks
+        return {}
     complete = complete_datasets(board)
-    if board.method.nunique() < 2 or complete.empty:
+    if complete.empty:
         return {}
     frame = complete.rename(columns={"mean": "value"}).assign(seed=0)
     return stats.average_ranks(frame, complete.metric.iloc[0], ties="min", decimals=1).to_dict()
@@ -259,8 +261,8 @@ def wide(board: pd.DataFrame) -> pd.DataFrame:
         ranks = average_ranks(part)
         for method, runs in part.groupby("method", sort=False):
             row = {"method": method, "label": runs.label.iloc[0], "metric": metric}
-            for run in runs.itertuples():
-                row[f"{run.dataset}_mean"], row[f"{run.dataset}_std"] = run.mean, run.std
+            for dataset, mean, std in zip(runs.dataset, runs["mean"], runs["std"]):
+                row[f"{dataset}_mean"], row[f"{dataset}_std"] = mean, std
             rows.append({**row, "avg_rank": ranks.get(method, np.nan)})
     return pd.DataFrame(rows)
 

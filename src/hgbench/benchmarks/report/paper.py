@@ -34,3 +34,19 @@ def paper_value(csv_name: str, method: str, dataset: str, setting: str, metric: 
     """(mean, std) printed by the paper, or ``None`` if the cell does not exist (a dict lookup: a report asks
     for hundreds of cells)."""
     return _cells(csv_name).get((method, dataset, setting, metric))
+
+
+@lru_cache(maxsize=None)
+def _cells_any_setting(csv_name: str) -> dict[tuple[str, str, str], tuple[float, float]]:
+    """(method, dataset, metric) -> (mean, std) of the table's first row for it, whatever its setting (``_cells``
+    keeps the table's order, so its first key for a (method, dataset, metric) is that row's)."""
+    cells: dict[tuple[str, str, str], tuple[float, float]] = {}
+    for (method, dataset, _, metric), value in _cells(csv_name).items():
+        cells.setdefault((method, dataset, metric), value)
+    return cells
+
+
+def paper_value_any_setting(csv_name: str, method: str, dataset: str, metric: str) -> tuple[float, float] | None:
+    """:func:`paper_value` of the first row for (method, dataset, metric) in any setting (Tables 4 and 6 name in
+    the setting what a row replaces or its block, not a condition of the cell)."""
+    return _cells_any_setting(csv_name).get((method, dataset, metric))

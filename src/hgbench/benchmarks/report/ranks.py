@@ -23,6 +23,7 @@ import scikit_posthocs  # noqa: E402
 from scipy import stats as ss  # noqa: E402
 
 from . import stats  # noqa: E402
+from .figures import save_png  # noqa: E402
 from .leaderboards import complete_datasets  # noqa: E402
 from .multimetric import AVERAGE  # noqa: E402
 
@@ -81,6 +82,4 @@ def cd_diagram(ranks: Ranks, path: Path) -> Path:
                                                 label_props={"fontsize": 8})
     ax.set_title(f"{ranks.metric}: average rank over {len(ranks.datasets)} datasets (1 = best)", fontsize=9, pad=24)
     fig.tight_layout()
-    fig.savefig(path, dpi=130, metadata={"Software": None})
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=130)

@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import multimetric  # noqa: E402
+from .figures import save_png  # noqa: E402
 from .triprune_common import cell_status, fmt, label, markdown_table, ok_runs, paper_name, row, runs  # noqa: E402
 from ...methods.triprune.controllers import LEVELS  # noqa: E402
 
@@ -155,9 +156,7 @@ def main_metrics(chosen) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------- figures
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=130, metadata={"Software": None})
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=130)
 
 
 def _traces(data, frame: pd.DataFrame, method: str, dataset: str) -> list[pd.DataFrame]:
@@ -176,12 +175,13 @@ def _mean_curve(traces: list[pd.DataFrame], column: str) -> pd.Series:
 
 
 def figure2(data, frame, path: Path) -> tuple[Path | None, str]:
-    datasets = [d for d in FIG2_DATASETS if d in data.suite.datasets and _traces(data, frame, FULL, d)]
+    found = {d: _traces(data, frame, FULL, d) for d in FIG2_DATASETS if d in data.suite.datasets}
+    datasets = [d for d, traces in found.items() if traces]
     if not datasets:
         return None, "no full-model trace on IMDB, Yelp or DBLP yet"
     fig, axes = plt.subplots(len(datasets), 2, figsize=(8, 2.6 * len(datasets)), squeeze=False)
     for (left, right), dataset in zip(axes, datasets):
-        traces = _traces(data, frame, FULL, dataset)
+        traces = found[dataset]
         for level in LEVELS:
             curve = _mean_curve(traces, f"theta_{level}")
             left.plot(curve.index, curve.values, label=f"theta_{level}")
@@ -244,12 +244,13 @@ def figure4(data, frame, path: Path) -> tuple[Path | None, str]:
 
 
 def figure5(data, frame, path: Path) -> tuple[Path | None, str]:
-    datasets = [d for d in data.suite.datasets if _traces(data, frame, FULL, d)]
+    found = {d: _traces(data, frame, FULL, d) for d in data.suite.datasets}
+    datasets = [d for d, traces in found.items() if traces]
     if not datasets:
         return None, "no full-model trace yet"
     fig, axes = plt.subplots(1, len(datasets), figsize=(3.2 * len(datasets), 2.8), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
-        traces = _traces(data, frame, FULL, dataset)
+        traces = found[dataset]
         for name in RETENTION:
             curve = _mean_curve(traces, name)
             if not curve.empty:

@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import tables  # noqa: E402
+from .figures import save_png  # noqa: E402
 from .paper import paper_table  # noqa: E402
 
 DIAGNOSTIC = "class_feature_weights"
@@ -81,9 +82,7 @@ def heatmap(panels: dict[str, np.ndarray], features: list[str], classes: list[st
         ax.set_yticks(range(len(features)), features, fontsize=7)
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=150, metadata={"Software": None})
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=150)
 
 
 # ----------------------------------------------------------------------------- report layout
