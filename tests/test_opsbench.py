@@ -73,3 +73,19 @@ def test_a_reference_that_differs_is_reported(tiny, monkeypatch):
     rows = opsbench.benchmark([tiny], repeats=1, threads=1)
     assert not any(row["allclose"] for row in rows) and min(row["max_rel_diff"] for row in rows) > 1e-3
     assert not any(row["epoch_plain_allclose"] for row in rows)
+
+
+def test_bag_of_words_features_reach_every_network_in_its_form(tiny):
+    """Ours takes sparse features (baselines/sparse_features.py); DHG's and the plain layers the dense matrix."""
+    import dataclasses
+
+    import torch
+
+    wide = generate(SyntheticConfig(num_nodes=60, num_edges=40, num_features=400, num_classes=3))
+    keep = torch.rand(wide.features.shape, generator=torch.Generator().manual_seed(0)) < 0.02
+    sparse = dataclasses.replace(wide, features=wide.features * keep)
+    rows = opsbench.benchmark([sparse], repeats=1, threads=1)
+    assert [row["epoch_plain_allclose"] for row in rows] == [True] * len(rows)
+    if opsepoch.dhg_version():
+        assert {row["model"]: row["epoch_dhg_allclose"] for row in rows} == {"hgnn": True, "hnhn": "n/a",
+                                                                            "unigcn": True}

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..baselines import BASELINES
+from ..baselines.dropout import dropout
 from ..datasets.base import NodeDataset
 from ..datasets.interop import to_dhg
 from .run.profile import timed
@@ -98,8 +99,11 @@ def _dhg_conv(model: str, conv: nn.Module, structure) -> tuple[nn.Module, bool]:
 
 
 def _swap(network: nn.Module, make: Callable[[nn.Module], tuple[nn.Module, Layer]]) -> nn.Module:
-    """A deep copy of ``network`` whose convolutions are ``_Swapped(*make(conv))``."""
+    """A deep copy of ``network`` whose convolutions are ``_Swapped(*make(conv))``, fed dense features
+    (our sparse-feature path is ours to time; DHG's and the plain layers multiply the dense matrix)."""
     network = copy.deepcopy(network)
+    if hasattr(network, "input"):
+        network.input = dropout
     for i, conv in enumerate(network.convs):
         network.convs[i] = _Swapped(*make(conv))
     return network
