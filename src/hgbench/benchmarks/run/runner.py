@@ -37,7 +37,7 @@ from ...datasets.episodes import episode_view
 from ...datasets.splits import Split, make_split, protocol_shots
 from ...methods.base import Diverged, Method, TimedOut, reading_runs, time_limit
 from .executors import Executor, Result, RunSummary
-from .workers import run_in_workers
+from .workers import limited_memory, run_in_workers
 from .metrics import evaluate
 from .plan import Job, StoreRuns
 from .profile import PeakMemory, inference_profile, timed
@@ -239,7 +239,7 @@ class Runner(Executor):
         memory = PeakMemory(self.device)
         memory.start()
         try:
-            with time_limit(self.time_limit_s), reading_runs(self.runs):
+            with time_limit(self.time_limit_s), limited_memory(self.memory_limit_mb), reading_runs(self.runs):
                 state, record["prepare_seconds"] = self._prepare(method, job, data, prepared)
                 with timed() as fit_clock:
                     fitted = method.fit(data, split, job.params_dict, job.seed, state)

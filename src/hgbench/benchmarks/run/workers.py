@@ -12,10 +12,10 @@ executor's one worker when its runs have a time limit.
   :func:`hard_limit_s` after that (its time limit plus a grace in which the cooperative deadline,
   :func:`hgbench.methods.base.check_deadline`, fires first when the method polls it) has its worker
   killed and is recorded ``timeout``, naming the limit; a new worker takes the rest of its chunk.
-* Memory limits (``--memory-limit MB``): as each job starts (its dataset loaded), the worker caps its own
-  address space at what it maps then plus ``MB`` (:func:`limited_memory`), so a run that allocates past
-  it fails inside the worker (MemoryError, or torch's allocator error) and is recorded ``oom`` by
-  :meth:`~.runner.Runner.execute`; the worker goes on.
+* Memory limits (``--memory-limit MB``): as each run starts (its dataset loaded, its method's code
+  imported), :meth:`~.runner.Runner.execute` caps the worker's address space at what it maps then plus
+  ``MB`` (:func:`limited_memory`), so a run that allocates past it fails inside the worker (MemoryError,
+  or torch's allocator error) and is recorded ``oom``; the worker goes on.
 * A worker that dies (killed, e.g. by the out-of-memory killer, or crashed) is replaced by a new one
   that runs the job it was running once more, in the same run (the job's record then names the death
   in ``retried_after``). A job whose worker dies twice is a ``failed`` record naming the signal or exit
@@ -75,8 +75,7 @@ def _work(conn: Connection, environ: dict[str, str], make_runner: Callable[[], A
             with timed() as clock:
                 data = catalog.load(job.dataset)
                 conn.send(_STARTED)
-                with limited_memory(runner.memory_limit_mb):
-                    result = runner.execute(job, data, split, prepared)
+                result = runner.execute(job, data, split, prepared)
             conn.send((result, clock.seconds))
 
 
