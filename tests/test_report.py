@@ -4,8 +4,12 @@ determinism, the Markdown summary."""
 import csv
 import dataclasses
 import filecmp
+import os
 import re
+import subprocess
+import sys
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +18,7 @@ from scipy import stats as ss
 from statsmodels.stats.multitest import multipletests
 
 from conftest import plan_unrun, put_planned
+import hgbench
 from hgbench.benchmarks.report import leaderboards, render, significance, stats
 from hgbench.benchmarks.report.paper import paper_table, paper_value
 from hgbench.benchmarks.run import registry
@@ -349,3 +354,34 @@ def test_paper_cell_lookups_return_what_a_filter_over_the_table_returns(csv_name
         assert (found is None) == (expected is None), (method, dataset, metric, setting)
         if expected is not None:
             assert np.array_equal(found, expected, equal_nan=True), (method, dataset, metric, setting, found)
+
+
+_DRAW_CD = """
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hgbench.benchmarks.report import ranks
+
+rng = np.random.default_rng(0)
+rows = [{"method": f"method-{i}", "label": f"method-{i}", "dataset": f"d{d}", "paper_dataset": f"D{d}",
+         "metric": "accuracy", "mean": 0.5 + 0.01 * i + rng.normal(0, 0.02), "std": 0.01, "status": "ok"}
+        for d in range(6) for i in range(8)]
+ranks.cd_diagram(ranks.cross_dataset(pd.DataFrame(rows)), Path(sys.argv[1]))
+"""
+
+
+def test_a_critical_difference_diagram_has_the_same_bytes_under_any_string_hash_seed(tmp_path):
+    """Eight methods on six generated datasets, overlapping crossbars: the PNG must not depend on the order a
+    Python set of labels iterates in, which changes with ``PYTHONHASHSEED`` (random per process by default)."""
+    source = str(Path(hgbench.__file__).resolve().parents[1])
+    pngs = []
+    for hash_seed in ("1", "2"):
+        png = tmp_path / f"cd-{hash_seed}.png"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": source, "MPLBACKEND": "Agg"}
+        subprocess.run([sys.executable, "-c", _DRAW_CD, str(png)], env=env, check=True, timeout=300)
+        pngs.append(png.read_bytes())
+    assert len(pngs[0]) > 1000
+    assert pngs[1] == pngs[0]

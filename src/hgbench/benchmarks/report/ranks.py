@@ -78,8 +78,20 @@ def cd_diagram(ranks: Ranks, path: Path) -> Path:
     """The critical-difference diagram (``scikit_posthocs.critical_difference_diagram``): methods on the rank
     axis, joined by a bar where Nemenyi's test does not separate them (alpha 0.05)."""
     fig, ax = plt.subplots(figsize=(7, 0.6 + 0.28 * len(ranks.table)))
-    scikit_posthocs.critical_difference_diagram(ranks.table.set_index("label").avg_rank, ranks.nemenyi, ax=ax,
-                                                label_props={"fontsize": 8})
+    artists = scikit_posthocs.critical_difference_diagram(ranks.table.set_index("label").avg_rank, ranks.nemenyi,
+                                                          ax=ax, label_props={"fontsize": 8})
+    for lines in artists["crossbars"]:
+        _in_rank_order(lines)
     ax.set_title(f"{ranks.metric}: average rank over {len(ranks.datasets)} datasets (1 = best)", fontsize=9, pad=24)
     fig.tight_layout()
     return save_png(fig, path, dpi=130)
+
+
+def _in_rank_order(lines) -> None:
+    """Redraw a crossbar's points left to right. scikit-posthocs (0.17) plots a crossbar through the labels of a
+    Python ``set`` in iteration order, which follows the string hash (``PYTHONHASHSEED``, random per process):
+    the same line drawn back and forth antialiases differently, so two renders of one store differed in pixels."""
+    for line in lines:
+        x, y = line.get_data()
+        order = np.argsort(np.asarray(x, float), kind="stable")
+        line.set_data(np.asarray(x, float)[order], np.asarray(y, float)[order])
