@@ -181,7 +181,7 @@ def benchmark_epoch(data: NodeDataset, model: str, repeats: int, plain_form: str
 def notes_section(rows: list[dict]) -> list[str]:
     """The per-epoch table of ``notes.md``."""
     ms = lambda s: s if s == NOT_INSTALLED else f"{1e3 * s:.1f}"  # noqa: E731
-    ratio = lambda r: r if r == NOT_INSTALLED else f"{r:.2f}"  # noqa: E731
+    ratio = lambda r: r if r == NOT_INSTALLED else f"{r:.2f}" if r >= 0.1 else f"{r:.2g}"  # noqa: E731
     same = lambda v: {True: "yes", False: "NO"}.get(v, v)  # noqa: E731
     lines = [
         "## Per training epoch: ours beside DHG and plain `torch.sparse.mm`", "",
