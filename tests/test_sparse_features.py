@@ -79,7 +79,7 @@ def test_a_changed_feature_tensor_is_converted_again():
     assert make(x, 0.0, False).operator.matrix.to_dense()[0, 0] == 5.0
 
 
-@pytest.mark.parametrize("name", ["hgnn", "hcha", "unigcn"])
+@pytest.mark.parametrize("name", ["hgnn", "hcha", "unigcn", "hnhn"])
 def test_networks_train_alike_on_sparse_and_dense_paths(name, monkeypatch):
     base = generate(SyntheticConfig(num_nodes=120, num_edges=60, num_features=8, num_classes=3, seed=5))
     data = NodeDataset("bag", base.hypergraph, _bag_of_words(120, 200, 0.03, 5), base.labels, base.num_classes)

@@ -36,7 +36,8 @@ EXIT_CODES = """exit codes:
   4  bench ops: an implementation's outputs differ from the reference's
   5  bench run --max-hours: the projected hours exceed the limit (nothing was run)
   6  store write error: a file of the store could not be written (e.g. the disk is full); the
-     message names it; nothing half-written is left and a later bench run resumes"""
+     message names it; nothing half-written is left and a later bench run resumes
+  7  bench verify: a rerun's metrics differ from its stored record's (without --replace)"""
 
 
 class UsageError(Exception):
@@ -466,6 +467,33 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- verify
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .run.verify import Selection, verify
+
+    out = Path(args.out)
+    store = Store(out / "store")
+    stored = {r["method"] for r in store.all_records()} if args.methods else set()
+    as_set = lambda names: None if names is None else frozenset(names)  # noqa: E731
+    selection = Selection(as_set(_names(args.methods, sorted(stored), "stored method")),
+                          as_set(_names(args.datasets, catalog.names(), "dataset")),
+                          as_set(args.protocols.split(",") if args.protocols else None), args.sample)
+
+    def show(row: dict) -> None:
+        verdict = "same" if row["same"] else row["status"] if row["status"] != "ok" else f"CHANGED {row['changed']}"
+        console.print(f"{row['method']} {row['dataset']} {row['protocol']} seed {row['seed']} {row['key']}: {verdict}"
+                      + (" (replaced)" if row["replaced"] else ""))
+
+    try:
+        rows = verify(store, selection, out, args.replace, args.tolerance, args.time_limit, show)
+    except StoreLocked as exc:
+        return _error(exc, 3)
+    same = sum(row["same"] for row in rows)
+    console.print(f"{len(rows)} runs rerun, {same} with the same metrics; rows appended to {out / 'verify.csv'}"
+                  + ("; reruns stored in place of the records" if args.replace else ""))
+    return 0 if same == len(rows) or args.replace else 7
+
+
 # ----------------------------------------------------------------------------- ops
 def cmd_ops(args: argparse.Namespace) -> int:
     from . import opsbench
@@ -601,6 +629,20 @@ def build_parser() -> argparse.ArgumentParser:
                                               "(records/<suite>/ to records/<method>/ plus plans/); reruns nothing")
     mig.add_argument("--out", default="results", help="output folder holding store/, default: results")
     mig.set_defaults(handler=cmd_migrate)
+    ver = commands.add_parser("verify", help="rerun stored runs with the current code and compare their metrics "
+                                            "(appends to <out>/verify.csv); --replace stores the reruns")
+    ver.add_argument("--methods", help="comma-separated stored methods (default: all)")
+    ver.add_argument("--datasets", help="comma-separated datasets (default: all)")
+    ver.add_argument("--protocols", help="comma-separated protocols, e.g. 5-shot (default: all)")
+    ver.add_argument("--sample", type=_positive(int), help="at most this many runs per method, dataset and protocol, "
+                     "lowest seeds first (default: every selected run)")
+    ver.add_argument("--tolerance", type=float, default=1e-9, help="largest metric difference that counts as the "
+                     "same, default 1e-9")
+    ver.add_argument("--time-limit", type=_positive(float), default=None, help="seconds per rerun")
+    ver.add_argument("--replace", action="store_true", help="store every ok rerun in place of its record (with its "
+                     "artifacts and the current code version), changed or not")
+    ver.add_argument("--out", default="results", help="output folder holding store/, default: results")
+    ver.set_defaults(handler=cmd_verify)
     ops = commands.add_parser("ops", help="time the shared hypergraph ops against plain torch.sparse.mm layers "
                                           "and DHG's (per training epoch)")
     ops.add_argument("--datasets", help="comma-separated datasets (default: cora, citeseer, 20news, walmart)")

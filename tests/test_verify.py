@@ -1,0 +1,75 @@
+"""``bench verify``: stored runs rerun with the current code, compared metric by metric, optionally replaced."""
+
+import csv
+import json
+
+import pytest
+
+from hgbench.benchmarks.cli import main
+from hgbench.benchmarks.run.plan import schedule
+from hgbench.benchmarks.run.runner import Runner
+from hgbench.benchmarks.run.store import Store
+from hgbench.benchmarks.run.verify import Selection, compare, job_of
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A store with ZEN and a short HGNN grid on ``synthetic`` (2 splits)."""
+    store = Store(tmp_path / "store")
+    Runner(store).run(schedule(store, "t", ["zen", "hgnn"], ["synthetic"], "5-shot", 2, budget="smoke"))
+    return store
+
+
+def _rows(out):
+    with (out / "verify.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_unchanged_code_reproduces_every_stored_run(store, tmp_path):
+    assert main(["verify", "--out", str(tmp_path)]) == 0
+    rows = _rows(tmp_path)
+    assert len(rows) == len([r for r in store.all_records() if r["status"] == "ok"]) > 2
+    assert all(row["same"] == "True" and row["replaced"] == "False" for row in rows)
+
+
+def test_a_changed_metric_is_reported_then_replaced(store, tmp_path):
+    record = next(r for r in store.all_records() if r["method"] == "zen" and r["seed"] == 1)
+    truth = record["test"]["accuracy"]
+    store.put({**record, "test": {**record["test"], "accuracy": truth + 0.25}})
+    assert main(["verify", "--methods", "zen", "--out", str(tmp_path)]) == 7  # differs, nothing replaced
+    changed = [row for row in _rows(tmp_path) if row["same"] == "False"]
+    assert [(row["key"], row["changed"]) for row in changed] == [(record["key"], "test.accuracy")]
+    assert store.get("zen", record["key"])["test"]["accuracy"] == truth + 0.25
+
+    assert main(["verify", "--methods", "zen", "--sample", "5", "--replace", "--out", str(tmp_path)]) == 0
+    assert store.get("zen", record["key"])["test"]["accuracy"] == truth
+
+
+def test_selection_by_method_dataset_protocol_and_sample(store):
+    records = list(store.all_records())
+    hgnn = Selection(methods=frozenset({"hgnn"})).select(records)
+    assert hgnn and {r["method"] for r in hgnn} == {"hgnn"}
+    one_each = Selection(methods=frozenset({"hgnn"}), sample=1).select(records)
+    assert len(one_each) == 1 and one_each[0]["seed"] == 0
+    assert Selection(protocols=frozenset({"10-shot"})).select(records) == []
+
+
+def test_a_record_that_is_not_its_own_job_is_refused(store):
+    record = next(iter(store.all_records()))
+    with pytest.raises(ValueError, match="does not hash to its own job"):
+        job_of({**record, "seed": record["seed"] + 7})
+
+
+def test_compare_reports_the_largest_difference_and_the_metrics_past_tolerance():
+    stored = {"val": {"accuracy": 0.5}, "test": {"accuracy": 0.7, "mae": 0.3}, "train": None}
+    gap, changed = compare(stored, {"val": {"accuracy": 0.5}, "test": {"accuracy": 0.7, "mae": 0.4}, "train": None},
+                           1e-9)
+    assert changed == ["test.mae"] and gap == pytest.approx(0.1)
+    assert compare(stored, json.loads(json.dumps(stored)), 0.0) == (0.0, [])
+
+
+def test_unknown_names_are_usage_errors(store, tmp_path):
+    assert main(["verify", "--methods", "nosuch", "--out", str(tmp_path)]) == 2
+    assert main(["verify", "--datasets", "nosuch", "--out", str(tmp_path)]) == 2
