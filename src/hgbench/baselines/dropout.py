@@ -8,10 +8,6 @@ consumption) about twice as fast, so comparing them with ``1 - p`` gives the sam
 the generator in the same state (``tests/test_dropout.py`` checks outputs, gradients and the next
 draws bit for bit). On UniGCN's Cora input (2708 x 1433) that is most of an epoch.
 
-:func:`keep_mask` can return the mask at chosen positions only, for a caller that applies it to the
-non-zero values of a sparse input (:mod:`hgbench.baselines.sparse_features`): every uniform is still
-drawn, so the generator ends where ``F.dropout`` leaves it.
-
 Other devices use ``F.dropout`` itself (its fused kernel draws differently), as do ``p`` outside
 ``(0, 1)`` and evaluation mode, where it draws nothing.
 """
@@ -28,17 +24,9 @@ def draws_like_functional(x: Tensor, p: float, training: bool) -> bool:
     return training and 0.0 < p < 1.0 and x.device.type == "cpu" and x.numel() > 0
 
 
-def keep_mask(x: Tensor, p: float, at: Tensor | None = None) -> Tensor:
-    """The boolean mask ``F.dropout(x, p, True)`` would keep on the CPU, consuming the same draws.
-
-    ``at``: flat positions in ``x``'s memory order; the mask there only (``x`` must be contiguous).
-    """
-    uniforms = torch.empty_like(x, dtype=torch.float64).uniform_()
-    if at is not None:
-        if not x.is_contiguous():
-            raise ValueError("keep_mask at chosen positions needs a contiguous tensor")
-        uniforms = uniforms.view(-1).index_select(0, at)
-    return uniforms < 1.0 - p
+def keep_mask(x: Tensor, p: float) -> Tensor:
+    """The boolean mask ``F.dropout(x, p, True)`` would keep on the CPU, consuming the same draws."""
+    return torch.empty_like(x, dtype=torch.float64).uniform_() < 1.0 - p
 
 
 def scale_kept(values: Tensor, keep: Tensor, p: float) -> Tensor:

@@ -66,7 +66,8 @@ class HNHNConv(nn.Module):
         # The normalisations are folded into operators cached per key; computed only to build them.
         key = (self.alpha, self.beta, self.raw_sums)
         norms = functools.cache(lambda: [t.flatten() for t in hnhn_normalisation(hypergraph, *key)])
-        edges = hypergraph.propagate(linear(self.v2e_linear, x), "v2e", ("hnhn", *key), lambda: (norms()[1], norms()[0]))
+        edges = hypergraph.propagate(linear(self.v2e_linear, x), "v2e", ("hnhn", *key),
+                                     lambda: (norms()[1], norms()[0]))
         if self.nonlinear_inbetween:
             edges = F.relu(edges)
         return hypergraph.propagate(self.e2v_linear(edges), "e2v", ("hnhn", *key), lambda: (norms()[3], norms()[2]))

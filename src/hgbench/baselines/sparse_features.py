@@ -4,11 +4,13 @@ Cora's, Cora-CA's, Citeseer's and 20News' features are bags of words with 1-4% n
 them densely (forward, and ``X^T G`` for the weight's gradient) is most of an HGNN epoch there. A
 network asks its :class:`SparseInput` for its input: a plain tensor (dense features, or any input
 it cannot represent), or the :class:`SparseFeatures` of the non-zero entries, with input dropout
-applied to the stored values only. Dropout of a zero is zero, and the mask comes from
-:func:`~hgbench.baselines.dropout.keep_mask`, which draws every uniform ``F.dropout`` draws for the
-dense matrix and reads it at the non-zero positions: the same kept entries, the same scaled values,
-the generator left where the dense path leaves it. The first layer then calls :func:`project` or
-:func:`linear`, which take either form.
+applied to the stored values only. Dropout of a zero is zero, so drawing a keep/drop decision for the
+non-zero entries alone is the same distribution as dropout on the dense matrix; the draws are
+``F.dropout``'s (:func:`~hgbench.baselines.dropout.dropout` on the values: one double uniform per
+value, kept below ``1 - p``, scaled by ``1 / (1 - p)``), but fewer of them, so the generator is left
+elsewhere than after a dense dropout and a network's later draws differ from the dense path's
+(UniGCN's committed records on these datasets were rerun, docs/baselines.md "Speed"). The first layer
+then calls :func:`project` or :func:`linear`, which take either form.
 
 The products are the same sums as the dense ones, in another order: results agree to float32
 rounding (``tests/test_sparse_features.py``), not bit for bit.
@@ -25,7 +27,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from ..datasets.hypergraph import SparseOperator, quiet_sparse_beta
-from .dropout import draws_like_functional, dropout, keep_mask, scale_kept
+from .dropout import dropout
 
 MAX_DENSITY = 0.05  # the sparse path only when at most this share of the entries is non-zero
 
@@ -34,12 +36,11 @@ MAX_DENSITY = 0.05  # the sparse path only when at most this share of the entrie
 class SparseFeatures:
     """The non-zero entries of an ``N x d`` feature matrix in row-major order, with given ``values``.
 
-    ``positions`` are their flat row-major indices; ``crow``/``col`` the CSR layout of ``X``,
+    ``crow``/``col`` are the CSR layout of ``X``,
     ``t_crow``/``t_col``/``t_order`` that of ``X^T`` (``t_order`` picks its values from ``values``).
     """
 
     shape: tuple[int, int]
-    positions: Tensor
     values: Tensor
     crow: Tensor
     col: Tensor
@@ -58,15 +59,15 @@ class SparseFeatures:
         t_order = torch.argsort(cols * n + rows)
         crow = _compressed(rows, n)
         t_crow = _compressed(cols, d)
-        return cls((n, d), positions, x.reshape(-1)[positions], crow, cols, t_crow, rows[t_order], t_order)
+        return cls((n, d), x.reshape(-1)[positions], crow, cols, t_crow, rows[t_order], t_order)
 
     @property
     def dtype(self) -> torch.dtype:
         return self.values.dtype
 
-    def dropped(self, p: float, like: Tensor) -> "SparseFeatures":
-        """Dropout ``p`` on the dense matrix ``like`` (the source of these entries), kept at the non-zeros."""
-        return replace(self, values=scale_kept(self.values, keep_mask(like, p, at=self.positions), p))
+    def dropped(self, p: float) -> "SparseFeatures":
+        """Dropout ``p`` on the non-zero entries (the zeros stay zero): one draw per stored value."""
+        return replace(self, values=dropout(self.values, p, True))
 
     @cached_property
     def operator(self) -> SparseOperator:
@@ -106,9 +107,9 @@ class SparseInput:
     def __call__(self, x: Tensor, p: float, training: bool) -> Tensor | SparseFeatures:
         """``dropout(x, p, training)`` in whichever form the first layer multiplies faster."""
         sparse = self._sparse_form(x)
-        if sparse is None or (training and p > 0 and not draws_like_functional(x, p, training)):
+        if sparse is None:
             return dropout(x, p, training)
-        return sparse.dropped(p, x) if training and p > 0 else sparse
+        return sparse.dropped(p) if training and p > 0 else sparse
 
     def _sparse_form(self, x: Tensor) -> SparseFeatures | None:
         if x.requires_grad:  # a gradient for the features themselves: the dense path
