@@ -59,6 +59,11 @@ class HypergraphConv(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_dim))
         nn.init.xavier_uniform_(self.weight)
 
+    @property
+    def narrow_first(self) -> bool:
+        """Whether ``(N(H) X) Theta`` is the cheaper order: the input is narrower than the output."""
+        return self.weight.shape[0] < self.weight.shape[1]
+
     def forward(self, x: Tensor | SparseFeatures, hypergraph: Hypergraph) -> Tensor:
         return self.propagate(project(x, self.weight), hypergraph) + self.bias
 
@@ -87,8 +92,8 @@ class HGNNNet(nn.Module):
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
         first, *rest = self.convs
-        narrow = isinstance(first, HypergraphConv) and first.weight.shape[0] < first.weight.shape[1]
-        if narrow and isinstance(x, Tensor) and not x.requires_grad:
+        # a capability, not a type: a layer without it (bench ops swaps in other libraries' layers) runs as is
+        if getattr(first, "narrow_first", False) and isinstance(x, Tensor) and not x.requires_grad:
             x = self.propagated_input(x, hypergraph, first.propagate) @ first.weight + first.bias
         else:
             x = first(self.input(x, 0.0, self.training), hypergraph)

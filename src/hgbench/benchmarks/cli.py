@@ -467,6 +467,25 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- merge
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .run.merge import MergeConflict, merge
+
+    source = Store(Path(args.source) / "store")
+    if not (source.root / "records").is_dir():
+        raise UsageError(f"{source.root} holds no records to merge")
+    try:
+        summary = merge(source, Store(Path(args.out) / "store"))
+    except StoreLocked as exc:
+        return _error(exc, 3)
+    except MergeConflict as exc:
+        return _error(exc, 2)
+    console.print(f"{summary.copied} records copied, {summary.replaced} replaced by later reruns, "
+                  f"{summary.unchanged} already there, {summary.kept_newer} kept (the target's finished later); "
+                  f"{summary.splits} splits and {summary.plans} plans merged into {Path(args.out) / 'store'}")
+    return 0
+
+
 # ----------------------------------------------------------------------------- verify
 def cmd_verify(args: argparse.Namespace) -> int:
     from .run.verify import Selection, verify
@@ -629,6 +648,12 @@ def build_parser() -> argparse.ArgumentParser:
                                               "(records/<suite>/ to records/<method>/ plus plans/); reruns nothing")
     mig.add_argument("--out", default="results", help="output folder holding store/, default: results")
     mig.set_defaults(handler=cmd_migrate)
+    mrg = commands.add_parser("merge", help="copy another output folder's runs (records, artifacts, splits, plans) "
+                                            "into this one; a held record is replaced only by a later rerun")
+    mrg.add_argument("source", help="output folder holding the store/ to copy from")
+    mrg.add_argument("--out", default="results", help="output folder holding the store/ to merge into, default: "
+                                                      "results")
+    mrg.set_defaults(handler=cmd_merge)
     ver = commands.add_parser("verify", help="rerun stored runs with the current code and compare their metrics "
                                             "(appends to <out>/verify.csv); --replace stores the reruns")
     ver.add_argument("--methods", help="comma-separated stored methods (default: all)")

@@ -7,8 +7,9 @@ swapped, so that only the propagation code differs:
 * ``dhg``: DHG 0.9.7's ``HGNNConv`` / ``HNHNConv`` / ``UniGCNConv`` (``is_last=True``: the network
   applies its own activation and dropout) on :func:`~hgbench.datasets.interop.to_dhg` of the
   hypergraph. DHG's HGNN and UniGCN compute our operators (docs/crosscheck.md; with our weights
-  copied in, the outputs are checked); DHG's HNHN aggregates by plain means and puts its hyperedge
-  neurons at the output width (no output check);
+  copied in, the outputs are checked); DHG's HNHN aggregates by plain means (no output check) and is given
+  our convolution's two linear maps, so its hyperedge neurons have our width (DHG's own sizes them at the
+  output width, which would make its last layer narrower than ours);
 * ``plain``: the ``torch.sparse.mm`` reference of :mod:`.opsbench` (precomputed normalised matrices,
   PyTorch's own autograd) in the form that was fastest for the layer, on the same parameters.
 
@@ -95,7 +96,11 @@ def _dhg_conv(model: str, conv: nn.Module, structure) -> tuple[nn.Module, bool]:
         theirs = dhg.nn.UniGCNConv(conv.linear.in_features, conv.linear.out_features, bias=False, is_last=True)
         theirs.theta.weight.data.copy_(conv.linear.weight.data)
         return theirs, True
-    return dhg.nn.HNHNConv(conv.v2e_linear.in_features, conv.e2v_linear.out_features, is_last=True), False
+    # DHG's HNHNConv sizes its hyperedge neurons at its output width; given our two linear maps it has ours
+    # (in -> hidden -> out), so only the message passing differs (DHG aggregates by plain means: no output check)
+    theirs = dhg.nn.HNHNConv(conv.v2e_linear.in_features, conv.v2e_linear.out_features, is_last=True)
+    theirs.theta_v2e, theirs.theta_e2v = conv.v2e_linear, conv.e2v_linear
+    return theirs, False
 
 
 def _swap(network: nn.Module, make: Callable[[nn.Module], tuple[nn.Module, Layer]]) -> nn.Module:
@@ -191,7 +196,8 @@ def notes_section(rows: list[dict]) -> list[str]:
         "version) and for the plain reference that was fastest for the layer above; medians after a warm-up "
         "epoch, the three interleaved (`hgbench/benchmarks/opsepoch.py`). DHG's column is therefore our "
         "architecture (activations, dropouts, input dropout) on DHG's layers, not `dhg.models`' defaults; DHG's "
-        "HNHN layer puts its hyperedge neurons at the output width. Same outputs: the three networks with the "
+        "HNHN layer is given our two linear maps, so its hyperedge neurons have our width (DHG sizes them at the "
+        "output width). Same outputs: the three networks with the "
         "same weights in eval mode (DHG's HNHN uses plain means: `n/a`; docs/crosscheck.md).", "",
         "| dataset | model | ours (ms) | DHG (ms) | plain (ms) | plain form | ours / DHG | ours / plain "
         "| same outputs: DHG / plain |",
