@@ -35,8 +35,6 @@ Deviations / decisions:
 
 from __future__ import annotations
 
-import weakref
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -46,6 +44,7 @@ from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph, inverse_power
 from ..methods.trainer import TrainedMethod, grid
 from .dropout import dropout
+from .memo import LastValue
 from .sparse_features import SparseFeatures, SparseInput, project
 
 
@@ -102,7 +101,7 @@ class HGNNNet(nn.Module):
         return x
 
 
-class PropagatedInput:
+class PropagatedInput(LastValue):
     """``N(H) X`` for the first convolution's input ``X``, computed once per features and hypergraph.
 
     Where the features are narrower than the first layer (Congress and House 2, Walmart 11), HGNN's
@@ -110,27 +109,12 @@ class PropagatedInput:
     the narrow order, and ``N(H) X`` is constant (the input has no dropout).
     """
 
-    def __init__(self) -> None:
-        self._sources: tuple[weakref.ref, weakref.ref] | None = None
-        self._versions: tuple | None = None
-        self._value: Tensor | None = None
-
-    def __getstate__(self) -> dict:  # copies and pickles of a network start without the memo
-        return {}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__()
-
     def __call__(self, x: Tensor, hypergraph: Hypergraph, propagate) -> Tensor:
         if not hypergraph.fixed_weights:  # gradients reach the membership weights: every call
             return propagate(x, hypergraph)
         weight = hypergraph.weight
         versions = (x._version, hypergraph.index._version, None if weight is None else weight._version)
-        if (self._sources is None or self._sources[0]() is not x or self._sources[1]() is not hypergraph
-                or self._versions != versions):
-            self._value = propagate(x, hypergraph)
-            self._sources, self._versions = (weakref.ref(x), weakref.ref(hypergraph)), versions
-        return self._value
+        return self.get((x, hypergraph), versions, lambda: propagate(x, hypergraph))
 
 
 class HGNN(TrainedMethod):

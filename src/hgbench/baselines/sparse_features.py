@@ -18,7 +18,6 @@ rounding (``tests/test_sparse_features.py``), not bit for bit.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -28,6 +27,7 @@ from torch import Tensor
 
 from ..datasets.hypergraph import SparseOperator, quiet_sparse_beta
 from .dropout import dropout
+from .memo import LastValue
 
 MAX_DENSITY = 0.05  # the sparse path only when at most this share of the entries is non-zero
 
@@ -86,23 +86,11 @@ def _compressed(sorted_rows: Tensor, size: int) -> Tensor:
     return torch.cat([counts.new_zeros(1), counts.cumsum(0)])
 
 
-class SparseInput:
+class SparseInput(LastValue):
     """A network's input: its features, as :class:`SparseFeatures` when sparse enough, after input dropout.
 
-    Kept by the network as a plain attribute (not a module: no state in ``state_dict``); it remembers
-    the last feature tensor it converted, by identity and version.
+    It converts a feature tensor once, while it is the same tensor unchanged (:class:`~.memo.LastValue`).
     """
-
-    def __init__(self) -> None:
-        self._source: weakref.ref | None = None
-        self._version = -1
-        self._sparse: SparseFeatures | None = None
-
-    def __getstate__(self) -> dict:  # copies and pickles of a network start without the memo
-        return {}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__()
 
     def __call__(self, x: Tensor, p: float, training: bool) -> Tensor | SparseFeatures:
         """``dropout(x, p, training)`` in whichever form the first layer multiplies faster."""
@@ -114,13 +102,14 @@ class SparseInput:
     def _sparse_form(self, x: Tensor) -> SparseFeatures | None:
         if x.requires_grad:  # a gradient for the features themselves: the dense path
             return None
-        if self._source is None or self._source() is not x or self._version != x._version:
+
+        def convert() -> SparseFeatures | None:
             eligible = (x.dim() == 2 and x.is_floating_point() and x.is_contiguous()
                         and x.layout == torch.strided and x.numel() > 0)
             dense = not eligible or int(torch.count_nonzero(x)) > MAX_DENSITY * x.numel()
-            self._sparse = None if dense else SparseFeatures.of(x)
-            self._source, self._version = weakref.ref(x), x._version
-        return self._sparse
+            return None if dense else SparseFeatures.of(x)
+
+        return self.get((x,), x._version, convert)
 
 
 def project(x: Tensor | SparseFeatures, weight: Tensor) -> Tensor:
