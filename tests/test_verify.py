@@ -47,6 +47,13 @@ def test_a_changed_metric_is_reported_then_replaced(store, tmp_path):
     assert store.get("zen", record["key"])["test"]["accuracy"] == truth
 
 
+def test_a_record_of_another_split_is_reported(store, tmp_path):
+    record = next(r for r in store.all_records() if r["method"] == "zen")
+    store.put({**record, "split_digest": "0" * 16})
+    assert main(["verify", "--methods", "zen", "--out", str(tmp_path)]) == 7
+    assert [row["changed"] for row in _rows(tmp_path) if row["same"] == "False"] == ["split_digest"]
+
+
 def test_selection_by_method_dataset_protocol_and_sample(store):
     records = list(store.all_records())
     hgnn = Selection(methods=frozenset({"hgnn"})).select(records)

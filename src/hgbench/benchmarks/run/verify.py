@@ -103,6 +103,8 @@ def verify(store: Store, selection: Selection, out: Path, replace: bool = False,
             result = runner.execute(job, catalog.load(job.dataset), runner.split(job), cache)
             current = result.record
             largest, changed = compare(stored, current, tolerance) if current["status"] == "ok" else (math.nan, [])
+            if current["split_digest"] != stored.get("split_digest"):  # another split: not the same run
+                changed.insert(0, "split_digest")
             row = {
                 "verified_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "key": job.key,
                 "method": job.method, "dataset": job.dataset, "protocol": job.protocol, "seed": job.seed,
