@@ -51,3 +51,12 @@ def test_different_splits_under_one_name_stop_the_merge_before_any_write(tmp_pat
 
 def test_a_folder_without_a_store_is_a_usage_error(tmp_path):
     assert main(["merge", str(tmp_path / "nothing"), "--out", str(tmp_path / "a")]) == 2
+
+
+def test_verification_rows_travel_with_the_records(tmp_path):
+    _run(tmp_path / "a", ["zen"], 1)
+    _run(tmp_path / "b", ["zen"], 1)
+    assert main(["verify", "--out", str(tmp_path / "b")]) == 0
+    for _ in range(2):  # the second merge appends nothing
+        assert main(["merge", str(tmp_path / "b"), "--out", str(tmp_path / "a")]) == 0
+    assert (tmp_path / "a" / "verify.csv").read_text() == (tmp_path / "b" / "verify.csv").read_text()

@@ -482,7 +482,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
         return _error(exc, 2)
     console.print(f"{summary.copied} records copied, {summary.replaced} replaced by later reruns, "
                   f"{summary.unchanged} already there, {summary.kept_newer} kept (the target's finished later); "
-                  f"{summary.splits} splits and {summary.plans} plans merged into {Path(args.out) / 'store'}")
+                  f"{summary.splits} splits and {summary.plans} plans merged into {Path(args.out) / 'store'}"
+                  + (f"; {summary.verifications} verify.csv rows appended" if summary.verifications else ""))
     return 0
 
 

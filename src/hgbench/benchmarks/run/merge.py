@@ -7,18 +7,22 @@ at a time. Merging copies the source's splits, records with their artifacts, and
   (records computed on different splits cannot share a table);
 * a record the target lacks is copied; one it holds is replaced only by a record that finished later
   (a rerun: ``--retry``, ``bench verify --replace``), with its artifacts; an identical one is left;
-* plan entries are added as ``bench run`` adds them (:meth:`.store.Store.add_plan`).
+* plan entries are added as ``bench run`` adds them (:meth:`.store.Store.add_plan`);
+* the rows of the source folder's ``verify.csv`` (``bench verify``) the target's lacks are appended to it.
 
 Artifacts are written before their record, so the target never holds a record without them.
 """
 
 from __future__ import annotations
 
+import csv
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from .plan import PlanEntry
 from .store import Store
+from .verify import COLUMNS, VERIFY_FILE
 
 
 class MergeConflict(ValueError):
@@ -33,6 +37,7 @@ class MergeSummary:
     kept_newer: int = 0  # the target's record finished later than the source's: kept
     splits: int = 0
     plans: int = 0
+    verifications: int = 0
 
 
 def merge(source: Store, target: Store) -> MergeSummary:
@@ -68,7 +73,30 @@ def merge(source: Store, target: Store) -> MergeSummary:
         for suite in source.plans():
             target.add_plan(suite, [PlanEntry(**entry) for entry in source.plan(suite)])
             summary.plans += 1
+        summary.verifications = _merge_verifications(source.root.parent / VERIFY_FILE,
+                                                     target.root.parent / VERIFY_FILE)
     return summary
+
+
+def _merge_verifications(source: Path, target: Path) -> int:
+    """Append the rows of ``source`` that ``target`` lacks (a row is its rerun's time and key); how many."""
+    if not source.exists():
+        return 0
+    with source.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    held = set()
+    if target.exists():
+        with target.open(newline="") as handle:
+            held = {(row["verified_at"], row["key"]) for row in csv.DictReader(handle)}
+    new = [row for row in rows if (row["verified_at"], row["key"]) not in held]
+    if new:
+        header = not target.exists()
+        with target.open("a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+            if header:
+                writer.writeheader()
+            writer.writerows(new)
+    return len(new)
 
 
 def _copy_artifacts(source: Store, target: Store, key: str) -> None:

@@ -29,6 +29,7 @@ from .store import Store
 COLUMNS = ("verified_at", "key", "method", "dataset", "protocol", "seed", "stored_code", "current_code", "status",
            "same", "max_abs_diff", "changed", "stored_fit_seconds", "current_fit_seconds", "replaced")
 PARTS = ("val", "test", "train")
+VERIFY_FILE = "verify.csv"  # in the output folder, beside store/
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def verify(store: Store, selection: Selection, out: Path, replace: bool = False,
             }
             if row["replaced"]:
                 runner.record(RunSummary(planned=1), job, result)
-            _append(out / "verify.csv", row)
+            _append(out / VERIFY_FILE, row)
             rows.append(row)
             on_row(row)
     return rows
