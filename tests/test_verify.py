@@ -80,3 +80,16 @@ def test_compare_reports_the_largest_difference_and_the_metrics_past_tolerance()
 def test_unknown_names_are_usage_errors(store, tmp_path):
     assert main(["verify", "--methods", "nosuch", "--out", str(tmp_path)]) == 2
     assert main(["verify", "--datasets", "nosuch", "--out", str(tmp_path)]) == 2
+
+
+def test_the_report_lists_the_reruns_and_renders_again_when_they_change(store, tmp_path):
+    from hgbench.benchmarks.report.freshness import check
+
+    assert main(["report", "--out", str(tmp_path)]) == 0
+    assert "bench verify" not in (tmp_path / "provenance.md").read_text()
+    assert main(["verify", "--methods", "zen", "--out", str(tmp_path)]) == 0
+    assert check(store, tmp_path).all_stale  # a new verify.csv: the cross-suite files are out of date
+    assert main(["report", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "provenance.md").read_text()
+    assert "| zen | synthetic | 2 | 2 | 0 | 0 |" in text
+    assert not check(store, tmp_path).all_stale

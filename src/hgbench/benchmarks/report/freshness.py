@@ -4,7 +4,7 @@ A suite's outputs (``<out>/<suite>/``) read its plan, the records that plan name
 after its artifacts, so its bytes stand for them too), the plans and records of the probe suites its notes
 compare with, and the code. Their sha256 is the suite's *inputs*; the cross-suite outputs (``leaderboard.csv``,
 ``figures/``, ``provenance.md``, the claims, and ``report.html`` when ``--html`` wrote it) read every suite's
-inputs. ``<out>/.report-inputs.json`` keeps, after each render, the inputs and the sha256 of every output
+inputs, and ``provenance.md`` the output folder's ``verify.csv`` (``bench verify``) too. ``<out>/.report-inputs.json`` keeps, after each render, the inputs and the sha256 of every output
 written. A part is rendered again when its inputs differ, when one of its outputs is missing or was edited,
 when the code changed (any file of the hgbench package), or on ``--force``; otherwise it is left as it is.
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import hgbench
 
-from ..run.store import Store, write_json_atomic
+from ..run.store import VERIFY_FILE, Store, write_json_atomic
 from ..suites import Suite, suite, suite_names
 
 STATE = ".report-inputs.json"
@@ -105,7 +105,8 @@ def check(store: Store, out: Path, html: bool = False, force: bool = False) -> F
     previous = _previous(out)
     seen: dict[Path, str] = {}
     inputs = {s.name: suite_inputs(store, s, seen) for s in planned_suites(store)}
-    inputs[ALL] = hashlib.sha256(json.dumps(sorted(inputs.items())).encode()).hexdigest()
+    verified = _file_digest(out / VERIFY_FILE)  # bench verify's reruns, which provenance.md summarises
+    inputs[ALL] = hashlib.sha256(json.dumps(sorted(inputs.items()) + [verified]).encode()).hexdigest()
     done = previous.get("suites", {})
     stale = frozenset(name for name in inputs if name != ALL and (
         force or name not in done or done[name]["inputs"] != inputs[name]

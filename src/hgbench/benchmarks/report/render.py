@@ -44,7 +44,7 @@ from . import zen_tables_2_8
 from .leaderboards import cells, combined, complete_grids, cut_grids, largest_budget_per_split, leaderboard, \
     long_frame, other_splits, planned_frame, records_frame, select_on_validation, wide, write_csv
 from ..run.registry import method_entry
-from ..run.store import Store
+from ..run.store import VERIFY_FILE, Store
 from ..suites import ACCURACY_AND_TIME, SHOT_SERIES, Suite, suite, suite_names
 
 STD_CONVENTION = "population std over splits (ddof=0, as numpy.std in ZEN's official code)"
@@ -396,7 +396,7 @@ def render_all(store: Store, out: Path, kept: dict[str, dict[str, Path]] | None 
     write_csv(combined(boards), files["leaderboard"])
     files |= plots(boards, out / "figures")
     files["provenance"] = out / "provenance.md"
-    files["provenance"].write_text(provenance(boards))
+    files["provenance"].write_text(provenance(boards) + verifications(out / VERIFY_FILE))
     verdicts = claims.evaluate(boards | {dataset_stats.SUITE: statistics})
     files |= claims.write(verdicts, out)
     return Report({s.name: paths for s, (paths, _) in zip(chosen, rendered)}, boards, skipped, verdicts, files)
@@ -414,6 +414,29 @@ def provenance(boards: dict[str, pd.DataFrame]) -> str:
             statuses = ", ".join(f"{n} {status}" for status, n in cells_.status.value_counts().sort_index().items())
             budgets = sorted({b for cell in cells_.budget for b in cell.split(",") if b != "-"}) or ["-"]
             lines.append(f"| {name} | {dataset} | {', '.join(budgets)} | {splits} | {statuses} |")
+    return "\n".join(lines) + "\n"
+
+
+def verifications(path: Path) -> str:
+    """Markdown: per method and dataset, the stored runs ``bench verify`` reran (``path``: its verify.csv),
+    how many kept every metric, how many changed, how many reruns replaced their record; "" without reruns."""
+    if not path.exists():
+        return ""
+    rows = pd.read_csv(path)
+    if rows.empty:
+        return ""
+    lines = ["", "# Stored runs rerun with later code (`bench verify`)", "",
+             f"From `{path.name}`: each row a rerun of a stored run (same job, same stored split) compared metric by "
+             "metric with its record; a replaced record holds the rerun since. Code versions are the commits "
+             "the reruns ran (`current_code`).", "",
+             "| method | dataset | reruns | same metrics | changed | replaced | code | last rerun |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (method, dataset), runs in rows.groupby(["method", "dataset"], sort=True):
+        same = int(runs.same.astype(str).eq("True").sum())
+        replaced = int(runs.replaced.astype(str).eq("True").sum())
+        codes = ", ".join(sorted(set(runs.current_code.astype(str))))
+        lines.append(f"| {method} | {dataset} | {len(runs)} | {same} | {len(runs) - same} | {replaced} | {codes} | "
+                     f"{runs.verified_at.max()} |")
     return "\n".join(lines) + "\n"
 
 

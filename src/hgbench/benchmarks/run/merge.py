@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .plan import PlanEntry
-from .store import Store
-from .verify import COLUMNS, VERIFY_FILE
+from .store import VERIFY_FILE, Store
+from .verify import COLUMNS
 
 
 class MergeConflict(ValueError):

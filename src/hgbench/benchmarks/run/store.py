@@ -53,6 +53,9 @@ RECORD_SCHEMA: dict[str, tuple[type, ...]] = {
 }
 
 
+VERIFY_FILE = "verify.csv"  # bench verify's log of reruns, in the output folder beside store/
+
+
 class BadRecord(ValueError):
     """A stored record that cannot be read or fails the schema; the message names its file."""
 

@@ -24,12 +24,11 @@ from ...datasets import catalog
 from .executors import RunSummary
 from .plan import Job, sorted_items
 from .runner import Runner
-from .store import Store
+from .store import VERIFY_FILE, Store
 
 COLUMNS = ("verified_at", "key", "method", "dataset", "protocol", "seed", "stored_code", "current_code", "status",
            "same", "max_abs_diff", "changed", "stored_fit_seconds", "current_fit_seconds", "replaced")
 PARTS = ("val", "test", "train")
-VERIFY_FILE = "verify.csv"  # in the output folder, beside store/
 
 
 @dataclass(frozen=True)
