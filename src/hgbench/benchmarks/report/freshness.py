@@ -4,9 +4,10 @@ A suite's outputs (``<out>/<suite>/``) read its plan, the records that plan name
 after its artifacts, so its bytes stand for them too), the plans and records of the probe suites its notes
 compare with, and the code. Their sha256 is the suite's *inputs*; the cross-suite outputs (``leaderboard.csv``,
 ``figures/``, ``provenance.md``, the claims, and ``report.html`` when ``--html`` wrote it) read every suite's
-inputs, and ``provenance.md`` the output folder's ``verify.csv`` (``bench verify``) too. ``<out>/.report-inputs.json`` keeps, after each render, the inputs and the sha256 of every output
-written. A part is rendered again when its inputs differ, when one of its outputs is missing or was edited,
-when the code changed (any file of the hgbench package), or on ``--force``; otherwise it is left as it is.
+inputs, and ``provenance.md`` the output folder's ``verify.csv`` (``bench verify``) too.
+``<out>/.report-inputs.json`` keeps, after each render, the inputs and the sha256 of every output written.
+A part is rendered again when its inputs differ, when one of its outputs is missing or was edited, when the
+code changed (any file of the hgbench package), or on ``--force``; otherwise it is left as it is.
 
 Standard library only: ``bench run`` decides here, before importing pandas or matplotlib, whether it renders.
 """
