@@ -79,12 +79,13 @@ def test_a_changed_feature_tensor_is_converted_again():
     assert make(x, 0.0, False).operator.matrix.to_dense()[0, 0] == 5.0
 
 
-@pytest.mark.parametrize("name", ["hgnn", "hcha", "unigcn", "hnhn"])
+@pytest.mark.parametrize("name", ["hgnn", "hcha", "unigcn", "hnhn", "unigcnii"])
 def test_networks_train_alike_on_sparse_and_dense_paths(name, monkeypatch):
     base = generate(SyntheticConfig(num_nodes=120, num_edges=60, num_features=8, num_classes=3, seed=5))
     data = NodeDataset("bag", base.hypergraph, _bag_of_words(120, 200, 0.03, 5), base.labels, base.num_classes)
     method = BASELINES[name]()
-    no_input_dropout = {"input_dropout": 0.0} if name == "unigcn" else {}  # the two paths draw its masks apart
+    # the two paths draw input-dropout masks apart: none here (UniGCNII's one dropout rate is its input's too)
+    no_input_dropout = {"unigcn": {"input_dropout": 0.0}, "unigcnii": {"dropout": 0.0}}.get(name, {})
     config = method.hyperparameters({"lr": 1e-2, "layers": 2, "hidden": 16, **no_input_dropout})
     outputs = {}
     for density in (sparse_features.MAX_DENSITY, 0.0):  # sparse, then forced dense

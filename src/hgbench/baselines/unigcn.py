@@ -30,10 +30,11 @@ Deviations / decisions:
   * Degrees are membership-weighted under a soft mask; UniGNN sets ``1/sqrt(d_v) = 1`` for isolated
     nodes (only without self-loops), we use 0 (no message reaches them anyway).
   * No weight decay (ZEN's protocol), whereas UniGNN's scripts use 5e-4 (0.01 for UniGCNII's convs).
-  * UniGCN: bag-of-words features (at most 5% non-zero) enter the first convolution as a sparse matrix,
-    input dropout applied to its non-zero values with the dense mask's draws
-    (:mod:`~hgbench.baselines.sparse_features`; docs/baselines.md, "Speed"). A convolution narrower at
-    its input than its output (features of Congress, House, Senate, Walmart) propagates, then projects.
+  * Bag-of-words features (at most 5% non-zero: Cora, Cora-CA, Citeseer, 20News) enter UniGCN's first
+    convolution and UniGCNII's input layer as a sparse matrix, input dropout drawn for the non-zero values
+    only (:mod:`~hgbench.baselines.sparse_features`; docs/baselines.md, "Speed"). A UniGCN convolution
+    narrower at its input than its output (features of Congress, House, Senate, Walmart) propagates, then
+    projects.
 """
 
 from __future__ import annotations
@@ -109,9 +110,10 @@ class UniGCNIINet(nn.Module):
         self.lin_out = nn.Linear(hidden, num_classes)
         self.alpha, self.dropout = alpha, dropout
         self.betas = [math.log(lamda / (i + 1) + 1) for i in range(layers)]
+        self.input = SparseInput()
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = F.relu(self.lin_in(dropout(x, self.dropout, self.training)))
+        x = F.relu(linear(self.lin_in, self.input(x, self.dropout, self.training)))
         x0 = x
         for conv, beta in zip(self.convs, self.betas):
             x = F.relu(conv(dropout(x, self.dropout, self.training), x0, hypergraph, self.alpha, beta))
