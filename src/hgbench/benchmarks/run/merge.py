@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .plan import PlanEntry
 from .store import VERIFY_FILE, Store
-from .verify import COLUMNS
+from .verify import append_rows
 
 
 class MergeConflict(ValueError):
@@ -90,12 +90,7 @@ def _merge_verifications(source: Path, target: Path) -> int:
             held = {(row["verified_at"], row["key"]) for row in csv.DictReader(handle)}
     new = [row for row in rows if (row["verified_at"], row["key"]) not in held]
     if new:
-        header = not target.exists()
-        with target.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-            if header:
-                writer.writeheader()
-            writer.writerows(new)
+        append_rows(target, new)
     return len(new)
 
 

@@ -116,17 +116,18 @@ def verify(store: Store, selection: Selection, out: Path, replace: bool = False,
             }
             if row["replaced"]:
                 runner.record(RunSummary(planned=1), job, result)
-            _append(out / VERIFY_FILE, row)
+            append_rows(out / VERIFY_FILE, [row])
             rows.append(row)
             on_row(row)
     return rows
 
 
-def _append(path: Path, row: dict) -> None:
+def append_rows(path: Path, rows: list[dict]) -> None:
+    """Append ``rows`` (:data:`COLUMNS`) to the CSV ``path``, writing its header first when it is new."""
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not path.exists()
     with path.open("a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         if new:
             writer.writeheader()
-        writer.writerow(row)
+        writer.writerows(rows)
