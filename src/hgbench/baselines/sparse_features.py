@@ -9,7 +9,7 @@ non-zero entries alone is the same distribution as dropout on the dense matrix; 
 ``F.dropout``'s (:func:`~hgbench.baselines.dropout.dropout` on the values: one double uniform per
 value, kept below ``1 - p``, scaled by ``1 / (1 - p)``), but fewer of them, so the generator is left
 elsewhere than after a dense dropout and a network's later draws differ from the dense path's
-(UniGCN's committed records on these datasets were rerun, docs/baselines.md "Speed"). The first layer
+(UniGCN's and UniGCNII's committed records on these datasets were rerun, docs/baselines.md "Speed"). The first layer
 then calls :func:`project` or :func:`linear`, which take either form.
 
 The products are the same sums as the dense ones, in another order: results agree to float32
