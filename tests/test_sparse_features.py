@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from hgbench.baselines import BASELINES, sparse_features
-from hgbench.baselines.sparse_features import SparseFeatures, SparseInput, linear, project
+from hgbench.baselines.sparse_features import SparseFeatures, SparseInput, linear, normalised_linear, project
 from hgbench.datasets.base import NodeDataset
 from hgbench.datasets.synthetic import SyntheticConfig, generate
 
@@ -45,6 +45,25 @@ def test_sparse_products_equal_the_dense_products_of_the_same_dropped_matrix(p):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 
+def test_layer_norm_then_linear_on_sparse_rows_equals_the_dense_computation():
+    x = _bag_of_words(200, 90, 0.04, 6) * torch.rand(200, 90, generator=torch.Generator().manual_seed(6))
+    x[3] = 0.0  # an empty row: LayerNorm gives beta there
+    torch.manual_seed(0)
+    norm, layer = torch.nn.LayerNorm(90), torch.nn.Linear(90, 12)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5), norm.bias.uniform_(-0.5, 0.5)
+    cotangent = torch.randn(200, 12)
+    parameters = (norm.weight, norm.bias, layer.weight, layer.bias)
+    results = []
+    for source in (SparseInput()(x, 0.0, False), x):
+        out = normalised_linear(norm, layer, source)
+        results.append((out, torch.autograd.grad(out, parameters, cotangent)))
+    (out_s, grads_s), (out_d, grads_d) = results
+    torch.testing.assert_close(out_s, out_d, rtol=1e-5, atol=1e-5)
+    for a, b in zip(grads_s, grads_d):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
 def test_input_dropout_draws_once_per_non_zero_and_keeps_zeros_zero():
     x = _bag_of_words(200, 50, 0.02, 2) * 3.0
     nonzero = x != 0
@@ -79,13 +98,15 @@ def test_a_changed_feature_tensor_is_converted_again():
     assert make(x, 0.0, False).operator.matrix.to_dense()[0, 0] == 5.0
 
 
-@pytest.mark.parametrize("name", ["hgnn", "hcha", "unigcn", "hnhn", "unigcnii"])
+@pytest.mark.parametrize("name", ["hgnn", "hcha", "unigcn", "hnhn", "unigcnii", "alldeepsets", "allsettransformer",
+                                  "edhnn"])
 def test_networks_train_alike_on_sparse_and_dense_paths(name, monkeypatch):
     base = generate(SyntheticConfig(num_nodes=120, num_edges=60, num_features=8, num_classes=3, seed=5))
     data = NodeDataset("bag", base.hypergraph, _bag_of_words(120, 200, 0.03, 5), base.labels, base.num_classes)
     method = BASELINES[name]()
     # the two paths draw input-dropout masks apart: none here (UniGCNII's one dropout rate is its input's too)
-    no_input_dropout = {"unigcn": {"input_dropout": 0.0}, "unigcnii": {"dropout": 0.0}}.get(name, {})
+    no_input_dropout = {"unigcn": {"input_dropout": 0.0}, "unigcnii": {"dropout": 0.0}, "edhnn": {"dropout": 0.0},
+                        "alldeepsets": {"dropout": 0.0}, "allsettransformer": {"dropout": 0.0}}.get(name, {})
     config = method.hyperparameters({"lr": 1e-2, "layers": 2, "hidden": 16, **no_input_dropout})
     outputs = {}
     for density in (sparse_features.MAX_DENSITY, 0.0):  # sparse, then forced dense
@@ -93,6 +114,8 @@ def test_networks_train_alike_on_sparse_and_dense_paths(name, monkeypatch):
         with torch.random.fork_rng():
             torch.manual_seed(0)
             model = method.build(data, config)
+            if hasattr(model, "input_dropout"):  # AllSet's fixed input dropout (0.2) is not a configuration key
+                model.input_dropout = 0.0
             optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
             for _ in range(3):
                 optimiser.zero_grad()

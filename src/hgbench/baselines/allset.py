@@ -37,6 +37,10 @@ Deviations / decisions:
   * A classifier with a hidden layer uses width ``hidden`` (ED-HNN keeps a separate
     ``--Classifier_hidden`` of 64; ZEN's grid has a single ``hidden_dim``).
   * Membership weights (soft masks) scale every message, after the attention softmax.
+  * Bag-of-words features (Cora, Citeseer, 20News) enter as
+    :class:`~hgbench.baselines.sparse_features.SparseFeatures`: input dropout on the non-zero entries,
+    the DeepSets encoder's input LayerNorm and PMA's key/value maps without forming the dense matrix
+    (docs/baselines.md "Speed"; the records there were rerun with ``bench verify --replace``).
   * On hypergraphs with memberships x hidden >= 2^24 (Congress, Walmart) PMA pools through
     :mod:`~hgbench.baselines.attention_pool` (one CSR product per head, no per-membership copy of the
     values): the same sums in another order; smaller ones keep the gather/scatter path.
@@ -55,6 +59,7 @@ from ..methods.trainer import TrainedMethod
 from . import attention_pool, ops
 from .dropout import dropout
 from .mlp import MLP
+from .sparse_features import SparseFeatures, SparseInput, linear
 
 DIRECTIONS = ("v2e", "e2v")
 
@@ -80,7 +85,7 @@ class DeepSetsHalf(nn.Module):
         self.direction, self.dropout, self.reduce = direction, dropout, reduce
         _route(direction)
 
-    def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
+    def forward(self, x: Tensor | SparseFeatures, hypergraph: Hypergraph) -> Tensor:
         h = dropout(F.relu(self.encoder(x)), self.dropout, self.training)
         pooled = hypergraph.v2e(h, self.reduce) if self.direction == "v2e" else hypergraph.e2v(h, self.reduce)
         return F.relu(self.decoder(pooled))
@@ -108,9 +113,9 @@ class PMA(nn.Module):
         nn.init.xavier_uniform_(self.value.weight)
         nn.init.xavier_uniform_(self.seed)
 
-    def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        keys = self.key(x).view(-1, self.heads, self.head_dim)
-        values = self.value(x).view(-1, self.heads, self.head_dim)
+    def forward(self, x: Tensor | SparseFeatures, hypergraph: Hypergraph) -> Tensor:
+        keys = linear(self.key, x).view(-1, self.heads, self.head_dim)
+        values = linear(self.value, x).view(-1, self.heads, self.head_dim)
         scores = (keys * self.seed).sum(-1)  # one score per source row and head
         scores = F.leaky_relu(self.gather(hypergraph, scores), 0.2)  # per membership: nnz x heads
         attention = self.softmax(hypergraph, scores)
@@ -137,9 +142,10 @@ class SetGNN(nn.Module):
         self.e2v = nn.ModuleList(half(hidden, "e2v") for _ in dims)
         self.classifier = MLP(hidden, hidden, num_classes, classifier_layers, dropout, norm=True)
         self.dropout, self.input_dropout = dropout, input_dropout
+        self.input = SparseInput()
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = dropout(x, self.input_dropout, self.training)
+        x = self.input(x, self.input_dropout, self.training)
         for v2e, e2v in zip(self.v2e, self.e2v):
             x = dropout(F.relu(v2e(x, hypergraph)), self.dropout, self.training)
             x = dropout(F.relu(e2v(x, hypergraph)), self.dropout, self.training)

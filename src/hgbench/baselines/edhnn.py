@@ -30,6 +30,9 @@ Deviations / decisions:
     numbers.
   * A classifier with a hidden layer uses width ``hidden`` (ED-HNN's separate
     ``--Classifier_hidden`` is 64; ZEN's grid has one ``hidden_dim``).
+  * Bag-of-words features (Cora, Citeseer, 20News) enter the first linear map as
+    :class:`~hgbench.baselines.sparse_features.SparseFeatures` (input dropout on the non-zero entries;
+    docs/baselines.md "Speed"; the records there were rerun with ``bench verify --replace``).
   * Under a soft mask the means are membership-weighted (``Hypergraph.v2e`` / ``ops.incidence_to_nodes``).
 """
 
@@ -46,6 +49,7 @@ from ..methods.trainer import TrainedMethod
 from . import ops
 from .dropout import dropout
 from .mlp import MLP
+from .sparse_features import SparseInput, linear
 
 
 class EquivariantDiffusionConv(nn.Module):
@@ -71,9 +75,10 @@ class EDHNNNet(nn.Module):
         self.conv = EquivariantDiffusionConv(hidden, mlp_layers, alpha, dropout)  # shared by all steps
         self.classifier = MLP(hidden, hidden, num_classes, classifier_layers, dropout, norm=True)
         self.layers, self.dropout = layers, dropout
+        self.input = SparseInput()
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
-        x = F.relu(self.lin_in(dropout(x, self.dropout, self.training)))
+        x = F.relu(linear(self.lin_in, self.input(x, self.dropout, self.training)))
         x0 = x
         for _ in range(self.layers):
             x = F.relu(self.conv(dropout(x, self.dropout, self.training), x0, hypergraph))

@@ -6,7 +6,8 @@ Structure (``layers`` linear maps)::
 
 ``input_norm`` adds the LayerNorm on the input (AllSet's ``InputNorm``); ``norm=False`` drops all
 LayerNorms (AllSet's ``Normalization='None'``, used inside PMA's feed-forward block). With one
-layer it is a (normalised) linear map.
+layer it is a (normalised) linear map. The input may be :class:`~.sparse_features.SparseFeatures`: the
+input LayerNorm and first linear map then go through :func:`~.sparse_features.normalised_linear`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .dropout import dropout
+from .sparse_features import SparseFeatures, linear, normalised_linear
 
 
 class MLP(nn.Module):
@@ -30,8 +32,12 @@ class MLP(nn.Module):
         self.norms = nn.ModuleList(nn.LayerNorm(hidden) if norm else nn.Identity() for _ in range(layers - 1))
         self.dropout = dropout
 
-    def forward(self, x: Tensor) -> Tensor:
-        x = self.input_norm(x)
-        for linear, norm in zip(self.linears[:-1], self.norms):
-            x = dropout(norm(F.relu(linear(x))), self.dropout, self.training)
-        return self.linears[-1](x)
+    def forward(self, x: Tensor | SparseFeatures) -> Tensor:
+        first, *rest = self.linears
+        if isinstance(self.input_norm, nn.LayerNorm):
+            x = normalised_linear(self.input_norm, first, x)
+        else:
+            x = linear(first, x)
+        for layer, norm in zip(rest, self.norms):
+            x = layer(dropout(norm(F.relu(x)), self.dropout, self.training))
+        return x

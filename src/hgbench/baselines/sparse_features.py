@@ -69,6 +69,13 @@ class SparseFeatures:
         """Dropout ``p`` on the non-zero entries (the zeros stay zero): one draw per stored value."""
         return replace(self, values=dropout(self.values, p, True))
 
+    def row_moments(self) -> tuple[Tensor, Tensor]:
+        """Per row, the mean of the entries and of their squares, over all ``d`` columns (zeros included)."""
+        n, d = self.shape
+        rows = torch.repeat_interleave(torch.arange(n, device=self.values.device), self.crow.diff())
+        sums = self.values.new_zeros(2, n).index_add_(1, rows, torch.stack([self.values, self.values.square()]))
+        return sums[0] / d, sums[1] / d
+
     @cached_property
     def operator(self) -> SparseOperator:
         """``X`` as a CSR :class:`SparseOperator` (its transpose for the backward pass)."""
@@ -125,3 +132,26 @@ def linear(layer: nn.Linear, x: Tensor | SparseFeatures) -> Tensor:
         out = project(x, layer.weight.t())
         return out if layer.bias is None else out + layer.bias
     return layer(x)
+
+
+def normalised_linear(norm: nn.LayerNorm, layer: nn.Linear, x: Tensor | SparseFeatures) -> Tensor:
+    """``layer(norm(x))`` for a dense or sparse input (AllSet's input LayerNorm, then its first linear map).
+
+    For a sparse ``x`` the normalised matrix is never formed: with row mean ``mu``, ``s = sqrt(var + eps)``
+    (biased variance over all ``d`` columns, zeros included, as ``nn.LayerNorm``), ``G = diag(gamma) W^T``::
+
+        layer(norm(x)) = (x G) / s - (mu / s) (gamma^T W^T) + (beta^T W^T + b)
+
+    a sparse product and two rank-one terms. The variance is ``E[x^2] - mu^2`` where LayerNorm subtracts the
+    mean first: equal to float32 rounding for bag-of-words rows (``tests/test_sparse_features.py``).
+    """
+    if not isinstance(x, SparseFeatures):
+        return layer(norm(x))
+    if tuple(norm.normalized_shape) != (x.shape[1],) or not norm.elementwise_affine:
+        raise ValueError(f"normalised_linear needs an affine LayerNorm over the {x.shape[1]} feature columns")
+    mean, mean_square = x.row_moments()
+    inverse_std = torch.rsqrt((mean_square - mean * mean).clamp_min(0.0) + norm.eps).unsqueeze(1)
+    weight = layer.weight.t()
+    out = project(x, norm.weight.unsqueeze(1) * weight) * inverse_std
+    out = out - (mean.unsqueeze(1) * inverse_std) * (norm.weight @ weight) + norm.bias @ weight
+    return out if layer.bias is None else out + layer.bias
