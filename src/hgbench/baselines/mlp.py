@@ -33,11 +33,16 @@ class MLP(nn.Module):
         self.dropout = dropout
 
     def forward(self, x: Tensor | SparseFeatures) -> Tensor:
-        first, *rest = self.linears
+        return self.after_first(self.first(x))
+
+    def first(self, x: Tensor | SparseFeatures) -> Tensor:
+        """The input LayerNorm (if any) and the first linear map."""
         if isinstance(self.input_norm, nn.LayerNorm):
-            x = normalised_linear(self.input_norm, first, x)
-        else:
-            x = linear(first, x)
-        for layer, norm in zip(rest, self.norms):
-            x = layer(dropout(norm(F.relu(x)), self.dropout, self.training))
-        return x
+            return normalised_linear(self.input_norm, self.linears[0], x)
+        return linear(self.linears[0], x)
+
+    def after_first(self, h: Tensor) -> Tensor:
+        """The layers after the first linear map, on its output ``h``."""
+        for layer, norm in zip(self.linears[1:], self.norms):
+            h = layer(dropout(norm(F.relu(h)), self.dropout, self.training))
+        return h
