@@ -108,6 +108,7 @@ def test_shared_edges_is_the_co_occurrence_count_and_clustering_is_exact_on_smal
     co = dense_incidence(hg) @ dense_incidence(hg).T
     u, v = torch.triu_indices(10, 10, 1)
     assert torch.equal(shared_edges(hg, u, v), co[u, v].long())
+    assert torch.equal(shared_edges(hg, u, v, block=3), co[u, v].long())  # in runs of a few searches
     index = torch.tensor([[0, 1, 2, 0, 1, 3, 4, 5], [0, 0, 0, 1, 1, 2, 2, 3]])
     small = Hypergraph(index, 6)  # e0 = {0,1,2}: 1 of 3 pairs elsewhere (0,1 in e1); e1: 1/1; e2 = {3,4}: 0; e3: 0
     scores = clustering_scores(small, torch.Generator().manual_seed(0))
