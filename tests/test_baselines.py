@@ -326,22 +326,24 @@ def test_hypergraph_without_self_loops_is_accepted():
         assert torch.isfinite(out).all(), name
 
 
-@pytest.mark.parametrize("mlp_layers", [1, 2])
-def test_edhnn_pair_layer_equals_the_layer_on_formed_pairs(small, mlp_layers):
-    """ED-HNN's rho on large hypergraphs: per-node and per-hyperedge products == LayerNorm + Linear on [x_v, m_e]."""
-    from hgbench.baselines.edhnn import EquivariantDiffusionConv, _pair_first_layer
+@pytest.mark.parametrize("mlp_layers, input_norm", [(1, True), (2, True), (2, False)])
+def test_first_layer_on_memberships_equals_the_layer_on_formed_pairs(small, mlp_layers, input_norm):
+    """ED-HNN's rho (input LayerNorm) and HSL's incidence scorer (none): per-node and per-hyperedge products ==
+    the MLP's first layer on every membership's [x_v, m_e]."""
+    from hgbench.baselines.mlp import MLP
 
     torch.manual_seed(0)
-    rho = EquivariantDiffusionConv(8, mlp_layers).rho
-    with torch.no_grad():
-        rho.input_norm.weight.uniform_(0.5, 1.5), rho.input_norm.bias.uniform_(-0.5, 0.5)
+    mlp = MLP(16, 8, 8, mlp_layers, 0.5, norm=True, input_norm=input_norm)
+    if input_norm:
+        with torch.no_grad():
+            mlp.input_norm.weight.uniform_(0.5, 1.5), mlp.input_norm.bias.uniform_(-0.5, 0.5)
     hypergraph = small.hypergraph
     nodes = (torch.randn(hypergraph.num_nodes, 8) + 0.5).requires_grad_()
     edges = torch.randn(hypergraph.num_edges, 8).requires_grad_()
-    inputs = (nodes, edges, *rho.parameters())
+    inputs = (nodes, edges, *mlp.parameters())
     pairs = torch.cat([ops.gather_nodes(hypergraph, nodes), ops.gather_edges(hypergraph, edges)], dim=-1)
-    direct = rho.first(pairs)
-    factorised = _pair_first_layer(rho, nodes, edges, hypergraph)
+    direct = mlp.first(pairs)
+    factorised = mlp.first_on_memberships(nodes, edges, hypergraph)
     torch.testing.assert_close(factorised, direct, rtol=1e-5, atol=1e-5)
     cotangent = torch.randn_like(direct)
     for a, b in zip(torch.autograd.grad(factorised, inputs, cotangent, allow_unused=True),

@@ -40,7 +40,6 @@ class _Layout:
     t_order: Tensor  # membership ids in CSR order of sources x targets
     t_crow: Tensor
     t_col: Tensor
-    weight: Tensor | None  # membership weights (fixed), or None
 
     def matrix(self, sorted_values: Tensor) -> Tensor:
         """The targets x sources matrix with values already in CSR order."""
@@ -66,7 +65,7 @@ def _layout(hypergraph: Hypergraph, direction: str) -> _Layout:
     order = torch.argsort(target * shape[1] + source, stable=True)
     t_order = torch.argsort(source * shape[0] + target, stable=True)
     return _Layout(shape, order, _compressed(target[order], shape[0]), source[order], t_order,
-                   _compressed(source[t_order], shape[1]), target[t_order], hypergraph.weight)
+                   _compressed(source[t_order], shape[1]), target[t_order])
 
 
 def _product(matrix: Tensor, x: Tensor) -> Tensor:
@@ -114,7 +113,13 @@ def usable(hypergraph: Hypergraph, hidden: int) -> bool:
 
 def attention_pool(hypergraph: Hypergraph, direction: str, attention: Tensor, values: Tensor) -> Tensor:
     """``out[t, h] = sum_{(s, t)} w(s, t) attention[(s, t), h] values[s, h]`` (``nnz x H``, ``S x H x D``)."""
-    layout = hypergraph._cached(("attention-pool", direction), lambda: _layout(hypergraph, direction))
-    if layout.weight is not None:
-        attention = attention * layout.weight.to(attention.dtype).unsqueeze(1)
-    return _AttentionPool.apply(attention, values, layout)
+    if hypergraph.weight is not None:
+        attention = attention * hypergraph.weight.to(attention.dtype).unsqueeze(1)
+    return pool(hypergraph, direction, attention, values)
+
+
+def pool(hypergraph: Hypergraph, direction: str, coefficients: Tensor, values: Tensor) -> Tensor:
+    """``out[t, h] = sum_{(s, t)} coefficients[(s, t), h] values[s, h]``, membership weights not applied;
+    differentiable in both (the layout is cached per index, so weighted copies of one hypergraph share it)."""
+    layout = hypergraph._structural(("attention-pool", direction), lambda: _layout(hypergraph, direction))
+    return _AttentionPool.apply(coefficients, values, layout)

@@ -35,7 +35,7 @@ Deviations / decisions:
     docs/baselines.md "Speed"; the records there were rerun with ``bench verify --replace``).
   * On hypergraphs with memberships x hidden >= 2^22 (20News, Congress, Walmart) ``rho``'s input LayerNorm and
     first linear map are computed per node and per hyperedge, then combined per membership
-    (:func:`_pair_first_layer`): the same function to float32 rounding; smaller hypergraphs keep the
+    (:meth:`~.mlp.MLP.first_on_memberships`): the same function to float32 rounding; smaller hypergraphs keep the
     per-membership path their records came from.
   * Under a soft mask the means are membership-weighted (``Hypergraph.v2e`` / ``ops.incidence_to_nodes``).
 """
@@ -69,40 +69,12 @@ class EquivariantDiffusionConv(nn.Module):
     def forward(self, x: Tensor, x0: Tensor, hypergraph: Hypergraph) -> Tensor:
         edges = hypergraph.v2e(self.phi(x), "mean")
         if hypergraph.nnz * x.shape[1] >= FACTORISED_FROM:
-            messages = self.rho.after_first(_pair_first_layer(self.rho, x, edges, hypergraph))
+            messages = self.rho.after_first(self.rho.first_on_memberships(x, edges, hypergraph))
         else:
             pairs = torch.cat([ops.gather_nodes(hypergraph, x), ops.gather_edges(hypergraph, edges)], dim=-1)
             messages = self.rho(pairs)
         nodes = ops.incidence_to_nodes(hypergraph, messages, "mean")
         return self.psi((1 - self.alpha) * nodes + self.alpha * x0)
-
-
-def _pair_first_layer(mlp: MLP, nodes: Tensor, edges: Tensor, hypergraph: Hypergraph) -> Tensor:
-    """``mlp.first`` (input LayerNorm, first linear map) on every membership's ``[x_v, m_e]``, pairs never formed.
-
-    With ``G = diag(gamma) W^T`` split into its node half ``G_v`` and hyperedge half ``G_e``, and the pair's
-    mean ``mu`` and ``s = sqrt(var + eps)`` (biased, over its ``2h`` entries) from per-node and per-hyperedge
-    sums::
-
-        first([x_v, m_e]) = (x_v G_v + m_e G_e) / s - (mu / s) (gamma^T W^T) + beta^T W^T + b
-
-    so the ``2h x h`` product runs once per node and per hyperedge instead of once per membership. The
-    variance is ``E[p^2] - mu^2``: equal to LayerNorm's to float32 rounding (``tests/test_baselines.py``).
-    """
-    norm, layer = mlp.input_norm, mlp.linears[0]
-    width = nodes.shape[1]
-    weight = layer.weight.t()
-    scaled = norm.weight.unsqueeze(1) * weight
-    projected = (ops.gather_nodes(hypergraph, nodes @ scaled[:width])
-                 + ops.gather_edges(hypergraph, edges @ scaled[width:]))
-
-    def sums(x: Tensor) -> Tensor:
-        return torch.stack([x.sum(1), x.square().sum(1)], 1)
-
-    moments = (ops.gather_nodes(hypergraph, sums(nodes)) + ops.gather_edges(hypergraph, sums(edges))) / (2 * width)
-    mean = moments[:, :1]
-    inverse_std = torch.rsqrt((moments[:, 1:] - mean * mean).clamp_min(0.0) + norm.eps)
-    return (projected - mean * (norm.weight @ weight)) * inverse_std + (norm.bias @ weight + layer.bias)
 
 
 class EDHNNNet(nn.Module):

@@ -79,6 +79,7 @@ from ..datasets.hypergraph import Hypergraph
 from ..datasets.splits import Split
 from ..methods.base import Fitted, Method
 from ..methods.protocol import Hooks
+from . import attention_pool
 from .allset import PMA
 from .kit.deployed import describe
 from .kit.masks import hard_concrete, l0_expected, relaxed_bernoulli
@@ -125,8 +126,7 @@ class MaskedPMA(PMA):
         values = self.value(x).view(-1, self.heads, self.head_dim)
         scores = F.leaky_relu((keys * self.seed).sum(-1).index_select(0, source), 0.2)
         attention = weighted_softmax(scores, target, size, hypergraph.weight)
-        messages = values.index_select(0, source) * attention.unsqueeze(-1)
-        pooled = messages.new_zeros((size, self.heads, self.head_dim)).index_add(0, target, messages)
+        pooled = attention_pool.pool(hypergraph, self.direction, attention, values)
         out = self.norm0((pooled + self.seed).flatten(1))
         return self.norm1(out + F.relu(self.feed_forward(out)))
 
@@ -212,8 +212,7 @@ class HSLModel(nn.Module):
         """One logit per incidence from [value projection of x_v || first-layer embedding of e]."""
         nodes = self.backbone.v2e.value(x)
         edges = self.backbone.v2e(x, hypergraph.with_weight(None) if hypergraph.weight is not None else hypergraph)
-        pair = torch.cat([nodes.index_select(0, hypergraph.nodes), edges.index_select(0, hypergraph.edges)], 1)
-        return self.scorer(pair).squeeze(-1)
+        return self.scorer.after_first(self.scorer.first_on_memberships(nodes, edges, hypergraph)).squeeze(-1)
 
     def weights(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
         """``m_e m_{v,e}`` per incidence: sampled in training, deterministic otherwise."""

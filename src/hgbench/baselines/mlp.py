@@ -12,10 +12,13 @@ input LayerNorm and first linear map then go through :func:`~.sparse_features.no
 
 from __future__ import annotations
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..datasets.hypergraph import Hypergraph
+from . import ops
 from .dropout import dropout
 from .sparse_features import SparseFeatures, linear, normalised_linear
 
@@ -40,6 +43,36 @@ class MLP(nn.Module):
         if isinstance(self.input_norm, nn.LayerNorm):
             return normalised_linear(self.input_norm, self.linears[0], x)
         return linear(self.linears[0], x)
+
+    def first_on_memberships(self, nodes: Tensor, edges: Tensor, hypergraph: Hypergraph) -> Tensor:
+        """:meth:`first` on every membership's ``[nodes[v], edges[e]]`` (``v in e``), the pairs never formed.
+
+        The first linear map splits over the two halves, ``W = [W_v, W_e]``, so its products run once per
+        node and per hyperedge and the memberships see gathers of output-wide rows. With the input LayerNorm,
+        ``G = diag(gamma) W^T`` split the same way, and the pair's mean ``mu`` and ``s = sqrt(var + eps)``
+        (biased, over its entries) from per-node and per-hyperedge sums of ``x`` and ``x^2``::
+
+            first([x_v, m_e]) = (x_v G_v + m_e G_e) / s - (mu / s) (gamma^T W^T) + beta^T W^T + b
+
+        The variance is ``E[p^2] - mu^2``: equal to LayerNorm's to float32 rounding (``tests/test_baselines.py``).
+        """
+        layer, width = self.linears[0], nodes.shape[1]
+        weight = layer.weight.t()
+        norm = self.input_norm if isinstance(self.input_norm, nn.LayerNorm) else None
+        scaled = weight if norm is None else norm.weight.unsqueeze(1) * weight
+        projected = (ops.gather_nodes(hypergraph, nodes @ scaled[:width])
+                     + ops.gather_edges(hypergraph, edges @ scaled[width:]))
+        if norm is None:
+            return projected if layer.bias is None else projected + layer.bias
+
+        def sums(x: Tensor) -> Tensor:
+            return torch.stack([x.sum(1), x.square().sum(1)], 1)
+
+        moments = ((ops.gather_nodes(hypergraph, sums(nodes)) + ops.gather_edges(hypergraph, sums(edges)))
+                   / (width + edges.shape[1]))
+        mean = moments[:, :1]
+        inverse_std = torch.rsqrt((moments[:, 1:] - mean * mean).clamp_min(0.0) + norm.eps)
+        return (projected - mean * (norm.weight @ weight)) * inverse_std + (norm.bias @ weight + layer.bias)
 
     def after_first(self, h: Tensor) -> Tensor:
         """The layers after the first linear map, on its output ``h``."""

@@ -96,6 +96,7 @@ class Hypergraph:
         self.context_names = tuple(context_names)
         self._cache: dict = {}
         self._cache_stamp: tuple | None = None
+        self._structure_memo: dict = {}  # memos of the index alone, shared with with_weight copies
         if not allow_empty_edges and self.num_edges and bool((self.edge_size_count == 0).any()):
             empty = int((self.edge_size_count == 0).nonzero()[0])
             raise ValueError(f"hyperedge {empty} has no member (pass allow_empty_edges=True to accept)")
@@ -148,6 +149,17 @@ class Hypergraph:
         if key not in self._cache:
             self._cache[key] = build()
         return self._cache[key]
+
+    def _structural(self, key, build):
+        """``build()`` memoised under ``key`` for this index: shared by the :meth:`with_weight` copies (which
+        keep the index), emptied when ``index`` changes in place. For what depends on the structure alone."""
+        memo = self._structure_memo
+        if memo.get("index-version") != self.index._version:
+            memo.clear()
+            memo["index-version"] = self.index._version
+        if key not in memo:
+            memo[key] = build()
+        return memo[key]
 
     @cached_property
     def edge_size_count(self) -> Tensor:
@@ -351,8 +363,10 @@ class Hypergraph:
 
     def with_weight(self, weight: Tensor | None) -> "Hypergraph":
         """The same structure with membership weights ``weight`` (a soft mask; degrees follow)."""
-        return Hypergraph(self.index, self.num_nodes, self.num_edges, weight, self.edge_context,
+        copy = Hypergraph(self.index, self.num_nodes, self.num_edges, weight, self.edge_context,
                           self.context_names, allow_empty_edges=True)
+        copy._structure_memo = self._structure_memo  # the same index
+        return copy
 
     def restrict_to_context(self, context: int) -> "Hypergraph":
         """The hyperedges of one context, with their ids compacted; nodes keep their ids."""
