@@ -338,3 +338,37 @@ def test_registered_labels():
         cls = TRIPRUNE_BASELINES[name]
         assert (cls.label, cls.paper_label) == (label, paper) and cls.defaults["profile_inference"] is True
         assert all(isinstance(v, (str, int, float, bool, type(None))) for v in cls().settings().values())
+
+
+def test_adaglt_blocked_incidence_scores_equal_the_direct_computation(monkeypatch):
+    from hgbench.baselines import adaglt
+
+    monkeypatch.setattr(adaglt, "BLOCK", 7)  # several blocks, the last one partial
+    hypergraph = generate(SyntheticConfig(num_nodes=30, num_edges=20, num_features=4, num_classes=2)).hypergraph
+    torch.manual_seed(0)
+    nodes = torch.randn(hypergraph.num_nodes, 6, requires_grad=True)
+    edges = torch.randn(hypergraph.num_edges, 6, requires_grad=True)
+    score = torch.nn.Linear(6, 1)
+    inputs = (nodes, edges, score.weight, score.bias)
+    direct = score(torch.relu(nodes[hypergraph.nodes] + edges[hypergraph.edges])).squeeze(-1)
+    blocked = adaglt.membership_scores(nodes, edges, score, hypergraph)
+    torch.testing.assert_close(blocked, direct)
+    cotangent = torch.randn_like(direct)
+    for a, b in zip(torch.autograd.grad(blocked, inputs, cotangent), torch.autograd.grad(direct, inputs, cotangent)):
+        torch.testing.assert_close(a, b)
+
+
+def test_adaglt_learned_weight_propagation_equals_the_weighted_hypergraph_one():
+    from hgbench.baselines.adaglt import LearnedWeights, _hgnn
+
+    hypergraph = generate(SyntheticConfig(num_nodes=40, num_edges=25, num_features=4, num_classes=2)).hypergraph
+    torch.manual_seed(1)
+    x = torch.randn(hypergraph.num_nodes, 5, requires_grad=True)
+    weight = (torch.rand(hypergraph.nnz) * (torch.rand(hypergraph.nnz) > 0.3)).requires_grad_()  # some zeros
+    direct = _hgnn(x, hypergraph.with_weight(weight))
+    csr = _hgnn(x, LearnedWeights(hypergraph, weight))
+    torch.testing.assert_close(csr, direct)
+    cotangent = torch.randn_like(direct)
+    grads = [torch.autograd.grad(out, (x, weight), cotangent) for out in (csr, direct)]
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b)

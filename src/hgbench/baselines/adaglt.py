@@ -6,7 +6,8 @@ classification; the row measures "AdaGLT's mechanism applied to an HGNN".
 Mechanism (GCN version -> hypergraph):
 
 * prunable "edges" = incidences (v, e) of B-union. Scorer: MLP([x_v || mean_{u in e} x_u]) -> one raw score per
-  incidence (the first linear map applied per node and per hyperedge, then gathered, so O(nnz * scorer_hidden));
+  incidence (the first linear map applied per node and per hyperedge, then gathered, so O(nnz * scorer_hidden),
+  in blocks of incidences: :func:`membership_scores`);
   scores standardised to mean 1 and variance 1e-4 and used as soft incidence weights (the original's
   soft edge weights);
 * per layer l and node v a learnable threshold ``theta_{l,v}`` through ``c (theta^3 + 20 theta)``, initialised so
@@ -50,18 +51,21 @@ incidence sparsity; the weight sparsity changes nothing in time (dense kernels).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph, inverse_power
 from ..datasets.splits import Split
 from ..methods.base import Fitted, Method
 from ..methods.protocol import Hooks, validation_score
+from .attention_pool import attention_pool
 from .hgnn import HypergraphConv
 from .kit.deployed import describe
 from .kit.masks import binary_step, straight_through
@@ -70,6 +74,7 @@ from .kit.tuning import Grid, TriPruneTuning
 
 LAYERS = 2
 WINDOW = 0.02  # the original's +-2 % around the target sparsities
+BLOCK = 8192  # incidences per block of the incidence scorer (8192 x 128 floats: 4 MB)
 
 
 def initial_threshold(coef: float) -> float:
@@ -100,11 +105,35 @@ class TicketConv(HypergraphConv):
         return _hgnn(x @ weight, hypergraph) + self.bias
 
 
-def _hgnn(x: Tensor, hypergraph: Hypergraph) -> Tensor:
+def _hgnn(x: Tensor, structure: "Hypergraph | LearnedWeights") -> Tensor:
     """``Dv^-1/2 H De^-1 H^T Dv^-1/2 x`` (``HypergraphConv(symmetric=True)``'s propagation)."""
-    return hypergraph.smooth(x, "hgnn", lambda: (inverse_power(hypergraph.node_degree(), 0.5),
-                                                 inverse_power(hypergraph.edge_degree(), 1.0),
-                                                 inverse_power(hypergraph.node_degree(), 0.5)))
+    if isinstance(structure, LearnedWeights):
+        return structure.smooth(x)
+    return structure.smooth(x, "hgnn", lambda: (inverse_power(structure.node_degree(), 0.5),
+                                                inverse_power(structure.edge_degree(), 1.0),
+                                                inverse_power(structure.node_degree(), 0.5)))
+
+
+@dataclass(frozen=True)
+class LearnedWeights:
+    """``base`` with membership weights being learned (the search phase's soft weight x mask).
+
+    :meth:`smooth` is ``base.with_weight(weight)``'s HGNN propagation (weighted degrees included) as two CSR
+    products differentiable in the weights (:func:`~.attention_pool.attention_pool`, one head), whose layouts
+    are cached on the unweighted ``base``; the gather / scale / scatter form it replaces spent most of a
+    search step in ``nnz x hidden`` copies. Equal to float32 rounding (``tests/test_tp_structure_pruning.py``).
+    """
+
+    base: Hypergraph
+    weight: Tensor
+
+    def smooth(self, x: Tensor) -> Tensor:
+        base, weight = self.base, self.weight.unsqueeze(1)
+        node_scale = inverse_power(x.new_zeros(base.num_nodes).index_add(0, base.nodes, self.weight), 0.5)
+        edge_scale = inverse_power(x.new_zeros(base.num_edges).index_add(0, base.edges, self.weight), 1.0)
+        edges = attention_pool(base, "v2e", weight, (node_scale.unsqueeze(1) * x).unsqueeze(1)).squeeze(1)
+        nodes = attention_pool(base, "e2v", weight, (edge_scale.unsqueeze(1) * edges).unsqueeze(1)).squeeze(1)
+        return node_scale.unsqueeze(1) * nodes
 
 
 class LayerwiseHGNN(nn.Module):
@@ -118,7 +147,7 @@ class LayerwiseHGNN(nn.Module):
         self.dropout = dropout
         self.structures: list[Hypergraph] | None = None
 
-    def run(self, x: Tensor, structures: list[Hypergraph]) -> Tensor:
+    def run(self, x: Tensor, structures: list["Hypergraph | LearnedWeights"]) -> Tensor:
         x = F.dropout(F.relu(self.convs[0](x, structures[0])), self.dropout, self.training)
         return self.convs[1](x, structures[1])
 
@@ -145,9 +174,7 @@ class TicketSearch(nn.Module):
 
     def masks(self, x: Tensor, hypergraph: Hypergraph) -> tuple[Tensor, list[Tensor]]:
         """(soft incidence weights, one straight-through hard mask per layer, layer-monotone)."""
-        hidden = self.node_part(x).index_select(0, hypergraph.nodes) + \
-            self.edge_part(self.edge_means).index_select(0, hypergraph.edges)
-        raw = self.score(F.relu(hidden)).squeeze(-1)
+        raw = membership_scores(self.node_part(x), self.edge_part(self.edge_means), self.score, hypergraph)
         soft_weight = _standardise(raw, 1e-4) + 1.0
         scores = _standardise(soft_weight, 1e-2)
         masks, previous = [], None
@@ -162,7 +189,52 @@ class TicketSearch(nn.Module):
 
     def forward(self, x: Tensor, hypergraph: Hypergraph) -> Tensor:
         weight, masks = self.masks(x, hypergraph)
-        return self.network.run(x, [hypergraph.with_weight(weight * mask) for mask in masks])
+        return self.network.run(x, [LearnedWeights(hypergraph, weight * mask) for mask in masks])
+
+
+def membership_scores(nodes: Tensor, edges: Tensor, score: nn.Linear, hypergraph: Hypergraph) -> Tensor:
+    """``score(relu(nodes[v] + edges[e]))`` for every incidence ``(v, e)``: the scorer's last two steps."""
+    return _MembershipScores.apply(nodes, edges, score.weight.squeeze(0), hypergraph.nodes,
+                                   hypergraph.edges) + score.bias
+
+
+class _MembershipScores(torch.autograd.Function):
+    """``relu(A[v] + B[e]) . w`` per incidence, computed in blocks of :data:`BLOCK` incidences.
+
+    The direct form materialises ``nnz x width`` gathered rows, their sum, its ReLU and their gradients
+    (on Amazon's 207k incidences at width 128, 100 MB each): most of a search step. Here each block is
+    gathered, used and dropped, and the backward pass gathers it again; the sums are the direct form's,
+    the weight's gradient summed block by block (equal to float32 rounding).
+    """
+
+    @staticmethod
+    def forward(ctx, nodes: Tensor, edges: Tensor, weight: Tensor, node_ids: Tensor, edge_ids: Tensor) -> Tensor:
+        out = nodes.new_empty(node_ids.numel())
+        for block in _blocks(node_ids.numel()):
+            torch.mv(_hidden(nodes, edges, node_ids[block], edge_ids[block]), weight, out=out[block])
+        ctx.save_for_backward(nodes, edges, weight, node_ids, edge_ids)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: Tensor):
+        nodes, edges, weight, node_ids, edge_ids = ctx.saved_tensors
+        grad_nodes, grad_edges, grad_weight = torch.zeros_like(nodes), torch.zeros_like(edges), torch.zeros_like(weight)
+        for block in _blocks(node_ids.numel()):
+            hidden = _hidden(nodes, edges, node_ids[block], edge_ids[block])
+            grad_weight.addmv_(hidden.t(), grad[block])
+            grad_hidden = hidden.sign_().mul_(grad[block].unsqueeze(1)).mul_(weight)  # ReLU's derivative: 1 where > 0
+            grad_nodes.index_add_(0, node_ids[block], grad_hidden)
+            grad_edges.index_add_(0, edge_ids[block], grad_hidden)
+        return grad_nodes, grad_edges, grad_weight, None, None
+
+
+def _blocks(total: int) -> list[slice]:
+    return [slice(start, start + BLOCK) for start in range(0, total, BLOCK)]
+
+
+def _hidden(nodes: Tensor, edges: Tensor, node_ids: Tensor, edge_ids: Tensor) -> Tensor:
+    return nodes.index_select(0, node_ids).add_(edges.index_select(0, edge_ids)).relu_()
 
 
 def _standardise(x: Tensor, variance: float) -> Tensor:
@@ -213,7 +285,7 @@ class _SearchHooks(Hooks):
         data = self.data
         with torch.no_grad():
             weight, masks = model.masks(data.features, data.hypergraph)
-            logits = model.network.run(data.features, [data.hypergraph.with_weight(weight * m) for m in masks])
+            logits = model.network.run(data.features, [LearnedWeights(data.hypergraph, weight * m) for m in masks])
         kept = [m.detach() > 0.5 for m in masks]
         sparsity = 1.0 - sum(float(k.double().mean()) for k in kept) / LAYERS
         w_sparsity = weight_sparsity(model.network)
