@@ -120,11 +120,35 @@ def test_best_share_and_rank_position_skip_cells_that_cannot_run():
 def test_a_cell_without_runs_keeps_a_check_pending():
     scores = board({"ZEN": {"Cora": 50, "Senate": 70}, "HGNN": {"Cora": 45, "Senate": 71}},
                    status={("HGNN", "Senate"): "pending"})
+    share = claims.best_share(scores, method="ZEN", metric="accuracy")  # Cora only, Senate waits
+    assert (share.value, share.complete) == (1.0, False) and "1 cell(s) not run yet" in share.text
     with pytest.raises(claims.Pending, match="not run yet"):
-        claims.best_share(scores, method="ZEN", metric="accuracy")
+        claims.best_share(scores.assign(status=["pending", "ok", "ok", "pending"]), method="ZEN", metric="accuracy")
     assert claims.ratio(scores, method="HGNN", reference="ZEN", metric="accuracy", dataset="Cora").value == 0.9
     with pytest.raises(claims.Pending, match="no rows of ED-HNN"):
         claims.value(scores, method="ED-HNN", metric="accuracy", dataset="Cora")
+
+
+def test_a_counterexample_settles_a_claim_about_every_cell_before_the_others_run():
+    """"Best in every cell" is false as soon as one cell run is lost; "best in most cells" waits for the rest."""
+    scores = board({"ZEN": {"Cora": 45, "Senate": 70, "House": 60}, "HGNN": {"Cora": 50, "Senate": 71, "House": 59}},
+                   status={("HGNN", "Senate"): "pending"})
+    table = claims.evaluate({"zen-5shot": scores, "zen-extra": scores}).set_index("claim_id")
+    every = table.at["zen_outperforms_8_baselines_11_benchmarks", "measured"]
+    assert table.at["zen_outperforms_8_baselines_11_benchmarks", "verdict"] == "not reproduced"
+    assert "best on 1 of 2 cells" in every and "already false on the cells run" in every
+    assert table.at["zen_extra_baselines_majority", "verdict"] == "pending"  # share > 0.5: the rest can change it
+    assert "so far 0.5" in table.at["zen_extra_baselines_majority", "measured"]
+    winning = board({"ZEN": {"Cora": 55, "Senate": 70}, "HGNN": {"Cora": 50, "Senate": 71}},
+                    status={("HGNN", "Senate"): "pending"})
+    verdicts = claims.evaluate({"zen-5shot": winning}).set_index("claim_id")
+    assert verdicts.at["zen_outperforms_8_baselines_11_benchmarks", "verdict"] == "pending"  # no counterexample yet
+    spread = board({"A": {"IMDB": 0.2, "DBLP": 0.1}, "TriPrune-HGNN": {"IMDB": 0.3, "DBLP": 0.3}}, metric="mae",
+                   status={("A", "DBLP"): "pending"})
+    measured = claims.std_range(spread, exclude="TriPrune-HGNN", metric="mae")
+    assert measured.value == pytest.approx((0.02, 0.02)) and not measured.complete  # 0.02 > 0.016: settled
+    table = claims.evaluate({"triprune-main": spread}).set_index("claim_id")
+    assert table.at["tri_baseline_std_0_008_0_016", "verdict"] == "not reproduced"
 
 
 def test_cells_that_cannot_run_make_a_part_not_testable():

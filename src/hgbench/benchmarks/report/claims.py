@@ -32,6 +32,8 @@ RULE = (f"A part holds when the measured value satisfies its relation to the cla
         "comparisons (a measured interval is compared by its nearer end). A claim is *reproduced* when every "
         "part holds and *not reproduced* when a measured part does not hold; otherwise it is *pending* while a "
         "part's suite has no run in the store (or is not declared yet) or a cell its check reads has no run yet, "
+        "except that a claim about every cell (best in every cell, wins every comparison, every std inside an "
+        "interval) is *not reproduced* as soon as the cells already run hold a counterexample, "
         "and *not testable here* when the claim is about something no suite measures (the reason is given) or "
         "every cell a part reads cannot run here (data unavailable) or failed. Checks read only cells whose "
         "status is ok, and the measured text says how many cells the value covers; a rank check judges over "
@@ -49,6 +51,7 @@ PLANNED_SUITES: dict[str, str] = {}
 class Measured:
     value: float | tuple[float, float]
     text: str
+    complete: bool = True  # False: over the cells run so far, while others are not run yet (see :func:`_part`)
 
 
 CHECKS: dict[str, Callable[..., Measured | None]] = {}
@@ -100,11 +103,21 @@ def _means(board: pd.DataFrame, metric: str, labels: list[str] | None = None, da
     return _ok_means(_rows(board, metric, labels, dataset)).droplevel("metric")
 
 
-def _cells(board: pd.DataFrame, metric: str, method: str) -> list[pd.Series]:
-    """Per (dataset, metric) where every method is ok: means by label (named by (dataset, metric)); pending
-    while ``method`` has no rows on the board."""
-    _rows(board, metric, [method])
-    return [row for _, row in _ok_means(_rows(board, metric)).iterrows()]
+def _cells(board: pd.DataFrame, metric: str, method: str) -> tuple[list[pd.Series], int]:
+    """Per (dataset, metric) where every method is ok: means by label (named by (dataset, metric)), and the number
+    of (dataset, metric) cells where some method is not run yet; pending while ``method`` has no rows on the board,
+    or while no cell has every method ok and some are not run yet."""
+    _rows(board, metric, [method], pending_ok=True)
+    rows = _rows(board, metric, pending_ok=True)
+    waiting = len(rows[rows.status == "pending"].groupby(["paper_dataset", "metric"]))
+    cells = [row for _, row in _ok_means(rows).iterrows()]
+    if waiting and not cells:
+        raise Pending("cells not run yet")
+    return cells, waiting
+
+
+def _not_run(waiting: int) -> str:
+    return f"; {waiting} cell(s) not run yet" if waiting else ""
 
 
 def _span(values) -> tuple[float, float]:
@@ -116,17 +129,18 @@ def _span(values) -> tuple[float, float]:
 @check
 def best_share(board, method, metric):
     """Share of (dataset, metric) cells with every method ok where ``method`` has the best mean (ties count)."""
-    cells = _cells(board, metric, method)
+    cells, waiting = _cells(board, metric, method)
     if not cells:
         return None
     wins = sum(cell[method] == (cell.max() if stats.is_higher_better(cell.name[1]) else cell.min()) for cell in cells)
-    return Measured(wins / len(cells), f"{method} best on {wins} of {len(cells)} cells where every method ran")
+    return Measured(wins / len(cells), f"{method} best on {wins} of {len(cells)} cells where every method ran"
+                    + _not_run(waiting), complete=not waiting)
 
 
 @check
 def share_won(board, method, metric):
     """Share of (other method, cell) comparisons ``method`` wins strictly, over cells with every method ok."""
-    cells = _cells(board, metric, method)
+    cells, waiting = _cells(board, metric, method)
     if not cells:
         return None
     won = total = 0
@@ -134,7 +148,8 @@ def share_won(board, method, metric):
         others = cell.drop(method)
         won += int(((others < cell[method]) if stats.is_higher_better(cell.name[1]) else (others > cell[method])).sum())
         total += len(others)
-    return Measured(won / total, f"{method} wins {won} of {total} comparisons ({len(cells)} cells)")
+    return Measured(won / total, f"{method} wins {won} of {total} comparisons ({len(cells)} cells)" + _not_run(waiting),
+                    complete=not waiting)
 
 
 @check
@@ -290,9 +305,15 @@ def max_std(board, method, metric):
 
 @check
 def std_range(board, exclude, metric):
-    ok = _ok(_rows(board, metric))
-    ok = ok[ok.label != exclude]
-    return Measured(_span(ok["std"]), f"all but {exclude}, {len(ok)} cells") if len(ok) else None
+    """Lowest and highest std of the ok cells of every method but ``exclude``."""
+    rows = _rows(board, metric, pending_ok=True)
+    rows = rows[rows.label != exclude]
+    ok, waiting = _ok(rows), int((rows.status == "pending").sum())
+    if not len(ok):
+        if waiting:
+            raise Pending("cells not run yet")
+        return None
+    return Measured(_span(ok["std"]), f"all but {exclude}, {len(ok)} cells" + _not_run(waiting), complete=not waiting)
 
 
 @check
@@ -370,9 +391,21 @@ def _part(row, boards: dict[str, pd.DataFrame]) -> tuple[str, str, str]:
         return "pending", f"{row.suite}: {reason}", rule
     if measured is None:
         return "not testable here", f"{row.suite}: no ok cell (data unavailable here, or every run failed)", rule
-    verdict = "reproduced" if holds(measured.value, row.relation, row.target) else "not reproduced"
+    held = holds(measured.value, row.relation, row.target)
     note = f"; {row.note}" if row.note else ""
-    return verdict, f"{row.suite}: {_fmt(measured.value)} ({measured.text}){note}", rule
+    if not measured.complete and (held or not _universal(row)):
+        return "pending", f"{row.suite}: cells not run yet; so far {_fmt(measured.value)} ({measured.text})", rule
+    settled = "" if measured.complete else "; already false on the cells run, whatever the others show"
+    return ("reproduced" if held else "not reproduced"), (f"{row.suite}: {_fmt(measured.value)} ({measured.text})"
+                                                          f"{settled}{note}"), rule
+
+
+def _universal(row) -> bool:
+    """A claim about every cell ("best in every cell", "wins every comparison", "every std in lo..hi"): one
+    counterexample among the cells run settles it; adding cells can only add counterexamples."""
+    if row.check in ("best_share", "share_won"):
+        return row.relation == "==" and float(row.target) == 1.0
+    return row.check == "std_range" and row.relation == "within"
 
 
 def _unrun_rows(row) -> tuple[str, ...]:
