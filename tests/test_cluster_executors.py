@@ -124,7 +124,7 @@ def test_a_ray_run_past_its_time_limit_is_killed_and_recorded_timeout(tmp_path, 
     store = Store(tmp_path / "store")
     start = time.monotonic()
     summary = RayRunner(store, address=ray_address, time_limit_s=1).run(jobs)
-    assert time.monotonic() - start < 20, "a 30 s sleep was not stopped at the 1 s limit"
+    assert time.monotonic() - start < 90, "a 120 s sleep was not stopped at the 1 s limit"  # Ray's start-up aside
     status = {r["method"]: r for r in records(store).values()}
     assert status["zen"]["status"] == "ok" and status["stuck"]["status"] == "timeout"
     assert "time limit exceeded (1 s)" in status["stuck"]["reason"] and not status["stuck"].get("rerun_on_resume")
