@@ -19,6 +19,7 @@ smaller ones keep the path their records came from. Differentiable once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import Tensor
@@ -59,9 +60,12 @@ def _compressed(rows: Tensor, size: int) -> Tensor:
 
 def _layout(hypergraph: Hypergraph, direction: str) -> _Layout:
     if direction == "v2e":
-        source, target, shape = hypergraph.nodes, hypergraph.edges, (hypergraph.num_edges, hypergraph.num_nodes)
-    else:
-        source, target, shape = hypergraph.edges, hypergraph.nodes, (hypergraph.num_nodes, hypergraph.num_edges)
+        return _layout_between(hypergraph.nodes, hypergraph.edges, (hypergraph.num_edges, hypergraph.num_nodes))
+    return _layout_between(hypergraph.edges, hypergraph.nodes, (hypergraph.num_nodes, hypergraph.num_edges))
+
+
+def _layout_between(source: Tensor, target: Tensor, shape: tuple[int, int]) -> _Layout:
+    """The layout of the memberships ``(source[i], target[i])`` of a ``targets x sources`` matrix."""
     order = torch.argsort(target * shape[1] + source, stable=True)
     t_order = torch.argsort(source * shape[0] + target, stable=True)
     return _Layout(shape, order, _compressed(target[order], shape[0]), source[order], t_order,
@@ -122,4 +126,14 @@ def pool(hypergraph: Hypergraph, direction: str, coefficients: Tensor, values: T
     """``out[t, h] = sum_{(s, t)} coefficients[(s, t), h] values[s, h]``, membership weights not applied;
     differentiable in both (the layout is cached per index, so weighted copies of one hypergraph share it)."""
     layout = hypergraph._structural(("attention-pool", direction), lambda: _layout(hypergraph, direction))
+    return _AttentionPool.apply(coefficients, values, layout)
+
+
+def pool_into(hypergraph: Hypergraph, name: str, source: Callable[[], Tensor], target: Callable[[], Tensor],
+              shape: tuple[int, int], coefficients: Tensor, values: Tensor) -> Tensor:
+    """:func:`pool` onto other targets: ``out[t, h] = sum_{i: target[i] = t} coefficients[i, h] values[source[i], h]``
+    for per-membership ``source`` and ``target`` ids (``shape``: targets x sources) that depend on the structure
+    alone, built once per index and cached under ``name`` (e.g. HHGSA's (node, context) groups)."""
+    layout = hypergraph._structural(("attention-pool", name, shape),
+                                    lambda: _layout_between(source(), target(), shape))
     return _AttentionPool.apply(coefficients, values, layout)
