@@ -8,6 +8,11 @@ import multiprocessing
 import os
 import re
 import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -172,6 +177,37 @@ def test_a_job_whose_worker_dies_twice_is_failed_naming_the_signal_and_run_again
     again = EXECUTORS[executor](store, time_limit_s=600).run(jobs)  # a plain rerun runs the killed job, and only it
     assert (again.executed, again.skipped) == (1, 2)
     assert {r["seed"]: r["status"] for r in store.all_records()} == {0: "ok", 1: "ok", 2: "ok"}
+
+
+# ----------------------------------------------------------------------------- the run itself terminated
+def test_a_terminated_run_kills_its_worker_and_resumes_where_it_stopped(tmp_path):
+    """SIGTERM (kill, SLURM's cancellation) to a run with a time limit (its jobs run in a worker process) kills
+    the worker with it, not after the worker's job ends; the next run keeps the finished record."""
+    root, pidfile = tmp_path / "store", tmp_path / "stuck.pid"
+    driver = (f"import cluster_support\n"
+              f"from hgbench.benchmarks.run.plan import plan\n"
+              f"from hgbench.benchmarks.run.runner import Runner\n"
+              f"from hgbench.benchmarks.run.store import Store\n"
+              f"cluster_support.register()\n"
+              f"jobs, _ = plan('t', ['zen', 'stuck'], ['synthetic'], '5-shot', 1)\n"
+              f"Runner(Store({str(root)!r}), time_limit_s=600).run(jobs)\n")
+    tests = Path(__file__).parent
+    env = dict(os.environ, HGBENCH_TEST_PIDFILE=str(pidfile),
+               PYTHONPATH=os.pathsep.join([str(tests.parent / "src"), str(tests), os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.Popen([sys.executable, "-c", driver], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not pidfile.exists() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert run.poll() is None and pidfile.exists(), "the stuck job did not start"
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        run.kill()
+    worker = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker, 0)  # killed and reaped by the run before it exited, not left sleeping its 120 s
+    assert [r["method"] for r in Store(root).all_records()] == ["zen"]  # the stuck job has no record: rerun later
 
 
 # ----------------------------------------------------------------------------- a cluster task lost as a whole

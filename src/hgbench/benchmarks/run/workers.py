@@ -21,6 +21,8 @@ executor's one worker when its runs have a time limit.
   in ``retried_after``). A job whose worker dies twice is a ``failed`` record naming the signal or exit
   code, marked ``rerun_on_resume``: a plain ``bench run`` runs it again (a death is not a property of
   the job); a new worker takes the rest of its chunk and the suite goes on.
+* A SIGTERM to the parent (``kill``, SLURM's cancellation or time limit) stops it as Ctrl-C does: its workers
+  are killed (their running jobs have no record; a rerun does them) instead of finishing their jobs as orphans.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -136,33 +139,52 @@ def run_in_workers(runner: Runner, groups: list[list[Job]], size: int, summary: 
     chunks = deque([(job, runner.split(job)) for job in group] for group in groups)
     workers: list[_Worker] = []
     deaths: dict[str, str] = {}  # job key -> how its worker died the first time (the job is run once more)
-    try:
-        while chunks or any(worker.chunk for worker in workers):
-            for worker in workers:
-                if not worker.chunk and chunks:
-                    _dispatch(worker, chunks.popleft())
-            while chunks and len(workers) < size:
-                workers.append(_spawn(context, runner, worker_class, attributes))
-                _dispatch(workers[-1], chunks.popleft())
-            for worker in _ready(workers):
-                if not _receive(runner, worker, summary, deaths):  # the worker died
+    with _terminate_as_exit():
+        try:
+            while chunks or any(worker.chunk for worker in workers):
+                for worker in workers:
+                    if not worker.chunk and chunks:
+                        _dispatch(worker, chunks.popleft())
+                while chunks and len(workers) < size:
+                    workers.append(_spawn(context, runner, worker_class, attributes))
+                    _dispatch(workers[-1], chunks.popleft())
+                for worker in _ready(workers):
+                    if not _receive(runner, worker, summary, deaths):  # the worker died
+                        workers.remove(worker)
+                        _retry_or_bury(runner, worker, summary, chunks, deaths)
+                for worker in [w for w in workers if _overdue(w)]:
+                    if not _receive(runner, worker, summary, deaths) or not _overdue(worker):
+                        continue  # it finished (or died) just now: its record is stored, or is on the next round
+                    worker.process.kill()
+                    worker.process.join()
                     workers.remove(worker)
-                    _retry_or_bury(runner, worker, summary, chunks, deaths)
-            for worker in [w for w in workers if _overdue(w)]:
-                if not _receive(runner, worker, summary, deaths) or not _overdue(worker):
-                    continue  # it finished (or died) just now: its record is stored, or is on the next round
-                worker.process.kill()
+                    _bury(runner, worker, summary, chunks, killed_record)
+        finally:
+            for worker in workers:
+                if worker.chunk:  # interrupted: its running job has no record, a rerun does it
+                    worker.process.kill()
+                else:
+                    with contextlib.suppress(OSError):  # it may have died idle
+                        worker.conn.send(None)
                 worker.process.join()
-                workers.remove(worker)
-                _bury(runner, worker, summary, chunks, killed_record)
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """While the workers run, SIGTERM raises ``SystemExit(143)`` in the parent (when it runs in the main thread), so
+    that :func:`run_in_workers` kills its workers on the way out, as after Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def exit_on_sigterm(signum, frame):
+        raise SystemExit(128 + signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, exit_on_sigterm)
+    try:
+        yield
     finally:
-        for worker in workers:
-            if worker.chunk:  # interrupted: its running job has no record, a rerun does it
-                worker.process.kill()
-            else:
-                with contextlib.suppress(OSError):  # it may have died idle
-                    worker.conn.send(None)
-            worker.process.join()
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _portable_factories(methods: set[str], known: dict[str, Callable] | None = None) -> dict[str, Callable]:
