@@ -353,11 +353,43 @@ def test_first_layer_on_memberships_equals_the_layer_on_formed_pairs(small, mlp_
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 
 
-def test_edhnn_trains_alike_with_and_without_the_pair_factorisation(small, monkeypatch):
+@pytest.mark.parametrize("weighted", [False, True])
+def test_mean_of_a_one_layer_rho_equals_the_mean_of_its_messages(small, weighted):
+    """ED-HNN's hyperedge -> node step with a one-layer rho: three per-membership scalars and a CSR product ==
+    the (weighted) mean over each node's memberships of rho on the formed pairs, values and gradients; a node
+    without memberships gets 0 either way."""
+    from hgbench.baselines.edhnn import mean_of_affine_rho
+    from hgbench.baselines.mlp import MLP
+    from hgbench.datasets.hypergraph import Hypergraph
+
+    torch.manual_seed(0)
+    rho = MLP(16, 8, 8, 1, 0.5, norm=True, input_norm=True)
+    with torch.no_grad():
+        rho.input_norm.weight.uniform_(0.5, 1.5), rho.input_norm.bias.uniform_(-0.5, 0.5)
+    base = small.hypergraph
+    hypergraph = Hypergraph(base.index, base.num_nodes + 1, base.num_edges)  # the last node has no membership
+    if weighted:
+        hypergraph = hypergraph.with_weight(torch.rand(hypergraph.nnz, generator=torch.Generator().manual_seed(1)))
+    nodes = (torch.randn(hypergraph.num_nodes, 8) + 0.5).requires_grad_()
+    edges = torch.randn(hypergraph.num_edges, 8).requires_grad_()
+    inputs = (nodes, edges, *rho.parameters())
+    pairs = torch.cat([ops.gather_nodes(hypergraph, nodes), ops.gather_edges(hypergraph, edges)], dim=-1)
+    direct = ops.incidence_to_nodes(hypergraph, rho(pairs), "mean")
+    folded = mean_of_affine_rho(rho, nodes, edges, hypergraph)
+    torch.testing.assert_close(folded, direct, rtol=1e-5, atol=1e-5)
+    assert folded[-1].abs().max() == 0
+    cotangent = torch.randn_like(direct)
+    for a, b in zip(torch.autograd.grad(folded, inputs, cotangent), torch.autograd.grad(direct, inputs, cotangent)):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("mlp_layers", [1, 2])  # rho folded into the mean (one layer), or formed per membership
+def test_edhnn_trains_alike_with_and_without_the_pair_factorisation(small, monkeypatch, mlp_layers):
     from hgbench.baselines import edhnn
 
     method = BASELINES["edhnn"]()
-    config = method.hyperparameters({"lr": 1e-2, "layers": 2, "hidden": 16, "dropout": 0.0})
+    config = method.hyperparameters({"lr": 1e-2, "layers": 2, "hidden": 16, "dropout": 0.0,
+                                     "mlp_layers": mlp_layers})
     outputs = []
     for threshold in (0, 1 << 62):  # factorised everywhere, then nowhere
         monkeypatch.setattr(edhnn, "FACTORISED_FROM", threshold)

@@ -36,7 +36,10 @@ Deviations / decisions:
   * On hypergraphs with memberships x hidden >= 2^22 (20News, Congress, Walmart) ``rho``'s input LayerNorm and
     first linear map are computed per node and per hyperedge, then combined per membership
     (:meth:`~.mlp.MLP.first_on_memberships`): the same function to float32 rounding; smaller hypergraphs keep the
-    per-membership path their records came from.
+    per-membership path their records came from. There, a one-layer ``rho`` (the default) is affine, so its mean
+    over a node's memberships folds into per-node sums and one CSR product (:func:`mean_of_affine_rho`, session
+    13): no memberships x hidden tensor at all (an epoch on Congress 0.13x, Walmart 0.43x, 20News 0.58x;
+    docs/baselines.md "Speed"; the 20News records were rerun).
   * Under a soft mask the means are membership-weighted (``Hypergraph.v2e`` / ``ops.incidence_to_nodes``).
 """
 
@@ -50,7 +53,7 @@ from torch import Tensor
 from ..datasets.base import NodeDataset
 from ..datasets.hypergraph import Hypergraph
 from ..methods.trainer import TrainedMethod
-from . import ops
+from . import attention_pool, ops
 from .dropout import dropout
 from .mlp import MLP
 from .sparse_features import SparseInput, linear
@@ -68,13 +71,51 @@ class EquivariantDiffusionConv(nn.Module):
 
     def forward(self, x: Tensor, x0: Tensor, hypergraph: Hypergraph) -> Tensor:
         edges = hypergraph.v2e(self.phi(x), "mean")
-        if hypergraph.nnz * x.shape[1] >= FACTORISED_FROM:
-            messages = self.rho.after_first(self.rho.first_on_memberships(x, edges, hypergraph))
-        else:
+        if hypergraph.nnz * x.shape[1] < FACTORISED_FROM:
             pairs = torch.cat([ops.gather_nodes(hypergraph, x), ops.gather_edges(hypergraph, edges)], dim=-1)
-            messages = self.rho(pairs)
-        nodes = ops.incidence_to_nodes(hypergraph, messages, "mean")
+            nodes = ops.incidence_to_nodes(hypergraph, self.rho(pairs), "mean")
+        elif len(self.rho.linears) == 1:
+            nodes = mean_of_affine_rho(self.rho, x, edges, hypergraph)
+        else:
+            messages = self.rho.after_first(self.rho.first_on_memberships(x, edges, hypergraph))
+            nodes = ops.incidence_to_nodes(hypergraph, messages, "mean")
         return self.psi((1 - self.alpha) * nodes + self.alpha * x0)
+
+
+def mean_of_affine_rho(rho: MLP, x: Tensor, edges: Tensor, hypergraph: Hypergraph) -> Tensor:
+    """``mean_{e ni v} rho([x_v, m_e])`` for a one-layer ``rho`` (input LayerNorm + Linear), with no per-membership row.
+
+    Per membership ``rho([x_v, m_e]) = (A_v + B_e - mu_ve c) s_ve + d`` (:meth:`~.mlp.MLP.first_on_memberships`:
+    ``A = x G_v``, ``B = m G_e``, the pair's mean ``mu_ve`` and inverse std ``s_ve``, ``c = gamma^T W^T``,
+    ``d = beta^T W^T + b``), which is affine in the rows, so with the mean's weights ``q_ve = w_ve / sum_e w_ve``::
+
+        mean = A_v sum_e q s + sum_e (q s) B_e - c sum_e q mu s + d sum_e q
+
+    three per-membership scalars and one CSR product (:func:`~.attention_pool.pool`): the same function as the
+    per-membership path to float32 rounding, without its memberships x hidden tensors.
+    """
+    layer, norm = rho.linears[0], rho.input_norm
+    weight, width = layer.weight.t(), x.shape[1]
+    scaled = norm.weight.unsqueeze(1) * weight
+    nodes = hypergraph.nodes
+
+    def sums(rows: Tensor) -> Tensor:
+        return torch.stack([rows.sum(1), rows.square().sum(1)], 1)
+
+    def per_node(values: Tensor) -> Tensor:
+        return values.new_zeros(hypergraph.num_nodes, *values.shape[1:]).index_add(0, nodes, values)
+
+    moments = ((ops.gather_nodes(hypergraph, sums(x)) + ops.gather_edges(hypergraph, sums(edges)))
+               / (width + edges.shape[1]))
+    mean = moments[:, 0]
+    inverse_std = torch.rsqrt((moments[:, 1] - mean * mean).clamp_min(0.0) + norm.eps)
+    weights = hypergraph.membership_weight().to(x.dtype)
+    share = weights / per_node(weights).clamp_min(1e-12).index_select(0, nodes)  # q_ve, as the weighted mean's
+    coefficient = share * inverse_std
+    totals = per_node(torch.stack([coefficient, coefficient * mean, share], 1))
+    pooled = attention_pool.pool(hypergraph, "e2v", coefficient.unsqueeze(1), (edges @ scaled[width:]).unsqueeze(1))
+    return ((x @ scaled[:width]) * totals[:, :1] + pooled.squeeze(1) - totals[:, 1:2] * (norm.weight @ weight)
+            + totals[:, 2:] * (norm.bias @ weight + layer.bias))
 
 
 class EDHNNNet(nn.Module):
