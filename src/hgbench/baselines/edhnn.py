@@ -55,7 +55,7 @@ from ..datasets.hypergraph import Hypergraph
 from ..methods.trainer import TrainedMethod
 from . import attention_pool, ops
 from .dropout import dropout
-from .mlp import MLP
+from .mlp import MLP, pair_moments
 from .sparse_features import SparseInput, linear
 
 FACTORISED_FROM = 1 << 22  # memberships x hidden from which rho's first layer skips forming the pairs (20News up)
@@ -99,16 +99,10 @@ def mean_of_affine_rho(rho: MLP, x: Tensor, edges: Tensor, hypergraph: Hypergrap
     scaled = norm.weight.unsqueeze(1) * weight
     nodes = hypergraph.nodes
 
-    def sums(rows: Tensor) -> Tensor:
-        return torch.stack([rows.sum(1), rows.square().sum(1)], 1)
-
     def per_node(values: Tensor) -> Tensor:
         return values.new_zeros(hypergraph.num_nodes, *values.shape[1:]).index_add(0, nodes, values)
 
-    moments = ((ops.gather_nodes(hypergraph, sums(x)) + ops.gather_edges(hypergraph, sums(edges)))
-               / (width + edges.shape[1]))
-    mean = moments[:, 0]
-    inverse_std = torch.rsqrt((moments[:, 1] - mean * mean).clamp_min(0.0) + norm.eps)
+    mean, inverse_std = (column.squeeze(1) for column in pair_moments(x, edges, hypergraph, norm.eps))
     weights = hypergraph.membership_weight().to(x.dtype)
     share = weights / per_node(weights).clamp_min(1e-12).index_select(0, nodes)  # q_ve, as the weighted mean's
     coefficient = share * inverse_std

@@ -65,13 +65,7 @@ class MLP(nn.Module):
         if norm is None:
             return projected if layer.bias is None else projected + layer.bias
 
-        def sums(x: Tensor) -> Tensor:
-            return torch.stack([x.sum(1), x.square().sum(1)], 1)
-
-        moments = ((ops.gather_nodes(hypergraph, sums(nodes)) + ops.gather_edges(hypergraph, sums(edges)))
-                   / (width + edges.shape[1]))
-        mean = moments[:, :1]
-        inverse_std = torch.rsqrt((moments[:, 1:] - mean * mean).clamp_min(0.0) + norm.eps)
+        mean, inverse_std = pair_moments(nodes, edges, hypergraph, norm.eps)
         return (projected - mean * (norm.weight @ weight)) * inverse_std + (norm.bias @ weight + layer.bias)
 
     def after_first(self, h: Tensor) -> Tensor:
@@ -79,3 +73,16 @@ class MLP(nn.Module):
         for layer, norm in zip(self.linears[1:], self.norms):
             h = layer(dropout(norm(F.relu(h)), self.dropout, self.training))
         return h
+
+
+def pair_moments(nodes: Tensor, edges: Tensor, hypergraph: Hypergraph, eps: float) -> tuple[Tensor, Tensor]:
+    """LayerNorm's mean and ``1 / sqrt(var + eps)`` of every membership's ``[nodes[v], edges[e]]`` (``nnz x 1`` each),
+    from per-node and per-hyperedge sums of the entries and of their squares (variance ``E[p^2] - mu^2``)."""
+
+    def sums(x: Tensor) -> Tensor:
+        return torch.stack([x.sum(1), x.square().sum(1)], 1)
+
+    moments = ((ops.gather_nodes(hypergraph, sums(nodes)) + ops.gather_edges(hypergraph, sums(edges)))
+               / (nodes.shape[1] + edges.shape[1]))
+    mean = moments[:, :1]
+    return mean, torch.rsqrt((moments[:, 1:] - mean * mean).clamp_min(0.0) + eps)
