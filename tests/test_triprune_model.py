@@ -189,6 +189,19 @@ def test_a_short_run_beats_the_majority_class_and_repeats_exactly(data, split):
     assert {"lambda"} | {n for n in first.modules if n.startswith("controllers.")} <= set(first.modules)
 
 
+def test_only_the_full_model_stores_its_modules(data, split):
+    """Transfer runs read the full model's modules.pt; the registered variants write none (not read), and
+    the switch is no run parameter, so their job keys stay the full model's plus the overrides."""
+    assert registry.method_entry("triprune").factory().keeps_modules
+    variants = [registry.method_entry(name).factory() for name in VARIANTS]
+    assert not any(method.keeps_modules for method in variants)
+    assert TriPrune(keeps_modules=False).settings() == TriPrune().settings()
+    config = {"epochs": 2, "patience": 2, "meta_every": 1}
+    kept, dropped = (TriPrune(keeps_modules=keep).fit(data, split, config, 0) for keep in (True, False))
+    assert "lambda" in kept.modules and dropped.modules is None
+    assert torch.equal(kept.predict(), dropped.predict())
+
+
 @pytest.fixture
 def short_variants(monkeypatch):
     """``triprune``, its exponential-schedule variant and its transfer variant, trained for a few epochs."""

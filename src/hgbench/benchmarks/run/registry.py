@@ -71,7 +71,7 @@ def _register_builtins() -> None:
         register_class(name, cls)
     register_class(TriPrune.name, TriPrune)
     for name, (label, overrides) in VARIANTS.items():
-        register_method(name, lambda o=overrides: TriPrune(**o), label,
+        register_method(name, lambda o=overrides: TriPrune(keeps_modules=False, **o), label,
                         f"TriPrune-HGNN variant: {', '.join(f'{k}={v}' for k, v in overrides.items())}")
 
 

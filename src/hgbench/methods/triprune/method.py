@@ -13,7 +13,7 @@ exactly in what it changes. Two variants read earlier runs through the runner's 
 
 The run record's ``diagnostics`` hold the checkpoint thresholds, lambda, retention, seconds per
 epoch and the meta-steps' share; artifacts: ``trace`` (SPEC §4.2 per epoch), ``temperatures``,
-``meta_steps``, ``mined_pairs`` and ``modules.pt`` (the transferable modules). With
+``meta_steps``, ``mined_pairs`` and, for the full model, ``modules.pt`` (the transferable modules). With
 ``profile_parts`` the runner also times Table 8's parts of the trained model.
 """
 
@@ -52,6 +52,13 @@ class TriPrune(Method):
     description = "TriPrune-HGNN (paper 000): learned thresholds, attention mining, meta-learned loss weights"
     defaults = {**DEFAULTS, "profile_inference": True, "profile_parts": False, "threshold_end_seeds": 10,
                 "transfer_from": None, "meta_probe": False}
+
+    def __init__(self, *, keeps_modules: bool = True, **overrides: Any) -> None:
+        """``keeps_modules``: store the transferable modules as ``modules.pt``. Only the full model's are
+        read (by transfer runs), so the registry turns it off for the variants; it is not a parameter of
+        the run (no key changes)."""
+        super().__init__(**overrides)
+        self.keeps_modules = keeps_modules
 
     def configurations(self, budget: str = "full") -> dict[str, list]:
         """No search (the paper gives one configuration); ``smoke``: 20 epochs, patience 5, and fixed
@@ -99,10 +106,10 @@ class TriPrune(Method):
         run = Trainer(data, split, run_config, seed, statics, frozen).run()
         run.diagnostics.update(resolved_threshold_end=resolved.get("threshold_end"),
                                transfer_source=frozen["source"] if frozen else None)
-        return _fitted(run, config, seed)
+        return _fitted(run, config, seed, self.keeps_modules)
 
 
-def _fitted(run: TriPruneRun, config: dict, seed: int) -> Fitted:
+def _fitted(run: TriPruneRun, config: dict, seed: int, keeps_modules: bool) -> Fitted:
     model = run.model
 
     def predict() -> Tensor:
@@ -112,7 +119,8 @@ def _fitted(run: TriPruneRun, config: dict, seed: int) -> Fitted:
     profiles = {"adaptive_mlps": _adaptive_mlps(run)}
     if config["profile_parts"]:
         profiles.update(_table8_parts(run, seed))
-    modules = {**transferable_state(model), "lambda": torch.tensor(list(run.diagnostics["final_lambda"].values()))}
+    modules = ({**transferable_state(model), "lambda": torch.tensor(list(run.diagnostics["final_lambda"].values()))}
+               if keeps_modules else None)
     return Fitted(predict, run.diagnostics, trace=run.trace, state=model.state_dict(), tables=run.tables,
                   modules=modules, profiles=profiles)
 
