@@ -129,6 +129,25 @@ def test_a_cell_without_runs_keeps_a_check_pending():
         claims.value(scores, method="ED-HNN", metric="accuracy", dataset="Cora")
 
 
+def test_share_won_counts_every_comparison_whose_two_methods_ran():
+    """A comparison needs its two methods only: a cell where a third is not run yet still counts, and one loss
+    there settles "wins every comparison" while a share below 1 waits for the rest."""
+    scores = board({"A": {"IMDB": 0.5, "DBLP": 0.5}, "B": {"IMDB": 0.6, "DBLP": 0.4}, "C": {"IMDB": 0.7, "DBLP": 0.9}},
+                   metric="mae", status={("C", "DBLP"): "pending"})
+    share = claims.share_won(scores, method="A", metric="mae")
+    assert (share.value, share.complete) == (2 / 3, False)
+    assert "wins 2 of 3 comparisons" in share.text and "1 comparison(s) not run yet" in share.text
+    waiting_for_a = scores.assign(status=np.where(scores.label.eq("A") & scores.dataset.eq("dblp"), "pending", "ok"))
+    assert claims.share_won(waiting_for_a, method="A", metric="mae").text.endswith("2 comparison(s) not run yet")
+    with pytest.raises(claims.Pending, match="not run yet"):
+        claims.share_won(scores.assign(status=np.where(scores.label.eq("A"), "pending", "ok")), method="A",
+                         metric="mae")
+    boards = {"triprune-significance": scores.replace({"A": "TriPrune-HGNN"})}
+    table = claims.evaluate(boards).set_index("claim_id")
+    assert table.at["tri_outperforms_65_of_65", "verdict"] == "not reproduced"
+    assert "already false" in table.at["tri_outperforms_65_of_65", "measured"]
+
+
 def test_a_counterexample_settles_a_claim_about_every_cell_before_the_others_run():
     """"Best in every cell" is false as soon as one cell run is lost; "best in most cells" waits for the rest."""
     scores = board({"ZEN": {"Cora": 45, "Senate": 70, "House": 60}, "HGNN": {"Cora": 50, "Senate": 71, "House": 59}},

@@ -139,17 +139,29 @@ def best_share(board, method, metric):
 
 @check
 def share_won(board, method, metric):
-    """Share of (other method, cell) comparisons ``method`` wins strictly, over cells with every method ok."""
-    cells, waiting = _cells(board, metric, method)
-    if not cells:
+    """Share of (other method, cell) comparisons ``method`` wins strictly, over the comparisons where both are ok.
+
+    A comparison needs its two methods only, so a cell where a third method is not run yet still counts its
+    finished comparisons; pending while ``method`` has no rows, or while no comparison is ok and some wait."""
+    _rows(board, metric, [method], pending_ok=True)
+    rows = _rows(board, metric, pending_ok=True)
+    status = rows.set_index(["paper_dataset", "metric", "label"])["status"].unstack("label")
+    means = _ok(rows).set_index(["paper_dataset", "metric", "label"])["mean"].unstack("label").reindex(
+        index=status.index, columns=status.columns)
+    others = [label for label in status.columns if label != method]
+    pending = status[others].eq("pending") | status[[method]].eq("pending").to_numpy()
+    waiting = int(pending.to_numpy().sum())
+    made = means[others].notna() & means[[method]].notna().to_numpy()
+    if not made.to_numpy().any():
+        if waiting:
+            raise Pending("comparisons not run yet")
         return None
-    won = total = 0
-    for cell in cells:
-        others = cell.drop(method)
-        won += int(((others < cell[method]) if stats.is_higher_better(cell.name[1]) else (others > cell[method])).sum())
-        total += len(others)
-    return Measured(won / total, f"{method} wins {won} of {total} comparisons ({len(cells)} cells)" + _not_run(waiting),
-                    complete=not waiting)
+    higher = np.array([stats.is_higher_better(metric_) for metric_ in means.index.get_level_values("metric")])
+    difference = means[others].sub(means[method], axis=0).to_numpy()
+    wins = np.where(higher[:, None], difference < 0, difference > 0) & made.to_numpy()
+    won, total = int(wins.sum()), int(made.to_numpy().sum())
+    return Measured(won / total, f"{method} wins {won} of {total} comparisons where both ran"
+                    + (f"; {waiting} comparison(s) not run yet" if waiting else ""), complete=not waiting)
 
 
 @check
