@@ -5,8 +5,6 @@ HSC's spectral step, SAViT's width search and Shaver's attribution against direc
 
 from __future__ import annotations
 
-import statistics
-import time
 
 import numpy as np
 import pytest
@@ -26,7 +24,7 @@ from hgbench.datasets.base import NodeDataset, Task
 from hgbench.datasets.hypergraph import Hypergraph, inverse_power
 from hgbench.datasets.synthetic import SyntheticConfig, generate
 
-from triprune_support import data_and_split, fit, smoke_params
+from triprune_support import data_and_split, fit, median_cpu_seconds, smoke_params
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -43,22 +41,6 @@ def backbone(data: NodeDataset, hidden: int = 16, seed: int = 0, dtype=torch.flo
         model.first.bias.normal_()
         model.second.bias.normal_()
     return model.eval()
-
-
-def median_forward_seconds(models, x, hypergraph, runs: int = 9) -> list[float]:
-    """Median seconds of a forward of each model, the models timed in turn (so that load on a shared machine
-    falls on all of them alike)."""
-    times = [[] for _ in models]
-    with torch.no_grad():
-        for model in models:
-            model(x, hypergraph)
-            model(x, hypergraph)
-        for _ in range(runs):
-            for model, spent in zip(models, times):
-                start = time.perf_counter()
-                model(x, hypergraph)
-                spent.append(time.perf_counter() - start)
-    return [statistics.median(spent) for spent in times]
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +73,8 @@ def test_the_sliced_models_inference_time_falls_with_fewer_channels(large):
     model = backbone(large, hidden=64)
     wide = slice_channels(model, torch.arange(64)).eval()
     narrow = slice_channels(model, torch.arange(12), torch.arange(32)).eval()
-    narrow_time, wide_time = median_forward_seconds([narrow, wide], large.features, large.hypergraph)
+    narrow_time, wide_time = median_cpu_seconds([lambda: narrow(large.features, large.hypergraph),
+                                                 lambda: wide(large.features, large.hypergraph)])
     assert narrow_time < 0.8 * wide_time
 
 
@@ -306,7 +289,8 @@ def test_shavers_deployed_artefact_gets_faster_as_whole_rows_are_pruned(large):
     many[:16] = True
     kept_most, kept_few = deploy(masked_model(model, few, base)), deploy(masked_model(model, many, base))
     assert kept_few.first.weight.shape[0] == 16
-    few_time, most_time = median_forward_seconds([kept_few, kept_most], large.features, large.hypergraph)
+    few_time, most_time = median_cpu_seconds([lambda: kept_few(large.features, large.hypergraph),
+                                              lambda: kept_most(large.features, large.hypergraph)])
     assert few_time < 0.8 * most_time
 
 

@@ -6,8 +6,6 @@ falling with its retention. The generic contract (tests/test_triprune_baselines.
 from __future__ import annotations
 
 import math
-import statistics
-import time
 
 import pytest
 import torch
@@ -29,7 +27,7 @@ from hgbench.methods.triprune.method import TriPrune
 from hgbench.benchmarks.run.plan import StoreRuns, schedule
 from hgbench.benchmarks.run.runner import Runner
 from hgbench.benchmarks.run.store import Store
-from triprune_support import DATASET, PROTOCOL, data_and_split, smoke_params
+from triprune_support import DATASET, PROTOCOL, data_and_split, median_cpu_seconds, smoke_params
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 FAST = {"epochs": 3, "patience": 3}
@@ -295,20 +293,6 @@ def test_every_fit_reports_what_it_deployed():
 
 
 # ----------------------------------------------------------------------------- time falls with retention
-def _median_seconds(high, low, runs: int = 9) -> tuple[float, float]:
-    """Medians of ``runs`` timed calls of ``high`` and ``low``, alternated (so load drift hits both alike)."""
-    times: tuple[list[float], list[float]] = ([], [])
-    with torch.no_grad():
-        for forward in (high, low, high, low):  # warm-up: cached operators built
-            forward()
-        for _ in range(runs):
-            for forward, bucket in zip((high, low), times):
-                start = time.perf_counter()
-                forward()
-                bucket.append(time.perf_counter() - start)
-    return statistics.median(times[0]), statistics.median(times[1])
-
-
 def test_deployed_inference_time_falls_with_retention():
     # large hyperedges (nnz / n ~ 30), few features: propagation dominates a forward, as on the real datasets
     data = generate(SyntheticConfig(num_nodes=2000, num_edges=1500, num_features=16, num_contexts=2,
@@ -327,7 +311,7 @@ def test_deployed_inference_time_falls_with_retention():
         layerwise.structures = [incidences, second]
         structures[r] = (lambda e=edges: net(x, e), lambda i=incidences: backbone(x, i), lambda m=layerwise: m(x, full))
     for name, high, low in zip(("hgnn", "allset", "layerwise"), structures[1.0], structures[0.2]):
-        high_seconds, low_seconds = _median_seconds(high, low)
+        high_seconds, low_seconds = median_cpu_seconds([high, low])
         assert low_seconds < 0.8 * high_seconds, (name, low_seconds, high_seconds)
 
 

@@ -1,9 +1,13 @@
-"""Shared pieces of the TriPrune baseline tests: a store holding the HGNN teacher's short runs, and a fit of
-any registered method through that store (what ``bench run`` does, without the runner's timers)."""
+"""Shared pieces of the TriPrune baseline tests: a store holding the HGNN teacher's short runs, a fit of
+any registered method through that store (what ``bench run`` does, without the runner's timers), and the
+timer of the tests that inference time falls with what a pruning method removes."""
 
 from __future__ import annotations
 
+import statistics
+import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 from sklearn.model_selection import ParameterGrid
@@ -19,6 +23,27 @@ from hgbench.datasets.splits import Split, make_split
 from hgbench.methods.base import Fitted, reading_runs
 
 DATASET, PROTOCOL, SEEDS = "synthetic-contexts", "ratio-0.6-0.2", 2
+
+
+def median_cpu_seconds(calls: list[Callable[[], object]], runs: int = 9) -> list[float]:
+    """Median seconds of each call, the calls timed in turn after two warm-ups each (cached operators built), in
+    this process's CPU time on one thread: other processes on a loaded machine delay a call's wall time, not the
+    CPU time it takes."""
+    times: list[list[float]] = [[] for _ in calls]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.no_grad():
+            for call in calls * 2:
+                call()
+            for _ in range(runs):
+                for call, spent in zip(calls, times):
+                    start = time.process_time()
+                    call()
+                    spent.append(time.process_time() - start)
+    finally:
+        torch.set_num_threads(threads)
+    return [statistics.median(spent) for spent in times]
 
 
 def teacher_store(root: Path) -> Store:
