@@ -5,7 +5,8 @@ trained by :mod:`hgbench.methods.trainer` under the protocol each declares.
 :class:`~hgbench.methods.trainer.TrainedMethod` class; ``PROBES`` holds the variants that test
 explanations of gaps to the paper (``probes`` module). Adding a baseline is its file plus one
 ``"module:Class"`` line below: the method registry and the contract tests read ``BASELINES`` (ZEN's
-trainer contract) and ``TRIPRUNE_BASELINES`` (TriPrune's rows that fit by their own loops).
+trainer contract) and ``TRIPRUNE_BASELINES`` (TriPrune's rows that fit by their own loops); ``CONTROLS``
+holds reference rows that learn nothing (the constant floor of TriPrune's Table 2).
 """
 
 from __future__ import annotations
@@ -67,4 +68,7 @@ TRIPRUNE_BASELINES = _by_name(
     "sharp_distill:SharpDistill",
 )
 
-__all__ = ["BASELINES", "PROBES", "TRIPRUNE_BASELINES"]
+# reference rows that learn nothing (Table 2's floor): neither contract applies, no test asks them to beat it
+CONTROLS = _by_name("constant:Constant")
+
+__all__ = ["BASELINES", "CONTROLS", "PROBES", "TRIPRUNE_BASELINES"]

@@ -354,7 +354,8 @@ def statistic_ratio(board, statistic, datasets, others, end=""):
     low, high = ratios.idxmin(), ratios.idxmax()
     left_out = [d for d in _names(datasets) + _names(others) if d not in values.index]
     text = (f"{statistic}: {len(large)} other datasets over {', '.join(small.index)}; lowest {low[0]}/{low[1]}, "
-            f"highest {high[0]}/{high[1]}" + (f"; left out (data unavailable): {', '.join(left_out)}" if left_out else ""))
+            f"highest {high[0]}/{high[1]}"
+            + (f"; left out (data unavailable): {', '.join(left_out)}" if left_out else ""))
     value = {"min": ratios.min(), "max": ratios.max()}.get(end, (ratios.min(), ratios.max()))
     return Measured(float(value) if np.isscalar(value) else tuple(map(float, value)), text)
 
@@ -463,8 +464,8 @@ FIDELITY_MARKS = "†‡*"  # BASELINES.md's marks on a baseline's label ("HEAL�
 
 def evaluate(boards: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every claim with the suites that measure it, the measured values, the rules and the verdict."""
-    boards = {name: board.assign(label=board.label.astype(str).str.rstrip(FIDELITY_MARKS)) if "label" in board
-              else board for name, board in boards.items()}
+    boards = {name: _paper_rows(name, board.assign(label=board.label.astype(str).str.rstrip(FIDELITY_MARKS)))
+              if "label" in board else board for name, board in boards.items()}
     parts = mapping().groupby("claim_id", sort=False)
     rows = []
     for claim in claims_table().itertuples(index=False):
@@ -476,6 +477,13 @@ def evaluate(boards: dict[str, pd.DataFrame]) -> pd.DataFrame:
                      "measured": "; ".join(r[1] for r in results), "rule": "; ".join(r[2] for r in results if r[2]),
                      "verdict": combine([r[0] for r in results])})
     return pd.DataFrame(rows)
+
+
+def _paper_rows(name: str, board: pd.DataFrame) -> pd.DataFrame:
+    """The board without the suite's extra rows (``Suite.extra_rows``: controls shown beside the paper's rows,
+    e.g. MLP and the constant floor in TriPrune's Table 2): a claim is about the paper's rows."""
+    extra = suite(name).extra_rows if name in suite_names() else ()
+    return board[~board.method.isin(extra)] if extra and "method" in board else board
 
 
 # ----------------------------------------------------------------------------- files

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ...datasets import catalog
-from . import runtime, stats
+from . import one_class, runtime, stats
 from .leaderboards import STD_DDOF, Cell, cells, select_on_validation
 from .paper import paper_value
 from .tables import latex_escape
@@ -253,4 +253,5 @@ def notes(board: pd.DataFrame, data, not_run: list[str] = ()) -> str:
         lines += ["", f"Paper rows not run yet (their methods are not registered): {', '.join(chosen.pending_rows)}."]
     lines += ["", "Inference time is in milliseconds here (the paper prints seconds and GB on a GPU; "
               "BASELINES.md §0.6: compare ratios, not absolute values)."]
+    lines += one_class.section(selected_runs(data.frame), chosen.methods, chosen.datasets)
     return "\n".join(lines + list(not_run) + list(chosen.notes)) + "\n"

@@ -64,10 +64,10 @@ def _register_builtins() -> None:
                     "ZEN recording its class-by-feature weights W* (Table 5)")
     register_class(TCSError.name, TCSError)
     try:
-        from ...baselines import BASELINES, PROBES, TRIPRUNE_BASELINES
+        from ...baselines import BASELINES, CONTROLS, PROBES, TRIPRUNE_BASELINES
     except ImportError:  # baselines not installed in this checkout
-        BASELINES, PROBES, TRIPRUNE_BASELINES = {}, {}, {}
-    for name, cls in {**BASELINES, **PROBES, **TRIPRUNE_BASELINES}.items():
+        BASELINES, CONTROLS, PROBES, TRIPRUNE_BASELINES = {}, {}, {}, {}
+    for name, cls in {**BASELINES, **PROBES, **TRIPRUNE_BASELINES, **CONTROLS}.items():
         register_class(name, cls)
     register_class(TriPrune.name, TriPrune)
     for name, (label, overrides) in VARIANTS.items():

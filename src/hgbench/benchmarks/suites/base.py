@@ -48,6 +48,7 @@ class Suite:
     reference: str | None = None  # significance marks: every other method is tested against it (ZEN suites: zen)
     correction: str = "holm"  # multiple-comparison correction of those tests (stats.CORRECTIONS; TriPrune: bonferroni)
     pending_rows: tuple[str, ...] = ()  # paper rows (labels) whose methods are not registered yet
+    extra_rows: tuple[str, ...] = ()  # methods shown beside the paper's rows, not among them: claims leave them out
     efficiency_reference: str | None = None  # timing columns also as ratios to this method's (TriPrune: HGNN)
     row_labels: tuple[tuple[str, str], ...] = ()  # (method, the row's label in this table) where not its own label
     method_major: bool = False  # plan method by method: later methods read earlier ones' runs on other datasets
