@@ -79,9 +79,15 @@ def test_a_probe_is_compared_with_its_baselines_paper_row(name):
     assert entry.paper_row == method_entry(_base_of(PROBES[name]).name).label != entry.label
 
 
-# A last-tie probe builds its baseline's network and selects differently (test below).
-@pytest.mark.parametrize("name", [name for name, probe in PROBES.items()
-                                  if probe.defaults["selection_ties"] == _base_of(probe).defaults["selection_ties"]])
+SELECTION_ONLY = {"selection_ties", "stop_on"}  # probes changing only these select differently (tests below)
+
+
+def _changed(probe: type) -> set[str]:
+    base = _base_of(probe)
+    return {key for key, value in probe.defaults.items() if base.defaults.get(key) != value}
+
+
+@pytest.mark.parametrize("name", [name for name, probe in PROBES.items() if not _changed(probe) <= SELECTION_ONLY])
 def test_a_probe_changes_its_baselines_network(name, small):
     outputs = []
     for cls in (_base_of(PROBES[name]), PROBES[name]):

@@ -38,6 +38,25 @@ def test_triprune_protocol_trains_in_minibatches_and_stops_early(ordinal):
     assert fitted.diagnostics["val_selected"] == min(row["val_metric"] for row in fitted.trace)  # MAE: lowest
 
 
+def test_the_stop_on_ce_probe_selects_and_stops_on_validation_cross_entropy(ordinal):
+    """``stop_on="ce"`` (TriPrune's rule, SPEC [OD-22]): the selected epoch is the first lowest validation CE and
+    patience counts from it; the same network and draws as HGNN's row otherwise (same first epoch)."""
+    from hgbench.baselines import PROBES
+
+    data, split = ordinal
+    config = {**CONFIG, "lr": 1e-3, "patience": 5, "epochs": 30}
+    probe, base = PROBES["tp-hgnn-stop-ce"], BASELINES["tp-hgnn"]
+    on_ce, on_mae = (cls().fit(data, split, config, seed=0) for cls in (probe, base))
+    ce = [row["val_ce"] for row in on_ce.trace]
+    d = on_ce.diagnostics
+    assert d["stop_on"] == "ce" and d["selected_epoch"] == 1 + ce.index(min(ce))
+    assert d["epochs_trained"] == min(30, d["selected_epoch"] + 5)
+    assert on_mae.diagnostics["stop_on"] == "metric" and on_ce.trace[0] == on_mae.trace[0]
+    assert "stop_on" not in BASELINES["tp-hgnn"]().settings()  # stored jobs keep their keys
+    with pytest.raises(ValueError, match="stop_on"):
+        BASELINES["tp-hgnn"]().fit(data, split, {**config, "stop_on": "loss"}, seed=0)
+
+
 def test_the_protocol_never_reads_test_labels(ordinal):
     data, split = ordinal
     shuffled = data.labels.clone()

@@ -1,4 +1,5 @@
-"""Variants of Table 3 baselines that test an explanation of a gap to the ZEN paper (suite ``zen-probes``).
+"""Variants of baselines that test an explanation of a gap: to the ZEN paper's Table 3 (suite ``zen-probes``),
+and between TriPrune and its baselines in TriPrune's Table 2 (suite ``triprune-probes``).
 
 ZEN §4.1 says every baseline ran "based on the official codebase of ED-HNN", without its settings.
 Where our baseline follows a model's own code and misses the paper's number, a probe swaps in
@@ -13,6 +14,7 @@ from .allset import AllDeepSets
 from .edhnn import EDHNN
 from .hgnn import HGNN
 from .hnhn import HNHN
+from .triprune_plain import TriPruneHGNN
 from .unigcn import UniGCN
 
 
@@ -94,5 +96,22 @@ class UniGCNLastTie(UniGCN):
     defaults = {"selection_ties": "last"}
 
 
+class TriPruneHGNNStopOnCE(TriPruneHGNN):
+    """TriPrune's HGNN row selecting its epoch and stopping on validation cross-entropy, as TriPrune does.
+
+    Hypothesis: BASELINES.md §0.4 stops the baselines on validation MAE (patience 20) while TriPrune stops on
+    validation CE (SPEC [OD-22]). The arg-max MAE stays at the constant's while a model still predicts the
+    median class, so a baseline can stop there with its CE still falling (Table 2's one-class runs), a gap
+    that comes from the stopping rule rather than from pruning. Not a teacher: stores no weights.
+    """
+
+    name = "tp-hgnn-stop-ce"
+    label = "HGNN (stop on val CE)"
+    paper_label = "HGNN"
+    description = "probe: TriPrune's HGNN row selecting and stopping on validation cross-entropy (as TriPrune)"
+    defaults = {"stop_on": "ce"}
+    keeps_modules = False
+
+
 PROBES = {cls.name: cls for cls in (UniGCNFrameworkDropout, HNHNFrameworkNormalisation, AllDeepSetsFrameworkDepth,
-                                    EDHNNFrameworkDepth, HGNNLastTie, UniGCNLastTie)}
+                                    EDHNNFrameworkDepth, HGNNLastTie, UniGCNLastTie, TriPruneHGNNStopOnCE)}

@@ -214,6 +214,9 @@ class ZenProtocol(Protocol):
         return Training(model, diagnostics, trace)
 
 
+STOP_ON = ("metric", "ce")  # what TriPruneProtocol selects the epoch and stops on (validation)
+
+
 @dataclass(frozen=True)
 class TriPruneProtocol(Protocol):
     """TriPrune §4, SPEC.md §2.15 and BASELINES.md §0.4, for TriPrune and its baselines.
@@ -226,6 +229,11 @@ class TriPruneProtocol(Protocol):
     otherwise, first maximum); training stops when ``patience`` = 20 epochs pass without a strict
     improvement. ``grad_clip`` (global norm; SPEC gives 10 for TriPrune itself) is off for
     baselines. Every key is a grid key, so it is part of a job's params and of its key.
+
+    ``stop_on = "ce"`` (not a default: only the probes that set it carry it in their params) selects the
+    epoch and stops on the validation cross-entropy instead, as TriPrune itself does (SPEC [OD-22]): the
+    arg-max metric stays flat while a model still predicts one class, so patience can run out while the
+    cross-entropy is still falling (docs/triprune_baselines.md, "Constant").
     """
 
     name: ClassVar[str] = "triprune"
@@ -241,6 +249,9 @@ class TriPruneProtocol(Protocol):
         settings = {**self.defaults, **config}
         epochs, patience, batch_size = int(settings["epochs"]), int(settings["patience"]), int(settings["batch_size"])
         clip = settings.get("grad_clip")
+        stop_on = settings.get("stop_on", "metric")
+        if stop_on not in STOP_ON:
+            raise ValueError(f"stop_on must be one of {STOP_ON}, got {stop_on!r}")
         train, val, labels = split.train, split.val, data.labels
         selector = Selector("first")
         trace = []
@@ -271,10 +282,10 @@ class TriPruneProtocol(Protocol):
                 with torch.no_grad():
                     logits = _logits(model, data)[val]
                 score, metric = validation_score(logits, labels[val], data.task)
-                selector.update(score, metric, epoch, model)
+                ce = float(F.cross_entropy(logits, labels[val]))
+                selector.update(-ce if stop_on == "ce" else score, metric, epoch, model)
                 trace.append({"phase": phase, "epoch": epoch, "train_loss": sum(losses) / len(losses),
-                              "val_ce": float(F.cross_entropy(logits, labels[val])), "val_metric": metric,
-                              **hooks.after_epoch(model, epoch)})
+                              "val_ce": ce, "val_metric": metric, **hooks.after_epoch(model, epoch)})
                 if epoch - selector.epoch >= patience:
                     break
         model.load_state_dict(selector.state)
@@ -282,6 +293,7 @@ class TriPruneProtocol(Protocol):
         diagnostics = {
             "protocol": self.name, "selected_epoch": selector.epoch, "epochs_trained": epoch,
             "stopped_early": epoch < epochs, "val_metric": data.task.selection_metric, "val_selected": selector.metric,
+            "stop_on": stop_on,
             "steps_per_epoch": -(-train.numel() // batch_size), "final_train_loss": trace[-1]["train_loss"],
             "num_parameters": sum(p.numel() for p in model.parameters()),
         }
