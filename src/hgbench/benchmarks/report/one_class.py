@@ -42,7 +42,10 @@ def section(selected: pd.DataFrame, methods: tuple[str, ...], datasets: tuple[st
     lines = ["", "## Runs that predict one class", "",
              "Selected runs whose test MAE, RMSE and accuracy all equal those of the Constant row (the training "
              "labels' median class, most frequent on DBLP, for every node) on the same split: on their selected "
-             "epoch they scored as a one-class predictor. Their cell's mean is partly the constant's.", ""]
+             "epoch they scored as a one-class predictor. Their cell's mean is partly the constant's. The baselines "
+             "stop on validation MAE, which stays at the constant's while a model predicts one class; suite "
+             "triprune-probes runs the HGNN row with TriPrune's rule (stop on validation cross-entropy) to test "
+             "whether that rule is why (docs/triprune_baselines.md).", ""]
     if counts.empty:
         return lines + ["None."]
     lines += ["| method | dataset | one-class runs / selected runs |", "|---|---|---|"]
