@@ -6,7 +6,7 @@ accuracy); the lower class on a tie. No features, no hypergraph, no training, so
 time (``profile_inference`` off: its efficiency columns stay empty).
 
 A trained row whose test metrics equal this row's on the same split predicted one class on every test
-node, and the notes of Table 2 count such runs (:mod:`hgbench.benchmarks.report.collapse`): with stratified
+node, and the notes of Table 2 count such runs (:mod:`hgbench.benchmarks.report.one_class`): with stratified
 splits every seed's test set has the same class counts, so those runs give the same three numbers on
 every seed.
 """
