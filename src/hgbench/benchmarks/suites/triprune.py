@@ -65,7 +65,7 @@ register_suite(Suite(
            "",
            "Constant is not a paper row either: every node gets the training labels' median class (the most frequent "
            "one on DBLP), learned from nothing else; a row at its level has learned no more than the label "
-           "distribution, and 'Runs that predict one class' below counts the selected runs that scored exactly as it "
+           "distribution, and section 'Runs that predict one class' counts the selected runs that scored exactly as it "
            "does. The claims (claims.md) are about the paper's rows and leave MLP, Constant, RandHE@r and LightHGNN+ "
            "out.",
            "",
@@ -143,7 +143,7 @@ register_suite(Suite(
            "BASELINES.md's shared protocol stops every baseline on validation MAE with patience 20; TriPrune stops "
            "on validation cross-entropy (SPEC [OD-22]). On a skewed ordinal task a model first predicts the median "
            "class, and its arg-max MAE stays at the Constant row's until it leaves that class, so the MAE rule can "
-           "stop a baseline there while its cross-entropy is still falling ('Runs that predict one class' below). "
+           "stop a baseline there while its cross-entropy is still falling (section 'Runs that predict one class'). "
            "HGNN (stop on val CE) is tp-hgnn with TriPrune's rule and nothing else changed (baselines/probes.py): "
            "where it moves away from the Constant row and towards TriPrune, part of Table 2's gap is the "
            "stopping rule, not pruning. Table 2 itself keeps BASELINES.md's rule.",
