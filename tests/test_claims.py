@@ -129,6 +129,19 @@ def test_a_cell_without_runs_keeps_a_check_pending():
         claims.value(scores, method="ED-HNN", metric="accuracy", dataset="Cora")
 
 
+def test_a_cell_lost_to_a_method_that_ran_counts_before_the_others_run():
+    """"Best in every cell": a cell where a method that ran beats ZEN is lost whatever the methods not run yet
+    show; a cell ZEN leads so far still waits for them."""
+    scores = board({"ZEN": {"Cora": 50, "Senate": 70, "House": 80}, "HGNN": {"Cora": 55, "Senate": 60, "House": 70},
+                    "HCHA": {"Cora": 0, "Senate": 0, "House": 75}},
+                   status={("HCHA", "Cora"): "pending", ("HCHA", "Senate"): "pending"})
+    share = claims.best_share(scores, method="ZEN", metric="accuracy")
+    assert (share.value, share.complete) == (0.5, False)  # House won, Cora lost to HGNN; Senate waits for HCHA
+    assert "1 where a method that ran beats it" in share.text and "1 cell(s) not run yet" in share.text
+    verdicts = claims.evaluate({"zen-5shot": scores}).set_index("claim_id")
+    assert verdicts.at["zen_outperforms_8_baselines_11_benchmarks", "verdict"] == "not reproduced"
+
+
 def test_share_won_counts_every_comparison_whose_two_methods_ran():
     """A comparison needs its two methods only: a cell where a third is not run yet still counts, and one loss
     there settles "wins every comparison" while a share below 1 waits for the rest."""

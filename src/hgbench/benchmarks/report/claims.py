@@ -103,17 +103,21 @@ def _means(board: pd.DataFrame, metric: str, labels: list[str] | None = None, da
     return _ok_means(_rows(board, metric, labels, dataset)).droplevel("metric")
 
 
-def _cells(board: pd.DataFrame, metric: str, method: str) -> tuple[list[pd.Series], int]:
-    """Per (dataset, metric) where every method is ok: means by label (named by (dataset, metric)), and the number
-    of (dataset, metric) cells where some method is not run yet; pending while ``method`` has no rows on the board,
-    or while no cell has every method ok and some are not run yet."""
+def _by_cell(board: pd.DataFrame, metric: str, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(dataset, metric) x labels: the cells' statuses, and the ok means (NaN elsewhere); pending while ``method``
+    has no rows on the board."""
     _rows(board, metric, [method], pending_ok=True)
     rows = _rows(board, metric, pending_ok=True)
-    waiting = len(rows[rows.status == "pending"].groupby(["paper_dataset", "metric"]))
-    cells = [row for _, row in _ok_means(rows).iterrows()]
-    if waiting and not cells:
-        raise Pending("cells not run yet")
-    return cells, waiting
+    status = rows.set_index(["paper_dataset", "metric", "label"])["status"].unstack("label")
+    means = _ok(rows).set_index(["paper_dataset", "metric", "label"])["mean"].unstack("label")
+    return status, means.reindex(index=status.index, columns=status.columns)
+
+
+def _margins(means: pd.DataFrame, method: str) -> pd.DataFrame:
+    """cells x other labels: how far ``method``'s mean is better than each other's, in the metric's direction
+    (negative: the other is better); NaN where either is not ok."""
+    sign = np.array([1.0 if stats.is_higher_better(m) else -1.0 for m in means.index.get_level_values("metric")])
+    return means.drop(columns=method).rsub(means[method], axis=0).mul(sign, axis=0)
 
 
 def _not_run(waiting: int) -> str:
@@ -128,13 +132,24 @@ def _span(values) -> tuple[float, float]:
 # Each returns the measured value, or None when no cell it reads is ok (data unavailable here, runs failed).
 @check
 def best_share(board, method, metric):
-    """Share of (dataset, metric) cells with every method ok where ``method`` has the best mean (ties count)."""
-    cells, waiting = _cells(board, metric, method)
-    if not cells:
+    """Share of (dataset, metric) cells where ``method`` has the best mean (ties count), over the cells where every
+    method is ok and those already lost: where a method that ran beats it, one not run yet cannot undo that."""
+    status, means = _by_cell(board, metric, method)
+    margins = _margins(means, method)
+    every = means.notna().all(axis=1)
+    lost = (margins < 0).any(axis=1)
+    waiting = int((status.eq("pending").any(axis=1) & ~lost).sum())
+    judged = every | lost
+    if not judged.any():
+        if waiting:
+            raise Pending("cells not run yet")
         return None
-    wins = sum(cell[method] == (cell.max() if stats.is_higher_better(cell.name[1]) else cell.min()) for cell in cells)
-    return Measured(wins / len(cells), f"{method} best on {wins} of {len(cells)} cells where every method ran"
-                    + _not_run(waiting), complete=not waiting)
+    wins, early = int((every & ~lost).sum()), int((lost & ~every).sum())
+    text = f"{method} best on {wins} of {int(judged.sum())} cells where every method ran"
+    if early:
+        text = (f"{method} best on {wins} of {int(judged.sum())} cells: those where every method ran, and {early} "
+                "where a method that ran beats it")
+    return Measured(wins / int(judged.sum()), text + _not_run(waiting), complete=not waiting)
 
 
 @check
@@ -143,23 +158,16 @@ def share_won(board, method, metric):
 
     A comparison needs its two methods only, so a cell where a third method is not run yet still counts its
     finished comparisons; pending while ``method`` has no rows, or while no comparison is ok and some wait."""
-    _rows(board, metric, [method], pending_ok=True)
-    rows = _rows(board, metric, pending_ok=True)
-    status = rows.set_index(["paper_dataset", "metric", "label"])["status"].unstack("label")
-    means = _ok(rows).set_index(["paper_dataset", "metric", "label"])["mean"].unstack("label").reindex(
-        index=status.index, columns=status.columns)
-    others = [label for label in status.columns if label != method]
-    pending = status[others].eq("pending") | status[[method]].eq("pending").to_numpy()
-    waiting = int(pending.to_numpy().sum())
-    made = means[others].notna() & means[[method]].notna().to_numpy()
-    if not made.to_numpy().any():
+    status, means = _by_cell(board, metric, method)
+    margins = _margins(means, method)
+    others = status.drop(columns=method)
+    waiting = int((others.eq("pending") | status[[method]].eq("pending").to_numpy()).to_numpy().sum())
+    total = int(margins.notna().to_numpy().sum())
+    if not total:
         if waiting:
             raise Pending("comparisons not run yet")
         return None
-    higher = np.array([stats.is_higher_better(metric_) for metric_ in means.index.get_level_values("metric")])
-    difference = means[others].sub(means[method], axis=0).to_numpy()
-    wins = np.where(higher[:, None], difference < 0, difference > 0) & made.to_numpy()
-    won, total = int(wins.sum()), int(made.to_numpy().sum())
+    won = int((margins > 0).to_numpy().sum())
     return Measured(won / total, f"{method} wins {won} of {total} comparisons where both ran"
                     + (f"; {waiting} comparison(s) not run yet" if waiting else ""), complete=not waiting)
 
