@@ -137,7 +137,8 @@ def test_a_cell_lost_to_a_method_that_ran_counts_before_the_others_run():
                    status={("HCHA", "Cora"): "pending", ("HCHA", "Senate"): "pending"})
     share = claims.best_share(scores, method="ZEN", metric="accuracy")
     assert (share.value, share.complete) == (0.5, False)  # House won, Cora lost to HGNN; Senate waits for HCHA
-    assert "1 where a method that ran beats it" in share.text and "1 cell(s) not run yet" in share.text
+    assert "(1 where every method ran, 1 lost to a method that ran" in share.text
+    assert "1 cell(s) not run yet" in share.text
     verdicts = claims.evaluate({"zen-5shot": scores}).set_index("claim_id")
     assert verdicts.at["zen_outperforms_8_baselines_11_benchmarks", "verdict"] == "not reproduced"
 

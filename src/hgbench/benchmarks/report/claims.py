@@ -147,8 +147,8 @@ def best_share(board, method, metric):
     wins, early = int((every & ~lost).sum()), int((lost & ~every).sum())
     text = f"{method} best on {wins} of {int(judged.sum())} cells where every method ran"
     if early:
-        text = (f"{method} best on {wins} of {int(judged.sum())} cells: those where every method ran, and {early} "
-                "where a method that ran beats it")
+        text = (f"{method} best on {wins} of {int(judged.sum())} cells ({int(every.sum())} where every method ran, "
+                f"{early} lost to a method that ran while others are not run yet)")
     return Measured(wins / int(judged.sum()), text + _not_run(waiting), complete=not waiting)
 
 
