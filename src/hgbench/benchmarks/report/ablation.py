@@ -98,6 +98,16 @@ def _change(mean: float, reference: float) -> float:
     return 100 * (mean - reference) / reference
 
 
+def paired_change(long: pd.DataFrame, method: str, reference: str, dataset: str) -> float:
+    """``100 (variant - full) / full`` of the two rows' means over the splits both ran (ok runs with a value), so
+    that a row with fewer splits than the full model is compared with the full model on its own splits only."""
+    rows = long[(long.dataset == dataset) & (long.status == "ok") & long.value.notna()]
+    variant = rows[rows.method == method].set_index("seed").value
+    full = rows[rows.method == reference].set_index("seed").value
+    shared = variant.index.intersection(full.index)
+    return _change(variant[shared].mean(), full[shared].mean()) if len(shared) else np.nan
+
+
 def long_scores(selected: pd.DataFrame, suite, column: Column, scale: float = 1.0) -> pd.DataFrame:
     """Selected runs of one column in the statistics layer's long format."""
     values = selected[column.source] if column.source in selected else pd.Series(np.nan, index=selected.index)
@@ -267,7 +277,7 @@ def ablation_board(data) -> pd.DataFrame:
             label = row_label(chosen, method)
             paper_row = paper_row_of(chosen, method)
             for dataset in chosen.datasets:
-                cell, full = found[(method, dataset)], found[(reference, dataset)]
+                cell = found[(method, dataset)]
                 paper_dataset = catalog.spec(dataset).paper or dataset
                 paper = paper_cell(chosen.table.csv, paper_row, paper_dataset, PAPER_METRIC[column.metric]) \
                     if chosen.table else None
@@ -289,7 +299,8 @@ def ablation_board(data) -> pd.DataFrame:
                     "budget": cell.budget, "paper_row": paper_row or "",
                     "paper_mean": paper[0] if paper else np.nan, "paper_std": paper[1] if paper else np.nan,
                     "within_2_std": _within(cell.mean, paper),
-                    "change_pct": _change(cell.mean, full.mean) if method != reference else np.nan,
+                    "change_pct": paired_change(longs[column.metric], method, reference, dataset)
+                    if method != reference else np.nan,
                     "paper_change_pct": paper_change, "paper_change_source": source})
     return _attach(_in_order(pd.DataFrame(rows), chosen), tests)
 
@@ -343,7 +354,8 @@ def ablation_notes(board: pd.DataFrame, data, not_run: list[str] = ()) -> str:
              f"0-{chosen.seeds - 1}, every row on the same splits as {full} (method `{chosen.reference}`). Per split "
              "the run selected on validation MAE (accuracy on DBLP) gives every column. Mean and population std "
              "(ddof=0) over splits; ACC is a fraction, as the paper prints it. Change: 100 (variant - full) / full "
-             "of the means; 'within 2 std' compares ours with the paper's mean +- 2 paper std (blank where the "
+             "of the means over the splits both rows ran (a row with fewer splits is compared on its own); "
+             "'within 2 std' compares ours with the paper's mean +- 2 paper std (blank where the "
              "paper prints no std). Our levels differ from the paper's where the label definitions differ "
              "(triprune-main's notes); the changes vs the full model and the paired tests compare runs on the same "
              "labels and splits.", "",
@@ -479,7 +491,7 @@ def architecture_board(data) -> pd.DataFrame:
                              "n_runs": cell.n_runs, "status": cell.status, "budget": cell.budget,
                              "paper_mean": paper[0] if paper else np.nan, "paper_std": paper[1] if paper else np.nan,
                              "within_2_std": _within(cell.mean, paper),
-                             "change_pct": _change(cell.mean, found[column.metric][(reference, dataset)].mean)
+                             "change_pct": paired_change(longs[column.metric], run, reference, dataset)
                              if method != reference else np.nan})
             latency, default = found[LATENCY.metric][(run, dataset)], found[LATENCY.metric][(reference, dataset)]
             paper = paper_cell(chosen.table.csv, label, paper_dataset, "Speedup")
@@ -638,7 +650,6 @@ def sensitivity_board(data) -> pd.DataFrame:
         for dataset in chosen.datasets:
             paper_dataset = catalog.spec(dataset).paper or dataset
             cell = found.get((method, dataset)) if method else None
-            full = found[(chosen.reference, dataset)]
             paper = paper_cell(chosen.table.csv, "TriPrune-HGNN", paper_dataset, "MAE", text)
             paper_change = paper_cell(chosen.table.csv, "TriPrune-HGNN", paper_dataset, "Δ vs. Default", text)
             mean = cell.mean if cell else np.nan
@@ -649,7 +660,8 @@ def sensitivity_board(data) -> pd.DataFrame:
                          "status": cell.status if cell else "pending", "budget": cell.budget if cell else "-",
                          "paper_mean": paper[0] if paper else np.nan, "paper_std": paper[1] if paper else np.nan,
                          "within_2_std": _within(mean, paper),
-                         "change_pct": 0.0 if default and np.isfinite(mean) else _change(mean, full.mean),
+                         "change_pct": 0.0 if default and np.isfinite(mean)
+                         else paired_change(long, method, chosen.reference, dataset) if method else np.nan,
                          "paper_change_pct": 0.0 if default else (paper_change[0] if paper_change else np.nan)})
     return _attach(pd.DataFrame(rows), tests)
 
