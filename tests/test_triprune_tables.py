@@ -108,6 +108,10 @@ def test_a_row_with_fewer_splits_is_compared_with_the_full_model_on_its_own_spli
     unpaired = 100 * (ours.mean() - full.mean()) / full.mean()
     assert cell.at[("triprune-exp", "dblp", "mae"), "change_pct"] == pytest.approx(paired)
     assert abs(paired - unpaired) > 1
+    board = load(adaptive, "triprune-adaptive")[2]
+    label = board.label[board.method == "triprune-exp"].iloc[0]
+    claimed = claims.change_pct(board, method=label, reference="TriPrune-HGNN (Full)", metric="mae", dataset="DBLP")
+    assert claimed.value == pytest.approx(paired)  # the claims read the same paired change
 
 
 def test_table4_pending_cells_stay_on_the_board_and_in_the_table(adaptive):

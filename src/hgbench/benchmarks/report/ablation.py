@@ -139,9 +139,10 @@ def _in_order(board: pd.DataFrame, suite) -> pd.DataFrame:
     return board.iloc[np.lexsort(order[::-1])].reset_index(drop=True)
 
 
-def _attach(board: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
+def _attach(board: pd.DataFrame, tests: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """The board with its paired tests, and ``change_vs``: the method every ``change_pct`` is taken against."""
     board = board.merge(tests, on=["method", "dataset", "metric"], how="left")
-    return board.assign(n_pairs=board.n_pairs.astype("Int64"))
+    return board.assign(n_pairs=board.n_pairs.astype("Int64"), change_vs=reference)
 
 
 def _mark(row: pd.Series, method: str) -> str:
@@ -302,7 +303,7 @@ def ablation_board(data) -> pd.DataFrame:
                     "change_pct": paired_change(longs[column.metric], method, reference, dataset)
                     if method != reference else np.nan,
                     "paper_change_pct": paper_change, "paper_change_source": source})
-    return _attach(_in_order(pd.DataFrame(rows), chosen), tests)
+    return _attach(_in_order(pd.DataFrame(rows), chosen), tests, reference)
 
 
 def ablation_latex(board: pd.DataFrame, data) -> str:
@@ -501,7 +502,7 @@ def architecture_board(data) -> pd.DataFrame:
                          "n_runs": min(latency.n_runs, default.n_runs), "status": status, "budget": latency.budget,
                          "paper_mean": paper[0] if paper else np.nan, "paper_std": np.nan, "within_2_std": "",
                          "change_pct": np.nan})
-    return _attach(pd.DataFrame(rows), tests)
+    return _attach(pd.DataFrame(rows), tests, reference)
 
 
 def architecture_latex(board: pd.DataFrame, data) -> str:
@@ -663,7 +664,7 @@ def sensitivity_board(data) -> pd.DataFrame:
                          "change_pct": 0.0 if default and np.isfinite(mean)
                          else paired_change(long, method, chosen.reference, dataset) if method else np.nan,
                          "paper_change_pct": 0.0 if default else (paper_change[0] if paper_change else np.nan)})
-    return _attach(pd.DataFrame(rows), tests)
+    return _attach(pd.DataFrame(rows), tests, chosen.reference)
 
 
 def sensitivity_latex(board: pd.DataFrame, data) -> str:

@@ -103,6 +103,18 @@ def _means(board: pd.DataFrame, metric: str, labels: list[str] | None = None, da
     return _ok_means(_rows(board, metric, labels, dataset)).droplevel("metric")
 
 
+def _changes(board: pd.DataFrame, metric: str, labels: list[str], reference: str, dataset: str = "") -> pd.DataFrame:
+    """Datasets x ``labels``: 100 (label - reference) / reference, over the datasets where all of them are ok. Where
+    the board took its ``change_pct`` against ``reference``'s method (the ablation tables: over the splits both rows
+    ran, ``change_vs``), that column is read; otherwise the cells' means are compared."""
+    means = _means(board, metric, [*labels, reference], dataset)
+    rows = _ok(_rows(board, metric, labels, dataset))
+    if "change_vs" in board and set(rows.change_vs) <= set(board.method[board.label == reference]):
+        paired = rows.set_index(["paper_dataset", "label"]).change_pct.unstack("label")
+        return paired.reindex(index=means.index, columns=labels)
+    return 100 * means[labels].sub(means[reference], axis=0).div(means[reference], axis=0)
+
+
 def _by_cell(board: pd.DataFrame, metric: str, method: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(dataset, metric) x labels: the cells' statuses, and the ok means (NaN elsewhere); pending while ``method``
     has no rows on the board."""
@@ -248,7 +260,9 @@ def change_pct(board, method, reference, metric, dataset):
         return None
     if dataset == "average":
         means = means.mean().to_frame(dataset).T
-    change = 100 * (means[method] - means[reference]) / means[reference]
+        change = 100 * (means[method] - means[reference]) / means[reference]
+    else:
+        change = _changes(board, metric, [method], reference, dataset)[method]
     where = f"mean over {len(means)} datasets" if dataset == "mean" else dataset
     return Measured(float(change.mean() if dataset == "mean" else change[dataset]), f"{method} vs {reference}, {where}")
 
@@ -256,39 +270,39 @@ def change_pct(board, method, reference, metric, dataset):
 @check
 def change_range(board, methods, reference, metric):
     """Lowest and highest % change of each of ``methods`` over ``reference`` over the datasets all of them ran."""
-    means = _means(board, metric, _names(methods) + [reference])
-    if means.empty:
+    changes = _changes(board, metric, _names(methods), reference)
+    if changes.empty:
         return None
-    changes = 100 * means[_names(methods)].sub(means[reference], axis=0).div(means[reference], axis=0)
-    return Measured(_span(changes.to_numpy()), f"{len(_names(methods))} settings vs {reference}, {len(means)} datasets")
+    return Measured(_span(changes.to_numpy()),
+                    f"{len(_names(methods))} settings vs {reference}, {len(changes)} datasets")
 
 
 @check
 def change_margin(board, method, others, reference, metric):
     """Mean over datasets of ``method``'s % change over ``reference`` minus the largest such mean of ``others``
     (> 0: ``method`` changes the metric most), over the datasets where all of them ran."""
-    means = _means(board, metric, [method, *_names(others), reference])
-    if means.empty:
+    per_dataset = _changes(board, metric, [method, *_names(others)], reference)
+    if per_dataset.empty:
         return None
-    changes = (100 * means.drop(columns=reference).sub(means[reference], axis=0).div(means[reference], axis=0)).mean()
+    changes = per_dataset.mean()
     runner_up = changes.drop(method).idxmax()
     return Measured(float(changes[method] - changes[runner_up]),
                     f"{method} {changes[method]:+.2f}% vs next largest {runner_up} {changes[runner_up]:+.2f}%, mean "
-                    f"over {len(means)} datasets")
+                    f"over {len(per_dataset)} datasets")
 
 
 @check
 def change_vs_sum(board, method, parts, reference, metric):
     """Mean over datasets of ``method``'s % change over ``reference`` minus the sum of the ``parts``' mean changes
     (< 0: removing everything costs less than the single removals added up)."""
-    means = _means(board, metric, [method, *_names(parts), reference])
-    if means.empty:
+    per_dataset = _changes(board, metric, [method, *_names(parts)], reference)
+    if per_dataset.empty:
         return None
-    changes = (100 * means.drop(columns=reference).sub(means[reference], axis=0).div(means[reference], axis=0)).mean()
+    changes = per_dataset.mean()
     total = float(changes[_names(parts)].sum())
     return Measured(float(changes[method]) - total, f"{method} {changes[method]:+.2f}% vs the sum of "
                                                     f"{len(_names(parts))} single removals {total:+.2f}%, mean over "
-                                                    f"{len(means)} datasets")
+                                                    f"{len(per_dataset)} datasets")
 
 
 @check
