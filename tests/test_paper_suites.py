@@ -330,6 +330,23 @@ def test_budget_and_cost_projects_the_full_grid_and_says_how_many_methods_it_cov
     assert lines[-1] == f"| senate | reduced | 2 of 3 | 2-2 | 8 | 16 | {2.0 * (full_runs + 1) * 10 / 3600:.1f} |"
 
 
+def test_full_protocol_coverage_counts_cells_with_every_split_on_the_full_grid_alone():
+    chosen = Suite(name="t", description="", methods=("zen", "hgnn", "hnhn"), datasets=("senate", "house", "pubmed"),
+                   seeds=10)
+    cells = [("zen", "senate", 10, "full", "ok"), ("hgnn", "senate", 10, "full", "ok"),
+             ("hnhn", "senate", 10, "full", "ok"), ("zen", "house", 10, "full", "ok"),
+             ("hgnn", "house", 10, "full,reduced", "ok"), ("hnhn", "house", 0, "reduced", "timeout"),
+             ("zen", "pubmed", 0, "-", "data unavailable")]
+    board = pd.DataFrame([{"method": m, "label": m.upper(), "dataset": d, "paper_dataset": d.title(), "n_runs": n,
+                           "budget": b, "status": s} for m, d, n, b, s in cells])
+    lines = runtime.full_protocol_coverage(board, chosen)
+    assert "| Senate | 3 of 3 | - |" in lines
+    assert "| House | 1 of 3 | HGNN (10, full,reduced), HNHN (timeout) |" in lines  # a reduced split does not count
+    assert not any(line.startswith("| Pubmed") for line in lines)  # nothing ran there
+    assert lines[-1] == "Every method covers 1 dataset(s): Senate."
+    assert runtime.full_protocol_coverage(board.assign(n_runs=9), chosen)[-1] == "Every method covers 0 dataset(s): -."
+
+
 # ----------------------------------------------------------------------------- notes: prose, numbers from the store
 # No allow-list: the notes cite sections as "Appendix F.3" and "Eq. (4)" and settings as "lr 1e-4", which the
 # pattern does not match; a measured value, a paper value or a setting written as a decimal is either in a

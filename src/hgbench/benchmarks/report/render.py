@@ -219,6 +219,8 @@ def scores_notes(board: pd.DataFrame, data: SuiteData) -> str:
     if chosen.reference is not None:
         lines += significance.notes(board, method_entry(chosen.reference).label, chosen.correction)
     lines += runtime.budget_and_cost(frame, data.planned, chosen)
+    if not data.planned.empty and (data.planned.full_grid_size > 1).any():  # a suite with tuning grids
+        lines += runtime.full_protocol_coverage(board, chosen)
     return "\n".join(lines + not_run(data) + list(chosen.notes)) + "\n"
 
 

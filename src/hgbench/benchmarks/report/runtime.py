@@ -243,3 +243,24 @@ def budget_and_cost(frame: pd.DataFrame, planned: pd.DataFrame, suite) -> list[s
                      f"{len(suite.methods)} | {splits.min()}-{splits.max()} | "
                      f"{len(runs)} | {runs.seconds.sum():.0f} | {projected:.1f} |")
     return lines
+
+
+def full_protocol_coverage(board_: pd.DataFrame, suite) -> list[str]:
+    """Markdown: per dataset that ran, the methods whose cell holds every split of the suite, each selected from the
+    full grid (the paper's protocol: budget ``full`` alone), what the others hold, and the datasets where every
+    method does."""
+    cells = board_.drop_duplicates(["method", "dataset"])
+    cells = cells[cells.dataset.isin(cells.dataset[cells.n_runs > 0])]
+    if cells.empty:
+        return []
+    cells = cells.assign(full=(cells.budget == "full") & (cells.n_runs >= suite.seeds))
+    lines = ["", "## Full protocol coverage", "",
+             f"A method covers a dataset when its cell holds all {suite.seeds} splits, each selected from the full "
+             "grid (budget `full` alone).", "", "| dataset | methods covering it | the others (splits, budgets) |",
+             "|---|---|---|"]
+    for dataset, rows in cells.groupby("dataset", sort=False):
+        others = ", ".join(f"{r.label} ({f'{r.n_runs}, {r.budget}' if r.n_runs else r.status})"
+                           for r in rows[~rows.full].itertuples()) or "-"
+        lines.append(f"| {rows.paper_dataset.iloc[0]} | {int(rows.full.sum())} of {len(rows)} | {others} |")
+    covered = [rows.paper_dataset.iloc[0] for _, rows in cells.groupby("dataset", sort=False) if rows.full.all()]
+    return lines + ["", f"Every method covers {len(covered)} dataset(s): {', '.join(covered) or '-'}."]
