@@ -327,7 +327,9 @@ def test_budget_and_cost_projects_the_full_grid_and_says_how_many_methods_it_cov
                                            "grid_index": 0, "full_grid_size": full_runs if r["method"] == "hgnn" else 1,
                                            "config": r["config"]} for r in records])
     lines = runtime.budget_and_cost(leaderboards.records_frame(records), planned, chosen)
-    assert lines[-1] == f"| senate | reduced | 2 of 3 | 2-2 | 8 | 16 | {2.0 * (full_runs + 1) * 10 / 3600:.1f} |"
+    projected = f"{2.0 * (full_runs + 1) * 10 / 3600:.1f}"
+    assert lines[-2] == f"| senate | reduced | 2 of 3 | 2-2 | 8 | 16 | {projected} |"
+    assert lines[-1] == f"| all | | 2 of 3 | | 8 | 16 | {projected} |"  # the sum over datasets
 
 
 def test_full_protocol_coverage_counts_cells_with_every_split_on_the_full_grid_alone():

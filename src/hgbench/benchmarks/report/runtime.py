@@ -235,6 +235,7 @@ def budget_and_cost(frame: pd.DataFrame, planned: pd.DataFrame, suite) -> list[s
              "adds 128 and 256) or when some of the suite's methods have no run there.",
              "", "| dataset | budgets | methods measured | splits per method | runs | measured s | "
              "projected full protocol (h) |", "|---|---|---|---|---|---|---|"]
+    total, measured = 0.0, 0
     for dataset, runs in ok.groupby("dataset", sort=False):
         per_method = runs.groupby("method").seconds.mean()
         projected = sum(per_method[m] * full_runs[m] * suite.seeds for m in per_method.index) / 3600
@@ -242,7 +243,9 @@ def budget_and_cost(frame: pd.DataFrame, planned: pd.DataFrame, suite) -> list[s
         lines.append(f"| {dataset} | {', '.join(sorted(set(runs.budget)))} | {len(per_method)} of "
                      f"{len(suite.methods)} | {splits.min()}-{splits.max()} | "
                      f"{len(runs)} | {runs.seconds.sum():.0f} | {projected:.1f} |")
-    return lines
+        total, measured = total + projected, measured + len(per_method)
+    cells = ok.dataset.nunique() * len(suite.methods)
+    return lines + [f"| all | | {measured} of {cells} | | {len(ok)} | {ok.seconds.sum():.0f} | {total:.1f} |"]
 
 
 def full_protocol_coverage(board_: pd.DataFrame, suite) -> list[str]:
