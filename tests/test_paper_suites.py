@@ -137,6 +137,8 @@ def test_plots_render(tmp_path):
     timing = figures.accuracy_vs_time(board, costs, tmp_path / "t.png")
     assert shots.read_bytes()[:4] == b"\x89PNG" and timing.read_bytes()[:4] == b"\x89PNG"
     assert figures.accuracy_vs_shots({5: board.assign(mean=np.nan)}, tmp_path / "none.png") is None
+    assert figures.accuracy_vs_shots({5: board, 10: board.assign(mean=np.nan)}, tmp_path / "one.png") is None
+    assert not (tmp_path / "one.png").exists()  # one shot setting draws no curve
 
 
 def test_a_method_has_one_colour_in_every_panel_and_the_legend_lists_every_method(tmp_path, monkeypatch):

@@ -87,11 +87,12 @@ def _title(board: pd.DataFrame, dataset: str) -> str:
 
 
 def accuracy_vs_shots(boards: dict[int, pd.DataFrame], path: Path) -> Path | None:
-    """One panel per dataset: mean accuracy (± std) of each method against the shots per class."""
+    """One panel per dataset: mean accuracy (± std) of each method against the shots per class; none until two
+    shot settings have a value (one setting would plot no curve)."""
     frames = [board.assign(shots=shots) for shots, board in sorted(boards.items()) if not board.empty]
-    data = pd.concat(frames) if frames else pd.DataFrame(columns=["mean"])
+    data = pd.concat(frames) if frames else pd.DataFrame(columns=["mean", "shots"])
     data = data[data["mean"].notna()]
-    if data.empty:
+    if data.shots.nunique() < 2:
         return None
     fig, panels = _panels(list(dict.fromkeys(data.dataset)))
     colors = _colors(data.label)
