@@ -225,7 +225,8 @@ def _caption(board: pd.DataFrame, data) -> str:
             "of one full forward of the trained model (median of 20 after 3 warm-ups), its peak memory above "
             f"the memory held before it, training wall time and parameters, measured on {runtime.machine(data.frame)}")
     if reference:
-        text += f"; in brackets the mean per-dataset ratio to {method_entry(reference).label} measured in the same run"
+        text += (f"; in brackets the mean per-dataset ratio to {method_entry(reference).label}'s mean "
+                 "(separate runs on the same machine)")
     return text.replace("_", r"\_") + "."
 
 
