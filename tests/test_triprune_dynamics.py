@@ -302,17 +302,22 @@ def test_the_notes_list_missing_runs_with_their_cost_from_stored_runs(store, tmp
         in section
 
 
-def test_a_baselines_missing_runs_are_priced_by_the_hgnn_rows_ratio_between_datasets(store, tmp_path):
-    """A baseline never run on a dataset: its mean elsewhere times the HGNN row's ratio of the two datasets."""
+def test_a_baselines_missing_runs_are_priced_from_the_nearest_dataset_by_the_hgnn_rows_ratio(store, tmp_path):
+    """A baseline never run on a dataset: its mean on the dataset nearest in the HGNN row's cost, times the HGNN
+    row's ratio of the two datasets."""
+    hgnn = {"imdb": 10.0, "amazon": 3.0, "dblp": 60.0}
     for seed in range(10):
-        put_planned(store, _record("triprune-main", "tp-hgnn", "imdb", seed, fit_seconds=10.0,
-                                   config={"hidden": 64}, prepare_seconds=2.0))
-        put_planned(store, _record("triprune-main", "tp-hgnn", "dblp", seed, fit_seconds=60.0,
-                                   config={"hidden": 64}))
+        for dataset, seconds in hgnn.items():
+            put_planned(store, _record("triprune-main", "tp-hgnn", dataset, seed, fit_seconds=seconds,
+                                       config={"hidden": 64}, prepare_seconds=2.0 if dataset == "imdb" else 0.0))
         put_planned(store, _record("triprune-main", "hsc", "imdb", seed, fit_seconds=30.0, config={"k": 5}))
+        put_planned(store, _record("triprune-main", "hsc", "amazon", seed, fit_seconds=500.0, config={"k": 5}))
+    put_planned(store, _record("triprune-main", "hsc", "douban", 0, fit_seconds=40.0, config={"k": 5}))
     paths, _ = _render(store, "triprune-main", tmp_path)
     section = paths["notes"].read_text().split("## Not run here, with its cost")[1]
     assert "| tp-hgnn | imdb |" not in section and "| hsc | imdb |" not in section  # configured runs count
-    per_run = 30.0 * 60.0 / 12.0  # prepare + fit seconds: HGNN takes 60 / 12 times longer on DBLP
-    assert (f"| hsc | dblp | 10 | {per_run:.0f} (its runs on 1 other dataset(s), scaled by HGNN's ratio) | "
+    per_run = 30.0 * 60.0 / 12.0  # prepare + fit: IMDB is nearer DBLP in HGNN's cost (x5) than Amazon is (x20)
+    assert (f"| hsc | dblp | 10 | {per_run:.0f} (its runs on imdb, scaled by HGNN's ratio) | "
             f"{10 * per_run / 3600:.2f} |") in section
+    assert f"| hsc | douban | 9 | 40 (its 1 run) | {9 * 40 / 3600:.2f} |" in section
+    assert "| hsc | yelp | 10 | - (no run on this dataset yet) | - |" in section  # no HGNN run there to scale by
