@@ -57,7 +57,19 @@ class Stuck(Method):
         return _labels(data)
 
 
-NAMES = {"dies": Dies, "slow-a": Slow, "slow-b": Slow, "stuck": Stuck}
+class StopsParent(Method):
+    """Stops the run that handed it to a worker (``SIGSTOP`` to ``$HGBENCH_TEST_RUN_PID``; the worker's own parent
+    may be a fork server) and returns: its result reaches the pipe while the run cannot read it; ok."""
+
+    name = "stops-parent"
+    search_space = {"x": [0]}
+
+    def fit(self, data, split, config, seed, prepared):
+        os.kill(int(os.environ["HGBENCH_TEST_RUN_PID"]), signal.SIGSTOP)
+        return _labels(data)
+
+
+NAMES = {"dies": Dies, "slow-a": Slow, "slow-b": Slow, "stuck": Stuck, "stops-parent": StopsParent}
 
 
 def register() -> None:

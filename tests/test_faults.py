@@ -210,6 +210,36 @@ def test_a_terminated_run_kills_its_worker_and_resumes_where_it_stopped(tmp_path
     assert [r["method"] for r in Store(root).all_records()] == ["zen"]  # the stuck job has no record: rerun later
 
 
+def test_a_terminated_run_stores_the_results_its_worker_had_already_sent(tmp_path):
+    """A result that reached the pipe before SIGTERM is stored on the way out, however late the parent reads it:
+    here the parent is stopped from inside the first job, so the result waits in the pipe while the next job
+    starts, and SIGTERM arrives before the parent has read anything."""
+    root, pidfile = tmp_path / "store", tmp_path / "stuck.pid"
+    driver = ("import os, cluster_support\n"
+              "os.environ['HGBENCH_TEST_RUN_PID'] = str(os.getpid())\n"
+              "from hgbench.benchmarks.run.plan import plan\n"
+              "from hgbench.benchmarks.run.runner import Runner\n"
+              "from hgbench.benchmarks.run.store import Store\n"
+              "cluster_support.register()\n"
+              "jobs, _ = plan('t', ['stops-parent', 'stuck'], ['synthetic'], '5-shot', 1)\n"
+              f"Runner(Store({str(root)!r}), time_limit_s=600).run(jobs)\n")
+    tests = Path(__file__).parent
+    env = dict(os.environ, HGBENCH_TEST_PIDFILE=str(pidfile),
+               PYTHONPATH=os.pathsep.join([str(tests.parent / "src"), str(tests), os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.Popen([sys.executable, "-c", driver], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not pidfile.exists() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert run.poll() is None and pidfile.exists(), "the stuck job did not start"
+        run.send_signal(signal.SIGTERM)
+        run.send_signal(signal.SIGCONT)
+        assert run.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        run.kill()
+    assert [r["method"] for r in Store(root).all_records()] == ["stops-parent"]
+
+
 # ----------------------------------------------------------------------------- a cluster task lost as a whole
 class LosingCluster(ClusterRunner):
     """A cluster whose tasks run their jobs in this process, and whose task running seed ``lose_on`` is lost

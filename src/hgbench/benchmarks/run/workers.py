@@ -159,6 +159,11 @@ def run_in_workers(runner: Runner, groups: list[list[Job]], size: int, summary: 
                     worker.process.join()
                     workers.remove(worker)
                     _bury(runner, worker, summary, chunks, killed_record)
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM: store the results the workers already sent
+            for worker in workers:
+                if worker.chunk:
+                    _receive(runner, worker, summary, deaths)
+            raise
         finally:
             for worker in workers:
                 if worker.chunk:  # interrupted: its running job has no record, a rerun does it
