@@ -180,40 +180,10 @@ def test_a_job_whose_worker_dies_twice_is_failed_naming_the_signal_and_run_again
 
 
 # ----------------------------------------------------------------------------- the run itself terminated
-def test_a_terminated_run_kills_its_worker_and_resumes_where_it_stopped(tmp_path):
-    """SIGTERM (kill, SLURM's cancellation) to a run with a time limit (its jobs run in a worker process) kills
-    the worker with it, not after the worker's job ends; the next run keeps the finished record."""
-    root, pidfile = tmp_path / "store", tmp_path / "stuck.pid"
-    driver = (f"import cluster_support\n"
-              f"from hgbench.benchmarks.run.plan import plan\n"
-              f"from hgbench.benchmarks.run.runner import Runner\n"
-              f"from hgbench.benchmarks.run.store import Store\n"
-              f"cluster_support.register()\n"
-              f"jobs, _ = plan('t', ['zen', 'stuck'], ['synthetic'], '5-shot', 1)\n"
-              f"Runner(Store({str(root)!r}), time_limit_s=600).run(jobs)\n")
-    tests = Path(__file__).parent
-    env = dict(os.environ, HGBENCH_TEST_PIDFILE=str(pidfile),
-               PYTHONPATH=os.pathsep.join([str(tests.parent / "src"), str(tests), os.environ.get("PYTHONPATH", "")]))
-    run = subprocess.Popen([sys.executable, "-c", driver], env=env)
-    try:
-        deadline = time.monotonic() + 120
-        while not pidfile.exists() and run.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert run.poll() is None and pidfile.exists(), "the stuck job did not start"
-        run.send_signal(signal.SIGTERM)
-        assert run.wait(timeout=60) == 128 + signal.SIGTERM
-    finally:
-        run.kill()
-    worker = int(pidfile.read_text())
-    with pytest.raises(ProcessLookupError):
-        os.kill(worker, 0)  # killed and reaped by the run before it exited, not left sleeping its 120 s
-    assert [r["method"] for r in Store(root).all_records()] == ["zen"]  # the stuck job has no record: rerun later
-
-
-def test_a_terminated_run_stores_the_results_its_worker_had_already_sent(tmp_path):
-    """A result that reached the pipe before SIGTERM is stored on the way out, however late the parent reads it:
-    here the parent is stopped from inside the first job, so the result waits in the pipe while the next job
-    starts, and SIGTERM arrives before the parent has read anything."""
+def _terminate_when_stuck(tmp_path: Path, first: str) -> tuple[Store, int]:
+    """Run ``first`` then ``stuck`` on one split in a worker (a run with a time limit), in a process of its own;
+    SIGTERM it (then SIGCONT, in case ``first`` stopped it) once ``stuck`` has started; its exit code must be
+    SIGTERM's. Returns the store and the PID of the worker that ran ``stuck``."""
     root, pidfile = tmp_path / "store", tmp_path / "stuck.pid"
     driver = ("import os, cluster_support\n"
               "os.environ['HGBENCH_TEST_RUN_PID'] = str(os.getpid())\n"
@@ -221,7 +191,7 @@ def test_a_terminated_run_stores_the_results_its_worker_had_already_sent(tmp_pat
               "from hgbench.benchmarks.run.runner import Runner\n"
               "from hgbench.benchmarks.run.store import Store\n"
               "cluster_support.register()\n"
-              "jobs, _ = plan('t', ['stops-parent', 'stuck'], ['synthetic'], '5-shot', 1)\n"
+              f"jobs, _ = plan('t', [{first!r}, 'stuck'], ['synthetic'], '5-shot', 1)\n"
               f"Runner(Store({str(root)!r}), time_limit_s=600).run(jobs)\n")
     tests = Path(__file__).parent
     env = dict(os.environ, HGBENCH_TEST_PIDFILE=str(pidfile),
@@ -237,7 +207,24 @@ def test_a_terminated_run_stores_the_results_its_worker_had_already_sent(tmp_pat
         assert run.wait(timeout=60) == 128 + signal.SIGTERM
     finally:
         run.kill()
-    assert [r["method"] for r in Store(root).all_records()] == ["stops-parent"]
+    return Store(root), int(pidfile.read_text())
+
+
+def test_a_terminated_run_kills_its_worker_and_resumes_where_it_stopped(tmp_path):
+    """SIGTERM (kill, SLURM's cancellation) to a run with a time limit (its jobs run in a worker process) kills
+    the worker with it, not after the worker's job ends; the next run keeps the finished record."""
+    store, worker = _terminate_when_stuck(tmp_path, "zen")
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker, 0)  # killed and reaped by the run before it exited, not left sleeping its 120 s
+    assert [r["method"] for r in store.all_records()] == ["zen"]  # the stuck job has no record: rerun later
+
+
+def test_a_terminated_run_stores_the_results_its_worker_had_already_sent(tmp_path):
+    """A result that reached the pipe before SIGTERM is stored on the way out, however late the run reads it:
+    here the run is stopped from inside the first job, so the result waits in the pipe while the next job
+    starts, and SIGTERM arrives before the run has read anything."""
+    store, _ = _terminate_when_stuck(tmp_path, "stops-parent")
+    assert [r["method"] for r in store.all_records()] == ["stops-parent"]
 
 
 # ----------------------------------------------------------------------------- a cluster task lost as a whole
