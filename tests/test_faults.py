@@ -180,42 +180,43 @@ def test_a_job_whose_worker_dies_twice_is_failed_naming_the_signal_and_run_again
 
 
 # ----------------------------------------------------------------------------- the run itself terminated
-def _terminate_when_stuck(tmp_path: Path, first: str) -> tuple[Store, int]:
-    """Run ``first`` then ``stuck`` on one split in a worker (a run with a time limit), in a process of its own;
-    SIGTERM it (then SIGCONT, in case ``first`` stopped it) once ``stuck`` has started; its exit code must be
-    SIGTERM's. Returns the store and the PID of the worker that ran ``stuck``."""
-    root, pidfile = tmp_path / "store", tmp_path / "stuck.pid"
+def _terminate(tmp_path: Path, methods: list[str], prelude: str = "") -> Store:
+    """Run ``methods`` on one split, each in a worker (a run with a time limit), in a process of its own that first
+    runs ``prelude``; SIGTERM it (then SIGCONT, in case it was stopped) once ``$HGBENCH_TEST_PIDFILE`` exists; its
+    exit code must be SIGTERM's."""
+    root, marker = tmp_path / "store", tmp_path / "marker"
     driver = ("import os, cluster_support\n"
               "os.environ['HGBENCH_TEST_RUN_PID'] = str(os.getpid())\n"
               "from hgbench.benchmarks.run.plan import plan\n"
               "from hgbench.benchmarks.run.runner import Runner\n"
               "from hgbench.benchmarks.run.store import Store\n"
+              f"{prelude}"
               "cluster_support.register()\n"
-              f"jobs, _ = plan('t', [{first!r}, 'stuck'], ['synthetic'], '5-shot', 1)\n"
+              f"jobs, _ = plan('t', {methods!r}, ['synthetic'], '5-shot', 1)\n"
               f"Runner(Store({str(root)!r}), time_limit_s=600).run(jobs)\n")
     tests = Path(__file__).parent
-    env = dict(os.environ, HGBENCH_TEST_PIDFILE=str(pidfile),
+    env = dict(os.environ, HGBENCH_TEST_PIDFILE=str(marker),
                PYTHONPATH=os.pathsep.join([str(tests.parent / "src"), str(tests), os.environ.get("PYTHONPATH", "")]))
     run = subprocess.Popen([sys.executable, "-c", driver], env=env)
     try:
         deadline = time.monotonic() + 120
-        while not pidfile.exists() and run.poll() is None and time.monotonic() < deadline:
+        while not marker.exists() and run.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert run.poll() is None and pidfile.exists(), "the stuck job did not start"
+        assert run.poll() is None and marker.exists(), "the run did not reach the point where it is terminated"
         run.send_signal(signal.SIGTERM)
         run.send_signal(signal.SIGCONT)
         assert run.wait(timeout=60) == 128 + signal.SIGTERM
     finally:
         run.kill()
-    return Store(root), int(pidfile.read_text())
+    return Store(root)
 
 
 def test_a_terminated_run_kills_its_worker_and_resumes_where_it_stopped(tmp_path):
     """SIGTERM (kill, SLURM's cancellation) to a run with a time limit (its jobs run in a worker process) kills
     the worker with it, not after the worker's job ends; the next run keeps the finished record."""
-    store, worker = _terminate_when_stuck(tmp_path, "zen")
+    store = _terminate(tmp_path, ["zen", "stuck"])  # the marker is the PID of the worker running ``stuck``
     with pytest.raises(ProcessLookupError):
-        os.kill(worker, 0)  # killed and reaped by the run before it exited, not left sleeping its 120 s
+        os.kill(int((tmp_path / "marker").read_text()), 0)  # killed and reaped by the run, not left sleeping
     assert [r["method"] for r in store.all_records()] == ["zen"]  # the stuck job has no record: rerun later
 
 
@@ -223,8 +224,22 @@ def test_a_terminated_run_stores_the_results_its_worker_had_already_sent(tmp_pat
     """A result that reached the pipe before SIGTERM is stored on the way out, however late the run reads it:
     here the run is stopped from inside the first job, so the result waits in the pipe while the next job
     starts, and SIGTERM arrives before the run has read anything."""
-    store, _ = _terminate_when_stuck(tmp_path, "stops-parent")
+    store = _terminate(tmp_path, ["stops-parent", "stuck"])
     assert [r["method"] for r in store.all_records()] == ["stops-parent"]
+
+
+def test_a_record_being_stored_when_sigterm_arrives_is_stored_whole(tmp_path):
+    """SIGTERM while the run writes a record (here a slow write: it marks its start, then waits) stops the run
+    once that record is stored, not halfway through it."""
+    prelude = ("import time\n"
+               "original = Store.put\n"
+               "def slow_put(self, record):\n"
+               "    open(os.environ['HGBENCH_TEST_PIDFILE'], 'w').write('storing')\n"
+               "    time.sleep(2)\n"
+               "    original(self, record)\n"
+               "Store.put = slow_put\n")
+    store = _terminate(tmp_path, ["zen"], prelude)
+    assert [r["method"] for r in store.all_records()] == ["zen"]
 
 
 # ----------------------------------------------------------------------------- a cluster task lost as a whole

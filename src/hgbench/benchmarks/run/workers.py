@@ -22,7 +22,9 @@ executor's one worker when its runs have a time limit.
   code, marked ``rerun_on_resume``: a plain ``bench run`` runs it again (a death is not a property of
   the job); a new worker takes the rest of its chunk and the suite goes on.
 * A SIGTERM to the parent (``kill``, SLURM's cancellation or time limit) stops it as Ctrl-C does: its workers
-  are killed (their running jobs have no record; a rerun does them) instead of finishing their jobs as orphans.
+  are killed (their running jobs have no record; a rerun does them) instead of finishing their jobs as orphans,
+  after the results they had already sent are stored; a SIGTERM that arrives while a record is being stored
+  waits for it.
 """
 
 from __future__ import annotations
@@ -174,22 +176,43 @@ def run_in_workers(runner: Runner, groups: list[list[Job]], size: int, summary: 
                 worker.process.join()
 
 
+_SIGTERM_EXIT = 128 + signal.SIGTERM
+_deferring = {"depth": 0, "pending": False}  # SIGTERMs that arrive while a record is being stored wait for it
+
+
 @contextlib.contextmanager
 def _terminate_as_exit() -> Iterator[None]:
     """While the workers run, SIGTERM raises ``SystemExit(143)`` in the parent (when it runs in the main thread), so
-    that :func:`run_in_workers` kills its workers on the way out, as after Ctrl-C."""
+    that :func:`run_in_workers` kills its workers on the way out, as after Ctrl-C; inside :func:`_sigterm_deferred`
+    it waits for the block to end."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def exit_on_sigterm(signum, frame):
-        raise SystemExit(128 + signal.SIGTERM)
+        if _deferring["depth"]:
+            _deferring["pending"] = True
+            return
+        raise SystemExit(_SIGTERM_EXIT)
 
     previous = signal.signal(signal.SIGTERM, exit_on_sigterm)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _sigterm_deferred() -> Iterator[None]:
+    """A SIGTERM that arrives in the block stops the run when the block ends (a record is stored whole)."""
+    _deferring["depth"] += 1
+    try:
+        yield
+    finally:
+        _deferring["depth"] -= 1
+        if not _deferring["depth"] and _deferring["pending"]:
+            _deferring["pending"] = False
+            raise SystemExit(_SIGTERM_EXIT)
 
 
 def _portable_factories(methods: set[str], known: dict[str, Callable] | None = None) -> dict[str, Callable]:
@@ -248,11 +271,12 @@ def _receive(runner: Runner, worker: _Worker, summary: RunSummary, deaths: dict[
                 continue
             result, seconds = message
             worker.deadline = None
-            job, _ = worker.chunk.popleft()
-            if job.key in deaths:
-                result.record["retried_after"] = deaths[job.key]
-            summary.seconds_per_dataset[job.dataset] = summary.seconds_per_dataset.get(job.dataset, 0.0) + seconds
-            runner.record(summary, job, result)
+            with _sigterm_deferred():  # a SIGTERM now stops the run once the record is stored
+                job, _ = worker.chunk.popleft()
+                if job.key in deaths:
+                    result.record["retried_after"] = deaths[job.key]
+                summary.seconds_per_dataset[job.dataset] = summary.seconds_per_dataset.get(job.dataset, 0.0) + seconds
+                runner.record(summary, job, result)
     except (EOFError, OSError):  # the pipe closed: the worker is gone
         worker.process.join()
     return worker.process.exitcode is None
