@@ -1,6 +1,8 @@
 """The cost before the run: ``bench run --dry-run`` prints jobs, stored and projected hours and writes nothing;
 ``--max-hours`` refuses a run projected above it (or of unknown cost) without running anything."""
 
+import pytest
+
 from hgbench.benchmarks.cli import main
 from hgbench.benchmarks.run.estimate import estimate, total_hours
 from hgbench.benchmarks.run.plan import plan
@@ -27,3 +29,35 @@ def test_max_hours_refuses_an_unknown_or_larger_cost_and_runs_nothing(tmp_path):
     assert not any((tmp_path / "store").rglob("records/*/*.json"))
     assert main([*RUN, "--out", str(tmp_path)]) == 0
     assert main([*RUN[:-1], "4", "--max-hours", "1", "--out", str(tmp_path)]) == 0  # seconds: within an hour
+
+
+def _stored(store: Store, job, seconds: float) -> None:
+    store.put({"method": job.method, "key": job.key, "dataset": job.dataset, "protocol": job.protocol, "seed": job.seed,
+               "status": "ok", "reason": None, "params": job.params_dict, "config": job.config_dict,
+               "val": {"accuracy": 0.5}, "test": {"accuracy": 0.5}, "prepare_seconds": 0.0, "fit_seconds": seconds,
+               "predict_seconds": 0.0, "code_version": "test", "environment": {}, "executor": "sequential"})
+
+
+def test_each_job_is_priced_from_the_stored_runs_of_its_own_configuration(tmp_path):
+    store = Store(tmp_path / "store")
+    jobs, _ = plan("zen-5shot", ["hgnn"], ["cora"], "5-shot", 2, "full")  # 9 configurations x 2 splits
+    first_split = [job for job in jobs if job.seed == 0]
+    for job in first_split:  # a wide configuration costs ten times a narrow one
+        _stored(store, job, 10.0 if job.config_dict["hidden"] == 256 else 1.0)
+    row = estimate(store, jobs).iloc[0]
+    wide = sum(job.config_dict["hidden"] == 256 for job in first_split)
+    assert row.to_run == len(first_split) and row.priced_exactly == len(first_split)
+    assert row.hours == pytest.approx((wide * 10.0 + (len(first_split) - wide) * 1.0) / 3600)
+
+
+def test_a_configuration_without_stored_runs_is_priced_from_the_nearest_ones(tmp_path):
+    store = Store(tmp_path / "store")
+    jobs, _ = plan("zen-5shot", ["hgnn"], ["cora"], "5-shot", 1, "full")
+    narrow = [job for job in jobs if job.config_dict["hidden"] == 64]
+    for job in narrow:  # only hidden 64 is stored; the others share their learning rate with one of them
+        _stored(store, job, 2.0 if job.config_dict["lr"] == 0.01 else 4.0)
+    row = estimate(store, jobs).iloc[0]
+    others = [job for job in jobs if job.config_dict["hidden"] != 64]
+    expected = sum(2.0 if job.config_dict["lr"] == 0.01 else 4.0 for job in others)
+    assert row.to_run == len(others) and row.priced_exactly == 0
+    assert row.hours == pytest.approx(expected / 3600)
