@@ -334,6 +334,21 @@ def test_budget_and_cost_projects_the_full_grid_and_says_how_many_methods_it_cov
     assert lines[-1] == f"| all | | 2 of 3 | | 8 | 16 | {projected} |"  # the sum over datasets
 
 
+def test_budget_and_cost_prices_each_full_grid_configuration_from_the_runs_nearest_it():
+    chosen = Suite(name="t", description="", methods=("hgnn",), datasets=("senate",), seeds=10)
+    points = [{"lr": lr, "hidden": hidden} for lr in (1e-2, 1e-3, 1e-4) for hidden in (64, 128, 256)]
+    measured = {(lr, 64): 100.0 for lr in (1e-2, 1e-3, 1e-4)} | {(1e-2, 256): 1200.0}
+    records = [{**_stored("t", "hgnn", "senate", 0, 0, 0.5, seconds), "key": f"k{lr}-{hidden}",
+                "config": {"lr": lr, "hidden": hidden}} for (lr, hidden), seconds in measured.items()]
+    planned = leaderboards.planned_frame([{"key": f"p{i}", "method": "hgnn", "dataset": "senate", "protocol": "5-shot",
+                                           "seed": 0, "budget": "full", "grid_index": i, "full_grid_size": len(points),
+                                           "config": point} for i, point in enumerate(points)])
+    lines = runtime.budget_and_cost(leaderboards.records_frame(records), planned, chosen)
+    # hidden 64: its own runs; (1e-2, 256) its own; the rest tie between the runs sharing their lr or their width
+    per_split = 3 * 100 + 1200 + 2 * (100 + 1200) / 2 + (100 + 1200) / 2 + 2 * 100
+    assert lines[-1] == f"| all | | 1 of 1 | | 4 | 1500 | {per_split * 10 / 3600:.1f} |"
+
+
 def test_full_protocol_coverage_counts_cells_with_every_split_on_the_full_grid_alone():
     chosen = Suite(name="t", description="", methods=("zen", "hgnn", "hnhn"), datasets=("senate", "house", "pubmed"),
                    seeds=10)

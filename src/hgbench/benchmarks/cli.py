@@ -216,7 +216,7 @@ def _print_cost(store: Store, members: list[Suite], methods: list[str] | None, d
                      "jobs of unknown cost (no stored run of their method on their dataset)" if hours != hours
                      else f"about {hours:.2f} CPU hours") + note)
     inexact = int(table.to_run[table.hours.notna()].sum() - table.priced_exactly.sum())
-    console.print("Each job is priced at the median seconds of the stored runs of its method and dataset nearest its "
+    console.print("Each job is priced at the mean seconds of the stored runs of its method and dataset nearest its "
                   "configuration" + (f"; {inexact} of them have no stored run of their own configuration (priced "
                                      "from others: a lower bound where theirs is wider)" if inexact else ""))
     return hours

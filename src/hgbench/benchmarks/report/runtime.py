@@ -20,6 +20,8 @@ ratios (Table 4) are ``one_config`` for the baselines over ZEN's complete run, w
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -27,6 +29,7 @@ from ...datasets import catalog
 from . import tables
 from .leaderboards import PARTIAL_GRID, absent_status, cell_statuses
 from .paper import paper_value
+from ..run.estimate import nearest_seconds
 from ..run.registry import method_entry
 
 REFERENCE = "zen"
@@ -221,31 +224,46 @@ def machine(frame: pd.DataFrame) -> str:
 
 def budget_and_cost(frame: pd.DataFrame, planned: pd.DataFrame, suite) -> list[str]:
     """Markdown: per dataset the budgets and splits that ran, the seconds they took, and the projected
-    cost of the paper's full protocol (mean measured seconds per run x full-grid runs x the suite's splits).
+    cost of the paper's full protocol (every full-grid configuration priced from the stored runs x the suite's
+    splits; :func:`~hgbench.benchmarks.run.estimate.nearest_seconds`).
     """
     ok = frame[frame.status == "ok"].assign(seconds=run_seconds)
     if ok.empty:
         return []
     full_runs = planned.groupby("method").full_grid_size.max().to_dict()
+    full_points = {method: [json.loads(c) for c in rows.config.unique()]
+                   for method, rows in planned[planned.budget == "full"].groupby("method")}
     lines = ["", "## Budget and cost per dataset", "",
              "Measured: wall seconds of the stored runs (prepare + fit + predict, all executors). Projected full "
-             "protocol: mean seconds per run x runs of the full grid (18 for trained baselines, epochs as "
-             f"checkpoints) x {suite.seeds} splits, summed over the methods measured, on this machine with one "
-             "thread per run; a lower bound when only reduced-budget runs were measured (hidden 64; the full grid "
-             "adds 128 and 256) or when some of the suite's methods have no run there.",
+             "protocol: every configuration of a method's full grid (18 for trained baselines, epochs as "
+             "checkpoints) priced at the mean seconds of its stored runs on the dataset or, where it has none, of "
+             f"the stored configurations nearest it, x {suite.seeds} splits, summed over the methods measured, on "
+             "this machine with one thread per run; a lower bound where the nearest configurations are narrower "
+             "(only the reduced grid's hidden 64 ran; the full grid adds 128 and 256) or when some of the suite's "
+             "methods have no run there.",
              "", "| dataset | budgets | methods measured | splits per method | runs | measured s | "
              "projected full protocol (h) |", "|---|---|---|---|---|---|---|"]
     total, measured = 0.0, 0
     for dataset, runs in ok.groupby("dataset", sort=False):
-        per_method = runs.groupby("method").seconds.mean()
-        projected = sum(per_method[m] * full_runs[m] * suite.seeds for m in per_method.index) / 3600
+        projected = sum(_full_grid_seconds(rows, full_points.get(method), full_runs[method])
+                        for method, rows in runs.groupby("method")) * suite.seeds / 3600
         splits = runs.groupby("method").seed.nunique()
-        lines.append(f"| {dataset} | {', '.join(sorted(set(runs.budget)))} | {len(per_method)} of "
+        lines.append(f"| {dataset} | {', '.join(sorted(set(runs.budget)))} | {len(splits)} of "
                      f"{len(suite.methods)} | {splits.min()}-{splits.max()} | "
                      f"{len(runs)} | {runs.seconds.sum():.0f} | {projected:.1f} |")
-        total, measured = total + projected, measured + len(per_method)
+        total, measured = total + projected, measured + len(splits)
     cells = ok.dataset.nunique() * len(suite.methods)
     return lines + [f"| all | | {measured} of {cells} | | {len(ok)} | {ok.seconds.sum():.0f} | {total:.1f} |"]
+
+
+def _full_grid_seconds(runs: pd.DataFrame, points: list[dict] | None, grid_size: int) -> float:
+    """Seconds of one split of a method's full grid on a dataset, from its stored ``runs`` there: each of the grid's
+    ``points`` priced from the runs nearest it; without the points (the full grid never planned), the runs' mean
+    times the grid's size."""
+    if not points:
+        return float(runs.seconds.mean()) * grid_size
+    stored = [(json.loads(config), seconds) for config, seconds in zip(runs.config, runs.seconds)]
+    return sum(nearest_seconds(point, stored)[0] for point in points)
 
 
 def full_protocol_coverage(board_: pd.DataFrame, suite) -> list[str]:

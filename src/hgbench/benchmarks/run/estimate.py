@@ -1,7 +1,7 @@
 """The cost of a run before it starts: jobs, how many are stored, and hours projected from stored costs.
 
 Each job still to run is priced from the ok runs of the same method on the same dataset already in the
-store (any suite, split or seed): the median seconds (prepare + fit + predict) of those whose grid point
+store (any suite, split or seed): the mean seconds (prepare + fit + predict) of those whose grid point
 agrees with the job's on the most keys — the job's own configuration on other splits when stored, so a
 width the store holds is priced at that width's cost, not at the method's median over narrower runs. A
 configuration wider than every stored one is priced at the narrower runs' cost: a lower bound. With no
@@ -38,13 +38,12 @@ def stored_costs(store: Store) -> dict[tuple[str, str], list[Run]]:
     return costs
 
 
-def job_seconds(job: Job, runs: list[Run]) -> tuple[float, bool]:
-    """The median seconds of the ``runs`` whose parameters agree with ``job``'s grid point on the most keys, and
-    whether they agree on all of them (the job's own configuration, run on other splits)."""
-    point = job.config_dict
+def nearest_seconds(point: dict[str, Any], runs: list[Run]) -> tuple[float, bool]:
+    """The mean seconds of the ``runs`` whose parameters agree with the grid ``point`` on the most keys, and
+    whether they agree on all of them (the point's own configuration, run on other splits)."""
     agreement = [sum(params.get(key) == value for key, value in point.items()) for params, _ in runs]
     best = max(agreement)
-    return statistics.median(seconds for (_, seconds), agree in zip(runs, agreement) if agree == best), \
+    return statistics.fmean(seconds for (_, seconds), agree in zip(runs, agreement) if agree == best), \
         best == len(point)
 
 
@@ -62,7 +61,7 @@ def estimate(store: Store, jobs: list[Job], retry: tuple[str, ...] = ()) -> pd.D
     rows = []
     for (method, dataset), (planned, to_run) in cells.items():
         runs = costs.get((method, dataset), [])
-        priced = [job_seconds(job, runs) for job in to_run] if runs else []
+        priced = [nearest_seconds(job.config_dict, runs) for job in to_run] if runs else []
         each = (statistics.mean(seconds for seconds, _ in priced) if priced
                 else statistics.median(seconds for _, seconds in runs) if runs else math.nan)
         rows.append({"method": method, "dataset": dataset, "jobs": len(planned), "stored": len(planned) - len(to_run),
