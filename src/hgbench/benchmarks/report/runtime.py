@@ -223,47 +223,62 @@ def machine(frame: pd.DataFrame) -> str:
 
 
 def budget_and_cost(frame: pd.DataFrame, planned: pd.DataFrame, suite) -> list[str]:
-    """Markdown: per dataset the budgets and splits that ran, the seconds they took, and the projected
-    cost of the paper's full protocol (every full-grid configuration priced from the stored runs x the suite's
-    splits; :func:`~hgbench.benchmarks.run.estimate.nearest_seconds`).
+    """Markdown: per dataset the budgets and splits that ran, the seconds they took, the projected cost of the
+    paper's full protocol (every full-grid configuration priced from the stored runs x the suite's splits;
+    :func:`~hgbench.benchmarks.run.estimate.nearest_seconds`) and the part of it not stored yet.
     """
     ok = frame[frame.status == "ok"].assign(seconds=run_seconds)
     if ok.empty:
         return []
     full_runs = planned.groupby("method").full_grid_size.max().to_dict()
-    full_points = {method: [json.loads(c) for c in rows.config.unique()]
+    full_points = {method: list(rows.config.unique())
                    for method, rows in planned[planned.budget == "full"].groupby("method")}
     lines = ["", "## Budget and cost per dataset", "",
              "Measured: wall seconds of the stored runs (prepare + fit + predict, all executors). Projected full "
              "protocol: every configuration of a method's full grid (18 for trained baselines, epochs as "
              "checkpoints) priced at the mean seconds of its stored runs on the dataset or, where it has none, of "
              f"the stored configurations nearest it, x {suite.seeds} splits, summed over the methods measured, on "
-             "this machine with one thread per run; a lower bound where the nearest configurations are narrower "
-             "(only the reduced grid's hidden 64 ran; the full grid adds 128 and 256) or when some of the suite's "
-             "methods have no run there.",
+             "this machine with one thread per run. To finish: the same prices for the configurations and splits "
+             "without an ok run (`bench run --budget full` on the dataset runs them). Both are lower bounds where "
+             "the nearest configurations are narrower (only the reduced grid's hidden 64 ran; the full grid adds "
+             "128 and 256) or when some of the suite's methods have no ok run there.",
              "", "| dataset | budgets | methods measured | splits per method | runs | measured s | "
-             "projected full protocol (h) |", "|---|---|---|---|---|---|---|"]
-    total, measured = 0.0, 0
+             "projected full protocol (h) | to finish (h) |", "|---|---|---|---|---|---|---|---|"]
+    total, left, measured = 0.0, 0.0, 0
     for dataset, runs in ok.groupby("dataset", sort=False):
-        projected = sum(_full_grid_seconds(rows, full_points.get(method), full_runs[method])
-                        for method, rows in runs.groupby("method")) * suite.seeds / 3600
+        projected = missing = 0.0
+        for method, rows in runs.groupby("method"):
+            whole, not_run = _full_grid_seconds(rows, full_points.get(method), full_runs[method], suite.seeds)
+            projected, missing = projected + whole, missing + not_run
         splits = runs.groupby("method").seed.nunique()
         lines.append(f"| {dataset} | {', '.join(sorted(set(runs.budget)))} | {len(splits)} of "
                      f"{len(suite.methods)} | {splits.min()}-{splits.max()} | "
-                     f"{len(runs)} | {runs.seconds.sum():.0f} | {projected:.1f} |")
-        total, measured = total + projected, measured + len(splits)
+                     f"{len(runs)} | {runs.seconds.sum():.0f} | {projected / 3600:.1f} | {_hours(missing)} |")
+        total, left, measured = total + projected, left + missing, measured + len(splits)
     cells = ok.dataset.nunique() * len(suite.methods)
-    return lines + [f"| all | | {measured} of {cells} | | {len(ok)} | {ok.seconds.sum():.0f} | {total:.1f} |"]
+    return lines + [f"| all | | {measured} of {cells} | | {len(ok)} | {ok.seconds.sum():.0f} | {total / 3600:.1f} | "
+                    f"{_hours(left)} |"]
 
 
-def _full_grid_seconds(runs: pd.DataFrame, points: list[dict] | None, grid_size: int) -> float:
-    """Seconds of one split of a method's full grid on a dataset, from its stored ``runs`` there: each of the grid's
-    ``points`` priced from the runs nearest it; without the points (the full grid never planned), the runs' mean
-    times the grid's size."""
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f}" if np.isfinite(seconds) else "-"
+
+
+def _full_grid_seconds(runs: pd.DataFrame, points: list[str] | None, grid_size: int,
+                       splits: int) -> tuple[float, float]:
+    """Seconds of a method's full grid on ``splits`` splits of a dataset, and of its part without an ok run, from
+    its stored ``runs`` there: each of the grid's ``points`` (sorted JSON) priced from the runs nearest it; without
+    the points (the full grid never planned), the runs' mean times the grid's size and the missing part unknown."""
     if not points:
-        return float(runs.seconds.mean()) * grid_size
+        return float(runs.seconds.mean()) * grid_size * splits, np.nan
     stored = [(json.loads(config), seconds) for config, seconds in zip(runs.config, runs.seconds)]
-    return sum(nearest_seconds(point, stored)[0] for point in points)
+    done = set(zip(runs.config, runs.seed))
+    whole = missing = 0.0
+    for point in points:
+        price = nearest_seconds(json.loads(point), stored)[0]
+        whole += price * splits
+        missing += price * sum((point, seed) not in done for seed in range(splits))
+    return whole, missing
 
 
 def full_protocol_coverage(board_: pd.DataFrame, suite) -> list[str]:
