@@ -17,6 +17,7 @@ import pytest
 
 from hgbench.benchmarks.run.plan import Job, plan, sorted_items
 from hgbench.benchmarks.run.registry import method_entry, method_names
+from hgbench.benchmarks.run.store import plan_entries
 
 SNAPSHOT = json.loads((Path(__file__).parent / "data" / "method_settings.json").read_text())
 STORE = Path(__file__).resolve().parents[1] / "results" / "store"
@@ -44,7 +45,7 @@ def test_planned_keys_are_those_the_store_was_written_with(name):
 def test_every_committed_plan_entry_keeps_its_key():
     settings = {}
     entries = [entry for path in sorted((STORE / "plans").glob("*.json"))
-               for entry in json.loads(path.read_text())["entries"]]
+               for entry in plan_entries(json.loads(path.read_text()))]
     assert entries
     changed = []
     for entry in entries:

@@ -463,6 +463,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     store = Store(Path(args.out) / "store")
     summary = migrate(store, suite_names())
+    rewritten = store.rewrite_old_plans()
+    if rewritten:
+        console.print(f"{store.root}: plans of {', '.join(rewritten)} rewritten one row per job")
     if not summary["records"]:
         console.print(f"{store.root}: no records of the old layout; nothing to migrate")
         return 0
@@ -650,7 +653,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--out", default="results", help="output folder holding store/, default: results")
     show.set_defaults(handler=cmd_show)
     mig = commands.add_parser("migrate", help="re-key a store written before job keys named no suite "
-                                              "(records/<suite>/ to records/<method>/ plus plans/); reruns nothing")
+                                              "(records/<suite>/ to records/<method>/ plus plans/) and rewrite "
+                                              "plans written an object per entry in rows; reruns nothing")
     mig.add_argument("--out", default="results", help="output folder holding store/, default: results")
     mig.set_defaults(handler=cmd_migrate)
     mrg = commands.add_parser("merge", help="copy another output folder's runs (records, artifacts, splits, plans) "

@@ -7,7 +7,8 @@ Layout under the store root::
     artifacts/<key>/<name>.parquet            other tidy tables of the run (TriPrune: temperatures, meta-steps)
     artifacts/<key>/modules.pt                small trained parts a later job reuses (TriPrune's controllers)
     artifacts/<key>/model.pt                  optional trained state (``bench run --keep-models``)
-    plans/<suite>.json                        the suite's plan entries (which jobs, which budget)
+    plans/<suite>.json                        the suite's plan entries (which jobs, which budget), one
+                                              row per line under a ``columns`` header (:data:`PLAN_COLUMNS`)
     splits/<dataset>/<protocol>/seed<i>.json  the node sets of split i
 
     .lock                                     held by the run executing jobs here (the PID inside)
@@ -29,9 +30,10 @@ import tempfile
 import threading
 import warnings
 from contextlib import contextmanager
+from dataclasses import fields
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
 import torch
 from torch import Tensor
@@ -89,13 +91,46 @@ def validate_record(record: Any, origin: str = "record") -> dict:
 
 def write_json_atomic(path: Path, payload: Any) -> None:
     """Write ``payload`` as JSON to ``path`` through a temporary file (:func:`_replace_atomic`)."""
+    _write_synced(path, lambda handle: json.dump(payload, handle, indent=1, sort_keys=True))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    _write_synced(path, lambda handle: handle.write(text))
+
+
+def _write_synced(path: Path, fill: Callable[[IO[str]], Any]) -> None:
+    """``fill`` a temporary text file, sync it, move it onto ``path`` (:func:`_replace_atomic`)."""
     def write(tmp: Path) -> None:
         with open(tmp, "w") as handle:
-            json.dump(payload, handle, indent=1, sort_keys=True)
+            fill(handle)
             handle.flush()
             os.fsync(handle.fileno())
 
     _replace_atomic(path, write)
+
+
+PLAN_COLUMNS = tuple(field.name for field in fields(PlanEntry))
+
+
+def plan_text(suite: str, entries: list[dict]) -> str:
+    """A plan file: JSON whose ``entries`` are rows in :data:`PLAN_COLUMNS` order, one line per planned job.
+
+    A plan lists every job of a suite (zen-5shot's full grids: thousands); an object per entry with a line
+    per field made it 2.4 MB, rows make it 40% of that and a new job one added line in a committed diff."""
+    rows = ",\n".join(json.dumps([entry[column] for column in PLAN_COLUMNS], sort_keys=True, separators=(",", ":"))
+                       for entry in entries)
+    return (f'{{"suite": {json.dumps(suite)}, "columns": {json.dumps(list(PLAN_COLUMNS))}, "entries": [\n'
+            f"{rows}\n]}}\n")
+
+
+def plan_entries(payload: dict) -> list[dict]:
+    """The entries of a parsed plan file as dicts: rows under ``columns``, or objects (the layout before rows)."""
+    entries, columns = payload["entries"], payload.get("columns")
+    if columns is not None:
+        if any(len(row) != len(columns) for row in entries):
+            raise ValueError(f"a row without one value per column ({len(columns)})")
+        entries = [dict(zip(columns, row)) for row in entries]
+    return [PlanEntry(**entry).to_dict() for entry in entries]  # fields added since the file was written: defaults
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -229,7 +264,7 @@ class Store:
         if not path.exists():
             return []
         try:
-            return json.loads(path.read_bytes())["entries"]
+            return plan_entries(json.loads(path.read_bytes()))
         except (ValueError, KeyError, TypeError) as exc:
             raise BadRecord(f"{path}: not a readable plan ({exc}); rerun `bench run --suite {suite}`") from None
 
@@ -244,11 +279,18 @@ class Store:
         merged.update({identity(e): e for e in (entry.to_dict() for entry in entries)})
         ordered = sorted(merged.values(), key=lambda e: (e["dataset"], e["method"], e["protocol"], e["seed"],
                                                           e["budget"], e["grid_index"]))
-        write_json_atomic(self._plan_path(suite), {"suite": suite, "entries": ordered})
+        write_text_atomic(self._plan_path(suite), plan_text(suite, ordered))
 
     def plans(self) -> list[str]:
         folder = self.root / "plans"
         return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
+
+    def rewrite_old_plans(self) -> list[str]:
+        """Rewrite in rows (:func:`plan_text`) every plan still written an object per entry; the suites rewritten."""
+        old = [suite for suite in self.plans() if "columns" not in json.loads(self._plan_path(suite).read_bytes())]
+        for suite in old:
+            self.add_plan(suite, [])
+        return old
 
     def records(self, suite: str) -> list[dict]:
         """The records the suite's plan names, each with its plan entry's ``budget``, ``grid_index`` and
