@@ -139,6 +139,8 @@ def test_plots_render(tmp_path):
     assert figures.accuracy_vs_shots({5: board.assign(mean=np.nan)}, tmp_path / "none.png") is None
     assert figures.accuracy_vs_shots({5: board, 10: board.assign(mean=np.nan)}, tmp_path / "one.png") is None
     assert not (tmp_path / "one.png").exists()  # one shot setting draws no curve
+    assert figures.accuracy_vs_time(board.iloc[:1], costs, tmp_path / "zen.png") is None  # one method: no trade-off
+    assert not (tmp_path / "zen.png").exists()
 
 
 def test_a_method_has_one_colour_in_every_panel_and_the_legend_lists_every_method(tmp_path, monkeypatch):

@@ -488,14 +488,16 @@ def evaluate(boards: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every claim with the suites that measure it, the measured values, the rules and the verdict."""
     boards = {name: _paper_rows(name, board.assign(label=board.label.astype(str).str.rstrip(FIDELITY_MARKS)))
               if "label" in board else board for name, board in boards.items()}
-    parts = mapping().groupby("claim_id", sort=False)
+    parts: dict[str, list] = {}
+    for row in mapping().itertuples(index=False):  # one pass: a group lookup and itertuples per claim cost 0.3 s
+        parts.setdefault(row.claim_id, []).append(row)
     rows = []
     for claim in claims_table().itertuples(index=False):
-        if claim.claim_id not in parts.groups:
+        if claim.claim_id not in parts:
             raise ValueError(f"claim {claim.claim_id!r} has no row in claim_checks.csv")
-        mine = parts.get_group(claim.claim_id)
-        results = [_part(row, boards) for row in mine.itertuples(index=False)]
-        rows.append({**claim._asdict(), "suite": " ".join(dict.fromkeys(s for s in mine.suite if s)),
+        mine = parts[claim.claim_id]
+        results = [_part(row, boards) for row in mine]
+        rows.append({**claim._asdict(), "suite": " ".join(dict.fromkeys(row.suite for row in mine if row.suite)),
                      "measured": "; ".join(r[1] for r in results), "rule": "; ".join(r[2] for r in results if r[2]),
                      "verdict": combine([r[0] for r in results])})
     return pd.DataFrame(rows)

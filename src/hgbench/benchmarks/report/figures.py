@@ -109,10 +109,11 @@ def accuracy_vs_shots(boards: dict[int, pd.DataFrame], path: Path) -> Path | Non
 
 
 def accuracy_vs_time(board: pd.DataFrame, costs: pd.DataFrame, path: Path, cost: str = "one_config") -> Path | None:
-    """One panel per dataset: mean accuracy against mean seconds (log scale) of each method."""
+    """One panel per dataset: mean accuracy against mean seconds (log scale) of each method; none until a dataset
+    has two methods with both (a single method shows no trade-off)."""
     data = board.merge(costs[["method", "dataset", cost]], on=["method", "dataset"])
     data = data[data["mean"].notna() & data[cost].notna()]
-    if data.empty:
+    if data.empty or data.groupby("dataset").method.nunique().max() < 2:
         return None
     fig, panels = _panels(list(dict.fromkeys(data.dataset)))
     colors = _colors(data.label)

@@ -190,7 +190,7 @@ def suite_view(name: str, board: pd.DataFrame, paths: dict[str, Path], out: Path
         board.metric.nunique() > 1, paper_table(board), leaderboard(board, paths["leaderboard_wide"]),
         [_relative(p, out) for p in paths.values() if p.suffix == ".png"], ranked_,
         _relative(diagram, out) if diagram else None,
-        [_relative(p, out) for p in paths.values() if p.suffix in (".csv", ".tex", ".md")])
+        sorted(_relative(p, out) for p in paths.values() if p.suffix in (".csv", ".tex", ".md")))
 
 
 def _relative(path: Path, out: Path) -> str:

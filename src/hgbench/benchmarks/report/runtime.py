@@ -144,16 +144,15 @@ def latex(board_: pd.DataFrame, data) -> str:
         headers = ["Method", "Source"] + [tables.latex_escape(catalog.spec(d).paper or d) for d in datasets]
         rows, spacing = [], []
         for method, runs in board_.groupby("method", sort=False):
-            runs = runs.set_index(["metric", "dataset"])
+            cell = runs.set_index(["metric", "dataset"])[["mean", "status", "paper_mean"]].to_dict("index")
             label = tables.latex_escape(method_entry(method).label)
             if metrics[0] in PAPER_COLUMNS:
-                rows.append([label, "paper"] + [_number(runs.at[(metrics[0], d), "paper_mean"], digits)
-                                                for d in datasets])
+                rows.append([label, "paper"] + [_number(cell[metrics[0], d]["paper_mean"], digits) for d in datasets])
                 spacing.append(False)
                 label = ""
             for metric in metrics:
                 rows.append([label, f"ours ({DESCRIBED[metric]})"] + [
-                    _number(runs.at[(metric, d), "mean"], digits, runs.at[(metric, d), "status"]) for d in datasets])
+                    _number(cell[metric, d]["mean"], digits, cell[metric, d]["status"]) for d in datasets])
                 spacing.append(False)
                 label = ""
             spacing[-1] = True
