@@ -30,7 +30,7 @@ import tempfile
 import threading
 import warnings
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
@@ -110,6 +110,7 @@ def _write_synced(path: Path, fill: Callable[[IO[str]], Any]) -> None:
 
 
 PLAN_COLUMNS = tuple(field.name for field in fields(PlanEntry))
+_PLAN_DEFAULTS = {field.name: field.default for field in fields(PlanEntry) if field.default is not MISSING}
 
 
 def plan_text(suite: str, entries: list[dict]) -> str:
@@ -130,7 +131,7 @@ def plan_entries(payload: dict) -> list[dict]:
         if any(len(row) != len(columns) for row in entries):
             raise ValueError(f"a row without one value per column ({len(columns)})")
         entries = [dict(zip(columns, row)) for row in entries]
-    return [PlanEntry(**entry).to_dict() for entry in entries]  # fields added since the file was written: defaults
+    return [{**_PLAN_DEFAULTS, **entry} for entry in entries]  # fields added since the file was written: defaults
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
