@@ -64,7 +64,7 @@ def test_cli_migrates_an_old_store_and_then_finds_nothing_to_do(tmp_path):
 
 def test_plans_written_an_object_per_entry_are_read_and_rewritten_in_rows(tmp_path):
     store = Store(tmp_path / "store")
-    _, entries = plan("zen-5shot", ["hgnn", "zen"], ["synthetic"], "5-shot", 2, budget="reduced")
+    _, entries = plan("zen-5shot", ["hgnn", "zen"], ["synthetic"], "5-shot", 5, budget="reduced")
     old = [entry.to_dict() for entry in entries]
     for entry in old:
         del entry["tuned_on"]  # a field added after the file was written: read as its default
@@ -77,7 +77,7 @@ def test_plans_written_an_object_per_entry_are_read_and_rewritten_in_rows(tmp_pa
     size = path.stat().st_size
     assert main(["migrate", "--out", str(tmp_path)]) == 0
     payload = json.loads(path.read_text())
-    assert "columns" in payload and all(isinstance(row, list) for row in payload["entries"])
+    assert payload["format"] == 2 and all(isinstance(row, list) for row in payload["entries"])
     assert path.read_text().count("\n") == len(entries) + 2  # one line per job between header and closing line
     assert store.plan("zen-5shot") == before and path.stat().st_size < size / 2
     assert store.rewrite_old_plans() == []
@@ -90,4 +90,13 @@ def test_a_plan_row_without_a_value_per_column_is_a_bad_plan(tmp_path):
     path = store.root / "plans" / "zen-5shot.json"
     path.write_text(path.read_text().replace(',null]', ']', 1))
     with pytest.raises(BadRecord, match="zen-5shot.json: not a readable plan"):
+        store.plan("zen-5shot")
+
+
+def test_a_plan_of_a_newer_format_is_refused_with_the_reason(tmp_path):
+    store = Store(tmp_path / "store")
+    path = store.root / "plans" / "zen-5shot.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"suite": "zen-5shot", "format": 99, "entries": {}}))
+    with pytest.raises(BadRecord, match="plan format 99, written by a newer hgbench"):
         store.plan("zen-5shot")

@@ -109,6 +109,7 @@ def _write_synced(path: Path, fill: Callable[[IO[str]], Any]) -> None:
     _replace_atomic(path, write)
 
 
+PLAN_FORMAT = 2  # 1: an object per entry (no ``format`` key); 2: rows under ``columns``
 PLAN_COLUMNS = tuple(field.name for field in fields(PlanEntry))
 _PLAN_DEFAULTS = {field.name: field.default for field in fields(PlanEntry) if field.default is not MISSING}
 
@@ -120,8 +121,8 @@ def plan_text(suite: str, entries: list[dict]) -> str:
     per field made it 2.4 MB, rows make it 40% of that and a new job one added line in a committed diff."""
     rows = ",\n".join(json.dumps([entry[column] for column in PLAN_COLUMNS], sort_keys=True, separators=(",", ":"))
                        for entry in entries)
-    return (f'{{"suite": {json.dumps(suite)}, "columns": {json.dumps(list(PLAN_COLUMNS))}, "entries": [\n'
-            f"{rows}\n]}}\n")
+    return (f'{{"suite": {json.dumps(suite)}, "format": {PLAN_FORMAT}, "columns": {json.dumps(list(PLAN_COLUMNS))}, '
+            f'"entries": [\n{rows}\n]}}\n')
 
 
 def plan_entries(payload: dict) -> list[dict]:
@@ -265,9 +266,15 @@ class Store:
         if not path.exists():
             return []
         try:
-            return plan_entries(json.loads(path.read_bytes()))
-        except (ValueError, KeyError, TypeError) as exc:
+            payload = json.loads(path.read_bytes())
+            written = payload.get("format", 1)
+            entries = plan_entries(payload) if written <= PLAN_FORMAT else None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BadRecord(f"{path}: not a readable plan ({exc}); rerun `bench run --suite {suite}`") from None
+        if entries is None:
+            raise BadRecord(f"{path}: plan format {written}, written by a newer hgbench (this one reads formats up "
+                            f"to {PLAN_FORMAT}); update hgbench to read this store")
+        return entries
 
     def add_plan(self, suite: str, entries: list[PlanEntry]) -> None:
         """Merge ``entries`` into the suite's plan: a grid point planned again (same method, config, dataset,
@@ -288,7 +295,8 @@ class Store:
 
     def rewrite_old_plans(self) -> list[str]:
         """Rewrite in rows (:func:`plan_text`) every plan still written an object per entry; the suites rewritten."""
-        old = [suite for suite in self.plans() if "columns" not in json.loads(self._plan_path(suite).read_bytes())]
+        old = [suite for suite in self.plans()
+               if json.loads(self._plan_path(suite).read_bytes()).get("format", 1) < PLAN_FORMAT]
         for suite in old:
             self.add_plan(suite, [])
         return old
