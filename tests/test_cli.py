@@ -9,6 +9,7 @@ import pytest
 
 from hgbench.benchmarks import cli
 from hgbench.benchmarks.cli import main
+from hgbench.benchmarks.run.store import Store
 from hgbench.datasets import catalog
 
 
@@ -61,6 +62,24 @@ def test_non_positive_counts_and_limits_are_usage_errors(argv, option, tmp_path,
     err = capsys.readouterr().err
     assert usage.value.code == 2 and f"argument {option}" in err and "must be positive" in err
     assert not (tmp_path / "store").exists() and not (tmp_path / "ops-benchmark").exists()
+
+
+def test_seed_ranges_share_a_suite_between_stores_and_merge_into_the_whole_run(tmp_path, capsys):
+    demo = ["run", "--suite", "demo", "--methods", "zen", "--datasets", "synthetic"]
+    assert main([*demo, "--seeds", "0:2", "--out", str(tmp_path / "a")]) == 0
+    assert main([*demo, "--seeds", "2:4", "--out", str(tmp_path / "b")]) == 0
+    assert main([*demo, "--seeds", "4", "--out", str(tmp_path / "whole")]) == 0
+    stores = {name: Store(tmp_path / name / "store") for name in ("a", "b", "whole")}
+    assert sorted(r["seed"] for r in stores["b"].all_records()) == [2, 3]
+    assert main(["merge", str(tmp_path / "b"), "--out", str(tmp_path / "a")]) == 0
+    keys = {name: sorted(r["key"] for r in store.all_records()) for name, store in stores.items()}
+    assert keys["a"] == keys["whole"] and stores["a"].plan("demo") == stores["whole"].plan("demo")
+    capsys.readouterr()
+    for bad in ("2:2", "-1:3", "1:x"):
+        with pytest.raises(SystemExit) as usage:
+            main([*demo, "--seeds", bad, "--out", str(tmp_path / "bad")])
+        assert usage.value.code == 2 and "argument --seeds" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
 
 
 def test_a_corrupted_data_file_is_a_data_error_naming_the_file(tmp_path, monkeypatch, capsys):

@@ -69,6 +69,20 @@ def _positive(kind: type):
     return parse
 
 
+def _seeds(text: str) -> int | range:
+    """``--seeds``: a number of splits N (seeds 0..N-1) or a range ``A:B`` of split indices (A included, B not)."""
+    if ":" not in text:
+        return _positive(int)(text)
+    first, _, stop = text.partition(":")
+    try:
+        seeds = range(int(first), int(stop))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or A:B (split indices), got {text!r}") from None
+    if seeds.start < 0 or not seeds:
+        raise argparse.ArgumentTypeError(f"a range A:B needs 0 <= A < B, got {text}")
+    return seeds
+
+
 def _statuses(value: str) -> tuple[str, ...]:
     chosen = tuple(v.strip() for v in value.split(",") if v.strip())
     unknown = [v for v in chosen if v not in FAILURE_STATUSES]
@@ -586,7 +600,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--suite", required=True, help=f"one of: {', '.join(suite_names())}")
     run.add_argument("--methods", help="comma-separated subset of the suite's methods")
     run.add_argument("--datasets", help="comma-separated subset of the suite's datasets")
-    run.add_argument("--seeds", type=_positive(int), help="number of splits (default: the suite's)")
+    run.add_argument("--seeds", type=_seeds, help="number of splits N (seeds 0..N-1; default: the suite's) or a "
+                     "range A:B of split indices, e.g. to share a suite's splits between processes or machines")
     run.add_argument("--budget", default="full", choices=BUDGETS, help="tuning budget of trained baselines")
     run.add_argument("--tune-on", metavar="DATASET", help="run every grid on DATASET first, then each method on the "
                      "other datasets at the configuration with the best mean validation metric there (TriPrune's later "
