@@ -264,7 +264,8 @@ def change_pct(board, method, reference, metric, dataset):
     else:
         change = _changes(board, metric, [method], reference, dataset)[method]
     where = f"mean over {len(means)} datasets" if dataset == "mean" else dataset
-    return Measured(float(change.mean() if dataset == "mean" else change[dataset]), f"{method} vs {reference}, {where}")
+    return Measured(float(change.mean() if dataset == "mean" else change[dataset]),
+                    f"{method} vs {reference}, {where}; signed: negative is below {reference}")
 
 
 @check
