@@ -1,6 +1,8 @@
 """The cost before the run: ``bench run --dry-run`` prints jobs, stored and projected hours and writes nothing;
 ``--max-hours`` refuses a run projected above it (or of unknown cost) without running anything."""
 
+import math
+
 import pytest
 
 from hgbench.benchmarks.cli import main
@@ -61,3 +63,36 @@ def test_a_configuration_without_stored_runs_is_priced_from_the_nearest_ones(tmp
     expected = sum(2.0 if job.config_dict["lr"] == 0.01 else 4.0 for job in others)
     assert row.to_run == len(others) and row.priced_exactly == 0
     assert row.hours == pytest.approx(expected / 3600)
+
+
+def _timed_out(store: Store, job, reason: str, **fields) -> None:
+    store.put({"method": job.method, "key": job.key, "dataset": job.dataset, "protocol": job.protocol, "seed": job.seed,
+               "status": "timeout", "reason": reason, "params": job.params_dict, "config": job.config_dict,
+               "val": None, "test": None, "prepare_seconds": 0.0, "fit_seconds": None, "predict_seconds": None,
+               "code_version": "test", "environment": {}, "executor": "worker", **fields})
+
+
+def test_a_job_that_timed_out_is_priced_at_no_less_than_the_limit_it_passed(tmp_path):
+    store = Store(tmp_path / "store")
+    jobs, _ = plan("zen-5shot", ["hgnn"], ["cora"], "5-shot", 2, "reduced")
+    first, second = [job for job in jobs if job.seed == 0], [job for job in jobs if job.seed == 1]
+    for job in first:
+        _stored(store, job, 10.0)
+    _timed_out(store, second[0], "time limit exceeded (900.0 s)")  # written before records named their limit
+    _timed_out(store, second[1], "time limit exceeded (5.0 s)", time_limit_s=5.0)  # below the runs' price
+    row = estimate(store, jobs, retry=("timeout",)).iloc[0]
+    assert row.to_run == len(second) and row.at_time_limit == 1 and row.priced_exactly == len(second) - 1
+    assert row.hours == pytest.approx((900.0 + 10.0 * (len(second) - 1)) / 3600)
+    assert estimate(store, jobs).iloc[0].to_run == len(second) - 2  # without --retry timeout they stay stored
+
+
+def test_a_cell_priced_only_by_its_time_limits_is_a_known_lower_bound(tmp_path):
+    store = Store(tmp_path / "store")
+    jobs, _ = plan("zen-5shot", ["hgnn"], ["cora"], "5-shot", 1, "reduced")
+    for job in jobs:
+        _timed_out(store, job, "time limit exceeded (60.0 s)", time_limit_s=60.0)
+    row = estimate(store, jobs, retry=("timeout",)).iloc[0]
+    assert row.based_on == 0 and row.at_time_limit == len(jobs) and row.seconds_each == 60.0
+    assert total_hours(estimate(store, jobs, retry=("timeout",))) == pytest.approx(60.0 * len(jobs) / 3600)
+    store.put({**store.get(jobs[0].method, jobs[0].key), "status": "failed", "reason": "worker process died"})
+    assert math.isnan(estimate(store, jobs, retry=("timeout", "failed")).iloc[0].hours)  # a failure passed no limit

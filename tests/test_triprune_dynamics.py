@@ -321,3 +321,21 @@ def test_a_baselines_missing_runs_are_priced_from_the_nearest_dataset_by_the_hgn
             f"{10 * per_run / 3600:.2f} |") in section
     assert f"| hsc | douban | 9 | 40 (its 1 run) | {9 * 40 / 3600:.2f} |" in section
     assert "| hsc | yelp | 10 | - (no run on this dataset yet) | - |" in section  # no HGNN run there to scale by
+
+
+def test_a_cell_where_a_run_timed_out_is_priced_at_no_less_than_its_limit(store, tmp_path):
+    """A scaled price below a limit a run of the cell passed is known to be too low; a cell with timeouts alone is
+    priced at its longest limit."""
+    for seed in range(10):
+        for dataset, seconds in {"imdb": 10.0, "dblp": 20.0}.items():
+            put_planned(store, _record("triprune-main", "tp-hgnn", dataset, seed, fit_seconds=seconds))
+        put_planned(store, _record("triprune-main", "hsl", "imdb", seed, fit_seconds=30.0))
+    put_planned(store, _record("triprune-main", "hsl", "dblp", 0, status="timeout", fit_seconds=None,
+                               reason="time limit exceeded (900.0 s)"))
+    put_planned(store, _record("triprune-main", "hsl", "douban", 0, status="timeout", fit_seconds=None,
+                               reason="time limit exceeded (3600.0 s)", time_limit_s=3600.0))
+    section = _render(store, "triprune-main", tmp_path)[0]["notes"].read_text().split("## Not run here")[1]
+    assert ("| hsl | dblp | 10 | 900 (at least: a run here passed a 900 s limit; its runs on imdb, scaled by "
+            f"HGNN's ratio) | {10 * 900 / 3600:.2f} |") in section  # scaled: 30 x 2 = 60 s
+    assert ("| hsl | douban | 10 | 3600 (at least: a run here passed a 3600 s limit; no run on this dataset yet) | "
+            "10.00 |") in section

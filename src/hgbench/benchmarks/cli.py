@@ -220,7 +220,7 @@ def _print_cost(store: Store, members: list[Suite], methods: list[str] | None, d
     shown = Table("method", "dataset", "jobs", "stored", "to run", "s/run", "hours", title=f"{args.suite}: cost")
     for row in table.itertuples():
         shown.add_row(row.method, row.dataset, str(row.jobs), str(row.stored), str(row.to_run),
-                      "unknown" if row.based_on == 0 else f"{row.seconds_each:.1f}",
+                      "unknown" if row.seconds_each != row.seconds_each else f"{row.seconds_each:.1f}",
                       "unknown" if row.hours != row.hours else f"{row.hours:.2f}")
     console.print(shown)
     hours = total_hours(table)
@@ -229,10 +229,13 @@ def _print_cost(store: Store, members: list[Suite], methods: list[str] | None, d
                   + (f"at least {table.hours.sum():.2f} CPU hours, and {int(table.to_run[table.hours.isna()].sum())} "
                      "jobs of unknown cost (no stored run of their method on their dataset)" if hours != hours
                      else f"about {hours:.2f} CPU hours") + note)
-    inexact = int(table.to_run[table.hours.notna()].sum() - table.priced_exactly.sum())
+    known = table[table.hours.notna()]
+    limited = int(known.at_time_limit.sum())
+    inexact = int(known.to_run.sum() - known.priced_exactly.sum()) - limited
     console.print("Each job is priced at the mean seconds of the stored runs of its method and dataset nearest its "
                   "configuration" + (f"; {inexact} of them have no stored run of their own configuration (priced "
-                                     "from others: a lower bound where theirs is wider)" if inexact else ""))
+                                     "from others: a lower bound where theirs is wider)" if inexact else "")
+                  + (f"; {limited} at the time limit their stored run passed (a lower bound)" if limited else ""))
     return hours
 
 

@@ -7,7 +7,8 @@ dataset. A TriPrune variant never run there is priced at the full model's (``tri
 trains the same network by the same loop); a baseline at its own mean on the dataset where it ran that is nearest
 in the HGNN row's (``tp-hgnn``) cost, scaled by the HGNN row's ratio of seconds between the two datasets (the
 nearest, because that ratio says little across a large gap: the contrastive and pruning rows grow far less than
-HGNN from IMDB to Yelp). Every projection comes
+HGNN from IMDB to Yelp). A cell where a run of the method timed out is priced at no less than the longest
+limit passed there (``run.estimate.timed_out_after``): that run is known to cost more. Every projection comes
 from the store, never from a typed number; a baseline's "run" is one configuration (the reduced budget;
 the full budget runs up to 25 per split).
 """
@@ -20,15 +21,16 @@ import numpy as np
 import pandas as pd
 
 from ...datasets import catalog
+from ..run.estimate import timed_out_after
 
 FULL = "triprune"
 SCALE = "tp-hgnn"  # a baseline's cost on a new dataset follows the HGNN row's ratio between datasets
 
 
-def _stored(store, methods: set[str]) -> pd.DataFrame:
-    """The ok runs of ``methods`` (any configuration), whichever suite planned them: method, dataset, seed,
-    prepare + fit seconds."""
-    rows = []
+def _stored(store, methods: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ok runs of ``methods`` (any configuration), whichever suite planned them (method, dataset, seed,
+    prepare + fit seconds), and their timed-out runs (method, dataset, seed, the limit passed)."""
+    rows, timeouts = [], []
     for method in sorted(methods):
         folder = store.root / "records" / method
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
@@ -39,14 +41,18 @@ def _stored(store, methods: set[str]) -> pd.DataFrame:
             if record.get("status") == "ok" and record.get("fit_seconds") is not None:
                 seconds = float(record["fit_seconds"]) + float(record.get("prepare_seconds") or 0.0)
                 rows.append((method, record["dataset"], int(record["seed"]), seconds))
-    return pd.DataFrame(rows, columns=["method", "dataset", "seed", "seconds"])
+            elif (limit := timed_out_after(record)) is not None:
+                timeouts.append((method, record["dataset"], int(record["seed"]), limit))
+    columns = ["method", "dataset", "seed", "seconds"]
+    return pd.DataFrame(rows, columns=columns), pd.DataFrame(timeouts, columns=columns)
 
 
 def cost_section(data) -> list[str]:
     """Markdown: the suite's runs without an ok record and their projected CPU hours (empty when complete)."""
     chosen = data.suite
     datasets = [d for d in chosen.datasets if catalog.unavailable_reason(d) is None]
-    stored = _stored(data.store, set(chosen.methods) | {FULL, SCALE})
+    stored, timed_out = _stored(data.store, set(chosen.methods) | {FULL, SCALE})
+    longest_limit = timed_out.groupby(["method", "dataset"]).seconds.max()
     done = set(stored[["method", "dataset", "seed"]].itertuples(index=False, name=None))
     missing = {(m, d): sum((m, d, s) not in done for s in range(chosen.seeds))
                for m in chosen.methods for d in datasets}
@@ -64,6 +70,9 @@ def cost_section(data) -> list[str]:
             source = f"the full model's {_runs(count)}"
         else:
             per_run, source = _scaled(seconds["mean"], method, dataset)
+        limit = longest_limit.get((method, dataset), np.nan)
+        if limit > per_run or (np.isnan(per_run) and not np.isnan(limit)):
+            per_run, source = limit, f"at least: a run here passed a {limit:.0f} s limit; " + source
         hours = n * per_run / 3600
         total += 0.0 if np.isnan(hours) else hours
         table.append(f"| {method} | {dataset} | {n} | "
@@ -71,8 +80,9 @@ def cost_section(data) -> list[str]:
                      + ("-" if np.isnan(hours) else f"{hours:.2f}") + " |")
     return ["", "## Not run here, with its cost", "",
             f"Runs of this suite's design ({chosen.seeds} seeds) without an ok record, with the mean seconds "
-            "(prepare + fit) of stored runs on this machine (one thread) and the projected CPU hours: "
-            f"{total:.1f} h in all (cells without any run on their dataset not counted). "
+            "(prepare + fit) of stored runs on this machine (one thread), never less than a time limit a run of the "
+            "cell passed, and the projected CPU hours: "
+            f"{total:.1f} h in all (cells nothing prices not counted). "
             "`bench run --suite " + chosen.name + "` runs them; finished runs are skipped.", "",
             "| method | dataset | runs missing | seconds per run (from) | CPU hours |", "|---|---|---|---|---|",
             *table]

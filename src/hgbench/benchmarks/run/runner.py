@@ -267,7 +267,7 @@ class Runner(Executor):
             result.modules = fitted.modules
             result.state = fitted.state if self.keep_models else None
         except TimedOut as exc:
-            record.update(status="timeout", reason=f"{exc} ({self.time_limit_s} s)")
+            record.update(status="timeout", reason=f"{exc} ({self.time_limit_s} s)", time_limit_s=self.time_limit_s)
         except Exception as exc:  # any other failure of this run is recorded, the suite goes on
             if out_of_memory(exc):
                 limit = "" if self.memory_limit_mb is None else f" (--memory-limit {self.memory_limit_mb} MB)"

@@ -336,6 +336,6 @@ def died_record(runner: Runner, job: Job, split: Split, exitcode: int | None, fi
 def killed_record(runner: Runner, job: Job, split: Split) -> dict:
     """The record of a job whose worker was killed at its hard time limit: ``timeout``, naming the limit."""
     limit = runner.time_limit_s
-    return _lost_record(runner, job, split, status="timeout", memory_probe="worker killed",
+    return _lost_record(runner, job, split, status="timeout", memory_probe="worker killed", time_limit_s=limit,
                         reason=f"time limit exceeded ({limit} s): the run never checked its deadline and its "
                                f"worker process was killed after {hard_limit_s(limit):.1f} s")
