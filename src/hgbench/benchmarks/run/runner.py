@@ -73,13 +73,28 @@ def code_version(root: Path = Path(__file__).resolve().parents[4]) -> str:
     return f"{hgbench.__version__}+{commit}"
 
 
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's vendor and model name as Linux reports them (``platform.processor()`` elsewhere)."""
+    try:
+        fields = dict(line.split(":", 1) for line in cpuinfo.read_text().splitlines()[:30] if ":" in line)
+    except OSError:
+        return platform.processor() or "unknown"
+    named = " ".join(fields.get(key, "").strip() for key in ("vendor_id", "model name")).strip()
+    return named or platform.processor() or "unknown"
+
+
 def environment(device: str = "cpu") -> dict[str, Any]:
+    """What a run computed on. ``cpu`` and ``cpu_capability`` (the vector instructions torch dispatches to) matter
+    beside the versions: the same code and seed give float results that differ between CPUs, and training
+    amplifies the difference (docs/architecture.md, "Reproducing a stored run")."""
     return {
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
         "platform": platform.platform(),
         "processor": platform.machine(),
+        "cpu": cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "torch_threads": torch.get_num_threads(),
         "device": device,
         "device_name": torch.cuda.get_device_name(device) if device.startswith("cuda") else platform.machine(),

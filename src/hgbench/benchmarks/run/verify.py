@@ -3,8 +3,11 @@
 A speed-up that changes summation order, or a fix, may change what a stored run would give today.
 ``verify`` reruns a selection of the store's ``ok`` records (the same job: method, parameters,
 dataset, protocol, seed, and the stored split), compares every metric of ``val``, ``test`` and
-``train``, and appends one row per rerun to ``<out>/verify.csv`` (both code versions, the largest
-metric difference, both fit times). With ``replace`` the rerun's record (and its artifacts)
+``train``, and appends one row per rerun to ``<out>/verify.csv`` (both code versions, both CPUs, the largest
+metric difference, both fit times). The same code and seed compute bit for bit the same on one CPU; on another
+(vendor, model or the vector instructions torch uses) float rounding differs and training amplifies it, so
+a changed rerun whose CPU differs from its record's says nothing about the code by itself; records written
+before runs named their CPU show it as ``unknown``. With ``replace`` the rerun's record (and its artifacts)
 replaces the stored one, whatever the comparison says: the store then holds what the current code
 computes, with the current code's timings, which is how a change that moves results is made
 consistent (the committed records stay valid, or are rerun).
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,10 +28,11 @@ from ...datasets import catalog
 from .executors import RunSummary
 from .plan import Job, sorted_items
 from .runner import Runner
-from .store import VERIFY_FILE, Store
+from .store import VERIFY_FILE, Store, write_text_atomic
 
 COLUMNS = ("verified_at", "key", "method", "dataset", "protocol", "seed", "stored_code", "current_code", "status",
-           "same", "max_abs_diff", "changed", "stored_fit_seconds", "current_fit_seconds", "replaced")
+           "same", "max_abs_diff", "changed", "stored_fit_seconds", "current_fit_seconds", "replaced", "stored_cpu",
+           "current_cpu")
 PARTS = ("val", "test", "train")
 
 
@@ -86,6 +91,14 @@ def compare(stored: dict, current: dict, tolerance: float) -> tuple[float, list[
     return largest, changed
 
 
+def cpu_of(record: dict) -> str:
+    """``vendor model (capability)`` of the CPU a record's run computed on; ``unknown`` when it names none."""
+    environment = record.get("environment") or {}
+    if not environment.get("cpu"):
+        return "unknown"
+    return f"{environment['cpu']} ({environment.get('cpu_capability', '?')})"
+
+
 def verify(store: Store, selection: Selection, out: Path, replace: bool = False, tolerance: float = 1e-9,
            time_limit_s: float | None = None,
            on_row: Callable[[dict], None] = lambda row: None) -> list[dict]:
@@ -113,6 +126,7 @@ def verify(store: Store, selection: Selection, out: Path, replace: bool = False,
                 "max_abs_diff": largest, "changed": " ".join(changed),
                 "stored_fit_seconds": stored.get("fit_seconds"), "current_fit_seconds": current.get("fit_seconds"),
                 "replaced": replace and current["status"] == "ok",
+                "stored_cpu": cpu_of(stored), "current_cpu": cpu_of(current),
             }
             if row["replaced"]:
                 runner.record(RunSummary(planned=1), job, result)
@@ -123,11 +137,32 @@ def verify(store: Store, selection: Selection, out: Path, replace: bool = False,
 
 
 def append_rows(path: Path, rows: list[dict]) -> None:
-    """Append ``rows`` (:data:`COLUMNS`) to the CSV ``path``, writing its header first when it is new."""
+    """Append ``rows`` (:data:`COLUMNS`) to the CSV ``path``, writing its header first when it is new; a file
+    written with fewer columns (an earlier hgbench) is first rewritten with them, its rows' new cells empty."""
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not path.exists()
+    if not new:
+        with path.open(newline="") as handle:
+            header = next(csv.reader(handle), [])
+        if tuple(header) != COLUMNS:
+            _widen(path)
     with path.open("a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         if new:
             writer.writeheader()
         writer.writerows(rows)
+
+
+def _widen(path: Path) -> None:
+    """Rewrite ``path`` under the header :data:`COLUMNS` (atomically); ValueError naming a column it does not know."""
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        unknown = sorted(set(reader.fieldnames or ()) - set(COLUMNS))
+        if unknown:
+            raise ValueError(f"{path} has columns {unknown} that this hgbench does not write; nothing was appended")
+        rows = list(reader)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=COLUMNS, restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(path, text.getvalue())
