@@ -95,19 +95,21 @@ def test_the_report_lists_the_reruns_and_renders_again_when_they_change(store, t
     assert not check(store, tmp_path).all_stale
 
 
-def test_each_rerun_names_the_cpu_of_its_record_and_its_own(store, tmp_path):
-    """Same CPU for a run stored here; a record from another CPU, or one naming none (written before records
-    named their CPU), is counted as such in provenance.md."""
+def test_each_rerun_names_the_cpu_of_its_record_and_its_own(store, tmp_path, capsys):
+    """Same CPU for a run stored here; a changed record from another CPU says so, and provenance.md counts the
+    reruns on another CPU (or on none named: records written before records named it)."""
     records = sorted((r for r in store.all_records() if r["method"] == "zen"), key=lambda r: r["seed"])
     here = records[0]["environment"]
     assert here["cpu"] and here["cpu_capability"]
-    store.put({**records[1], "environment": {**here, "cpu": "OtherVendor Model 9", "cpu_capability": "AVX2"}})
-    assert main(["verify", "--methods", "zen", "--out", str(tmp_path)]) == 0
+    store.put({**records[1], "environment": {**here, "cpu": "OtherVendor Model 9", "cpu_capability": "AVX2"},
+               "test": {**records[1]["test"], "accuracy": records[1]["test"]["accuracy"] + 0.5}})
+    assert main(["verify", "--methods", "zen", "--out", str(tmp_path)]) == 7
+    assert "the record's CPU: OtherVendor Model 9 (AVX2)" in " ".join(capsys.readouterr().err.split())
     rows = {row["seed"]: row for row in _rows(tmp_path)}
     assert rows["0"]["stored_cpu"] == rows["0"]["current_cpu"] == f"{here['cpu']} ({here['cpu_capability']})"
     assert rows["1"]["stored_cpu"] == "OtherVendor Model 9 (AVX2)" != rows["1"]["current_cpu"]
     assert main(["report", "--out", str(tmp_path)]) == 0
-    assert "| zen | synthetic | 2 | 2 | 0 | 1 | 0 | 0 |" in (tmp_path / "provenance.md").read_text()
+    assert "| zen | synthetic | 2 | 1 | 1 | 1 | 0.5 | 0 |" in (tmp_path / "provenance.md").read_text()
 
 
 def test_a_verify_csv_of_an_earlier_hgbench_is_widened_before_rows_are_appended(store, tmp_path):

@@ -525,7 +525,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     def show(row: dict) -> None:
         verdict = "same" if row["same"] else row["status"] if row["status"] != "ok" else f"CHANGED {row['changed']}"
+        elsewhere = not row["same"] and row["stored_cpu"] != row["current_cpu"]
         console.print(f"{row['method']} {row['dataset']} {row['protocol']} seed {row['seed']} {row['key']}: {verdict}"
+                      + (f" (the record's CPU: {row['stored_cpu']}; this one: {row['current_cpu']})" if elsewhere
+                         else "")
                       + (" (replaced)" if row["replaced"] else ""))
 
     try:
