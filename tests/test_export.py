@@ -26,6 +26,7 @@ def test_load_results_returns_every_record_with_flat_typed_columns(out):
     assert {"method", "dataset", "seed", "status", "val_accuracy", "test_accuracy", "fit_seconds"} <= set(frame.columns)
     assert pd.api.types.is_float_dtype(frame.test_accuracy) and pd.api.types.is_integer_dtype(frame.seed)
     assert any(column.startswith("param_") for column in frame.columns)
+    assert frame.env_cpu.notna().all() and frame.env_cpu_capability.notna().all()  # the machine behind each run
     assert len(hgbench.load_results(store, "demo")) == len(frame) and "budget" in frame.columns
 
 

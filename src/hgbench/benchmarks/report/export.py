@@ -2,7 +2,8 @@
 
 One row per record: its identity (method, key, dataset, protocol, seed, evaluation dataset), status and
 reason, timings and memory, the validation / test / train metrics flattened to ``val_<metric>`` ...,
-every hyperparameter as ``param_<name>`` and the scalar diagnostics as ``diag_<name>``. Nested values
+every hyperparameter as ``param_<name>``, the scalar diagnostics as ``diag_<name>`` and what the run computed on
+as ``env_<name>`` (versions, CPU and its vector instructions, threads, device). Nested values
 (lists, dicts) are JSON text. ``suite=`` restricts to one suite's plan and adds the plan's ``budget``
 and ``grid_index``. ``bench export --format csv|parquet`` writes the same table.
 """
@@ -32,8 +33,9 @@ def _row(record: dict) -> dict[str, Any]:
     for part in METRIC_PARTS:
         row.update({f"{part}_{metric}": value for metric, value in (record.get(part) or {}).items()})
     row.update({f"param_{name}": _scalar(value) for name, value in (record.get("params") or {}).items()})
-    row.update({f"diag_{name}": value for name, value in (record.get("diagnostics") or {}).items()
-                if value is None or isinstance(value, (bool, int, float, str))})
+    for prefix, part in (("diag", "diagnostics"), ("env", "environment")):
+        row.update({f"{prefix}_{name}": value for name, value in (record.get(part) or {}).items()
+                    if value is None or isinstance(value, (bool, int, float, str))})
     return row
 
 
