@@ -124,3 +124,12 @@ def test_a_verify_csv_of_an_earlier_hgbench_is_widened_before_rows_are_appended(
     rows = _rows(tmp_path)
     assert list(rows[0]) == list(COLUMNS) and rows[0]["key"] == "earlier" and rows[0]["stored_cpu"] == ""
     assert len(rows) == 3 and rows[-1]["current_cpu"] != ""
+
+
+def test_cpu_model_reads_the_first_core_and_the_numbers_that_tell_alike_named_cpus_apart(tmp_path):
+    from hgbench.benchmarks.run.runner import cpu_model
+
+    core = "vendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: {}\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+    (tmp_path / "cpuinfo").write_text(core.format(167) + "stepping\t: 1\n\n" + core.format(143))
+    assert cpu_model(tmp_path / "cpuinfo") == ("GenuineIntel Intel(R) Xeon(R) Processor "
+                                               "(cpu family 6, model 167, stepping 1)")

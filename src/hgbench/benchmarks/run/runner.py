@@ -74,18 +74,22 @@ def code_version(root: Path = Path(__file__).resolve().parents[4]) -> str:
 
 
 def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """The CPU's vendor and model name as Linux reports them (``platform.processor()`` elsewhere)."""
+    """The CPU as Linux reports its first core: vendor, model name, and the family / model / stepping numbers and
+    cache size that tell apart CPUs a virtual machine names alike (``platform.processor()`` elsewhere)."""
     try:
-        fields = dict(line.split(":", 1) for line in cpuinfo.read_text().splitlines()[:30] if ":" in line)
+        lines = cpuinfo.read_text().split("\n\n", 1)[0].splitlines()
     except OSError:
         return platform.processor() or "unknown"
-    named = " ".join(fields.get(key, "").strip() for key in ("vendor_id", "model name")).strip()
-    return named or platform.processor() or "unknown"
+    fields = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in lines)}
+    named = " ".join(fields[key] for key in ("vendor_id", "model name") if fields.get(key))
+    numbers = ", ".join(f"{key} {fields[key]}" for key in ("cpu family", "model", "stepping", "cache size")
+                        if fields.get(key))
+    return (f"{named} ({numbers})" if numbers else named) or platform.processor() or "unknown"
 
 
 def environment(device: str = "cpu") -> dict[str, Any]:
     """What a run computed on. ``cpu`` and ``cpu_capability`` (the vector instructions torch dispatches to) matter
-    beside the versions: the same code and seed give float results that differ between CPUs, and training
+    beside the versions: the same code and seed can give float results that differ between CPUs, and training
     amplifies the difference (docs/architecture.md, "Reproducing a stored run")."""
     return {
         "python": platform.python_version(),
