@@ -82,6 +82,15 @@ def test_seed_ranges_share_a_suite_between_stores_and_merge_into_the_whole_run(t
     assert not (tmp_path / "bad").exists()
 
 
+def test_no_report_stores_the_runs_and_renders_nothing_until_a_later_run_or_report(tmp_path):
+    demo = ["run", "--suite", "demo", "--methods", "zen", "--datasets", "synthetic", "--seeds", "2"]
+    assert main([*demo, "--no-report", "--out", str(tmp_path)]) == 0
+    assert sorted(r["seed"] for r in Store(tmp_path / "store").all_records()) == [0, 1]
+    assert not (tmp_path / "leaderboard.csv").exists() and not (tmp_path / "demo").exists()
+    assert main([*demo, "--out", str(tmp_path)]) == 0  # nothing left to run: the report is rendered now
+    assert (tmp_path / "demo" / "table.tex").exists() and (tmp_path / "leaderboard.csv").exists()
+
+
 def test_a_corrupted_data_file_is_a_data_error_naming_the_file(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HGBENCH_DATA", str(tmp_path / "data"))
     broken = [tmp_path / "data" / file.path for file in catalog.spec("zoo").files]

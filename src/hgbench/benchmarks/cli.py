@@ -372,7 +372,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"{summary.executed} runs executed ({summary.failed} not ok), {summary.skipped} already in the "
                   f"store ({summary.planned} distinct jobs planned), "
                   f"total {sum(summary.seconds_per_dataset.values()):.2f} s")
-    _render_changed(store, out)
+    if args.no_report:
+        console.print(f"report not rendered (--no-report): `bench report --out {out}` renders it")
+    else:
+        _render_changed(store, out)
     return 0
 
 
@@ -640,6 +643,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--keep-models", action="store_true", help="store every trained model's state beside its "
                      "record (store/artifacts/<key>/model.pt); off by default: weights are large and no table "
                      "needs them")
+    run.add_argument("--no-report", action="store_true", help="store the runs and render nothing (a job whose "
+                     "output folder is merged elsewhere with bench merge; bench report renders it later)")
     run.add_argument("--threads", type=_positive(int), default=1, help="torch intra-op threads per run, recorded "
                      "in every record; default 1")
     run.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]; recorded in every record and "
