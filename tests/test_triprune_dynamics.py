@@ -302,9 +302,20 @@ def test_the_notes_list_missing_runs_with_their_cost_from_stored_runs(store, tmp
         in section
 
 
-def test_a_baselines_missing_runs_are_priced_from_the_nearest_dataset_by_the_hgnn_rows_ratio(store, tmp_path):
+INCIDENCES = {"imdb": 1000.0, "amazon": 500.0, "dblp": 8000.0, "yelp": 3000.0, "douban": 9000.0}
+
+
+@pytest.fixture
+def incidences(monkeypatch):
+    """nnz(H) per dataset, as the datasets' statistics would give them (no dataset loaded)."""
+    from hgbench.benchmarks.report import triprune_cost
+
+    monkeypatch.setattr(triprune_cost, "_incidences", lambda dataset: INCIDENCES.get(dataset, np.nan))
+
+
+def test_a_baselines_missing_runs_are_priced_from_the_nearest_dataset_by_two_ratios(store, tmp_path, incidences):
     """A baseline never run on a dataset: its mean on the dataset nearest in the HGNN row's cost, times the HGNN
-    row's ratio of the two datasets."""
+    row's ratio of the two datasets and times their ratio of incidences, as a range."""
     hgnn = {"imdb": 10.0, "amazon": 3.0, "dblp": 60.0}
     for seed in range(10):
         for dataset, seconds in hgnn.items():
@@ -316,16 +327,20 @@ def test_a_baselines_missing_runs_are_priced_from_the_nearest_dataset_by_the_hgn
     paths, _ = _render(store, "triprune-main", tmp_path)
     section = paths["notes"].read_text().split("## Not run here, with its cost")[1]
     assert "| tp-hgnn | imdb |" not in section and "| hsc | imdb |" not in section  # configured runs count
-    per_run = 30.0 * 60.0 / 12.0  # prepare + fit: IMDB is nearer DBLP in HGNN's cost (x5) than Amazon is (x20)
-    assert (f"| hsc | dblp | 10 | {per_run:.0f} (its runs on imdb, scaled by HGNN's ratio) | "
-            f"{10 * per_run / 3600:.2f} |") in section
+    # prepare + fit: IMDB is nearer DBLP in HGNN's cost (x5) than Amazon is (x20); DBLP has 8x IMDB's incidences
+    low, high = 30.0 * 60.0 / 12.0, 30.0 * 8000.0 / 1000.0
+    assert (f"| hsc | dblp | 10 | {low:.0f}-{high:.0f} (its runs on imdb, scaled by HGNN's ratio and by the "
+            f"incidences') | {10 * low / 3600:.2f}-{10 * high / 3600:.2f} |") in section
     assert f"| hsc | douban | 9 | 40 (its 1 run) | {9 * 40 / 3600:.2f} |" in section
     assert "| hsc | yelp | 10 | - (no run on this dataset yet) | - |" in section  # no HGNN run there to scale by
 
 
-def test_a_cell_where_a_run_timed_out_is_priced_at_no_less_than_its_limit(store, tmp_path):
+def test_a_cell_where_a_run_timed_out_is_priced_at_no_less_than_its_limit(store, tmp_path, monkeypatch):
     """A scaled price below a limit a run of the cell passed is known to be too low; a cell with timeouts alone is
-    priced at its longest limit."""
+    priced at its longest limit. Without the incidences (files not readable here) the HGNN ratio alone scales."""
+    from hgbench.benchmarks.report import triprune_cost
+
+    monkeypatch.setattr(triprune_cost, "_incidences", lambda dataset: np.nan)
     for seed in range(10):
         for dataset, seconds in {"imdb": 10.0, "dblp": 20.0}.items():
             put_planned(store, _record("triprune-main", "tp-hgnn", dataset, seed, fit_seconds=seconds))
@@ -339,3 +354,11 @@ def test_a_cell_where_a_run_timed_out_is_priced_at_no_less_than_its_limit(store,
             f"HGNN's ratio) | {10 * 900 / 3600:.2f} |") in section  # scaled: 30 x 2 = 60 s
     assert ("| hsl | douban | 10 | 3600 (at least: a run here passed a 3600 s limit; no run on this dataset yet) | "
             "10.00 |") in section
+
+
+def test_the_incidences_come_from_the_datasets_and_are_unknown_where_their_files_are_not():
+    from hgbench.benchmarks.report import triprune_cost
+    from hgbench.datasets import catalog
+
+    assert triprune_cost._incidences("synthetic-contexts") == catalog.load("synthetic-contexts").hypergraph.nnz > 0
+    assert np.isnan(triprune_cost._incidences("pubmed"))  # no public copy of its features
