@@ -385,3 +385,34 @@ def test_a_critical_difference_diagram_has_the_same_bytes_under_any_string_hash_
         pngs.append(png.read_bytes())
     assert len(pngs[0]) > 1000
     assert pngs[1] == pngs[0]
+
+
+FORKED_TORCH = """
+import os
+import torch
+from hgbench.benchmarks.report import render
+os.cpu_count = lambda: 2  # fork whatever the machine has
+torch.set_num_threads(2)
+torch.rand(4_000_000).min()  # a parallel kernel in the parent starts libgomp's thread pool
+
+def child(_):
+    return float(torch.ones(4_000_000).min())
+
+print(render._map(child, [0, 1]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the report forks its workers only where fork exists")
+def test_forked_report_workers_run_torch_kernels_after_the_parent_did():
+    """A report worker may run torch kernels after the fork; with the parent's libgomp pool inherited it waited
+    forever (`bench report` hung). In a subprocess group with a timeout."""
+    process = subprocess.Popen([sys.executable, "-c", FORKED_TORCH], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "2"})
+    try:
+        out, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)  # the parent and its forked workers
+        process.communicate()
+        pytest.fail("the forked workers hung in a torch kernel")
+    assert process.returncode == 0, err
+    assert out.strip() == "[1.0, 1.0]"

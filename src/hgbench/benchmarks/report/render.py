@@ -14,6 +14,7 @@ import functools
 import gc
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -475,9 +476,19 @@ def _map(function: Callable, items: list) -> list:
     workers = min(len(items), os.cpu_count() or 1)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [function(item) for item in items]
-    # gc.freeze in the children: the inherited heap is never collected again (statsmodels' Holm calls gc.collect)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_forked) as pool:
         return list(pool.map(function, items))
+
+
+def _forked() -> None:
+    """Set-up of a forked worker of :func:`_map`. The inherited heap is frozen (never collected again: statsmodels'
+    Holm calls gc.collect). Torch runs single-threaded there: libgomp's thread pool does not survive a fork, so a
+    parallel kernel in a child whose parent had run one waits forever (`bench report` hung in a worker running a
+    torch reduction, with the parent at 2 threads); the workers are the parallelism."""
+    gc.freeze()
+    torch = sys.modules.get("torch")  # imported only where the parent had it: the report itself needs no torch
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 # ----------------------------------------------------------------------------- Markdown summary
