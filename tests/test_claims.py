@@ -219,6 +219,20 @@ def test_ratio_and_change_checks():
                                       dataset="IMDB").value == pytest.approx(100 * (0.04 ** 2 / 0.042 ** 2 - 1))
 
 
+def test_largest_change_and_validation_gap_checks():
+    val = board({"Full": {"IMDB": 0.40, "DBLP": 0.50}, "Uniform": {"IMDB": 0.42, "DBLP": 0.56},
+                 "Fixed": {"IMDB": 0.48, "DBLP": 0.51}}, metric="val_mae")
+    largest = claims.largest_change(val, methods="Uniform|Fixed", reference="Full", metric="val_mae")
+    assert largest.value == pytest.approx(20.0) and largest.text.startswith("Fixed on IMDB")  # 12 on DBLP is less
+    main = pd.concat([board({"TP": {"IMDB": 0.40, "DBLP": 0.50, "Average (5 datasets)": 0.45}}, metric="mae"),
+                      board({"TP": {"IMDB": 0.41, "DBLP": 0.49, "Average (5 datasets)": 0.10}}, metric="val_mae")])
+    gap = claims.gap_pct(main, method="TP", metric="mae", other="val_mae")
+    assert gap.value == pytest.approx(2.5) and gap.complete and "IMDB" in gap.text  # |0.41 - 0.40| / 0.40; the
+    # Average row (a 78 % gap here) is not a dataset
+    waiting = pd.concat([main, board({"TP": {"Yelp": 0.6}}, metric="mae", status={("TP", "Yelp"): "pending"})])
+    assert not claims.gap_pct(waiting, method="TP", metric="mae", other="val_mae").complete
+
+
 def test_share_std_and_bonferroni_checks():
     parts = board({"A": {"IMDB": 2.0}, "B": {"IMDB": 1.0}, "Total": {"IMDB": 10.0}}, metric="predict_seconds")
     assert claims.share_pct(parts, parts="A|B", total="Total", metric="predict_seconds",

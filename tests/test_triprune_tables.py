@@ -117,8 +117,9 @@ def test_a_row_with_fewer_splits_is_compared_with_the_full_model_on_its_own_spli
 def test_table4_pending_cells_stay_on_the_board_and_in_the_table(adaptive):
     _, _, board, tex, notes = load(adaptive, "triprune-adaptive")
     yelp = board[board.dataset == "yelp"]
-    assert len(yelp) == 6 * 3 and (yelp.status == absent_status("yelp")).all() and (yelp.n_runs == 0).all()
-    assert yelp.paper_mean[yelp.metric != "rmse"].notna().all()  # the paper's values are there all the same
+    assert len(yelp) == 6 * 4 and (yelp.status == absent_status("yelp")).all() and (yelp.n_runs == 0).all()
+    printed = yelp.metric.isin(["mae", "accuracy"])  # the paper's values are there all the same (no RMSE, no val_mae)
+    assert yelp.paper_mean[printed].notna().all() and yelp.paper_mean[~printed].isna().all()
     dblp = board[(board.dataset == "dblp") & (board.method == "triprune-no-meta")]
     assert (dblp.status == absent_status("dblp")).all()
     if absent_status("yelp") == "pending":
@@ -136,18 +137,22 @@ def test_table4_latex_prints_mae_acc_and_italic_changes(adaptive, tmp_path):
     assert tex.count("$\\Delta$ vs full") == 5  # one italic row per variant, none for the full model
     paths = render.render(adaptive, chosen, tmp_path / "out")
     written = pd.read_csv(paths["leaderboard"])
-    assert len(written) == 6 * 3 * 3 and set(written.status) >= {"ok"}
+    assert len(written) == 6 * 3 * 4 and set(written.status) >= {"ok"}  # MAE, RMSE, ACC and val_mae
 
 
 def test_table5_paper_values_and_changes_for_every_row(tmp_path):
     store = Store(tmp_path / "store")
     for method in suite("triprune-structural").methods[:3]:
         for seed in SEEDS:
-            put_planned(store, record("triprune-structural", method, "imdb", seed, FULL_MAE[seed] + 0.01 * seed,
-                                      FULL_ACC[seed]))
-    chosen, _, board, tex, _ = load(store, "triprune-structural")
-    assert len(board) == 7 * 3 * 3
-    assert board.paper_mean.notna().all() and board.paper_std.notna().all()  # Table 5 prints mean +- std
+            run = record("triprune-structural", method, "imdb", seed, FULL_MAE[seed] + 0.01 * seed, FULL_ACC[seed])
+            put_planned(store, {**run, "val": {**run["val"], "mae": 0.4 + 0.01 * seed}})
+    chosen, _, board, tex, notes = load(store, "triprune-structural")
+    assert len(board) == 7 * 3 * 4
+    printed = board[board.metric != "val_mae"]  # Table 5 prints mean +- std (no validation)
+    assert printed.paper_mean.notna().all() and printed.paper_std.notna().all()
+    validation = board[(board.metric == "val_mae") & (board.method == "triprune") & (board.dataset == "imdb")]
+    assert validation["mean"].iloc[0] == pytest.approx(np.mean([0.4 + 0.01 * seed for seed in SEEDS]))
+    assert validation.paper_mean.isna().all() and "val_mae" in notes
     cell = board.set_index(["method", "dataset", "metric"])
     # Table 5 prints no change: the paper's is computed from its means
     assert cell.at[("triprune-no-comp", "dblp", "mae"), "paper_change_pct"] == pytest.approx(100 * (0.437 - 0.421)

@@ -28,7 +28,7 @@ from ...methods.triprune.settings import DEFAULTS
 from ...methods.triprune.variants import SAME_MODEL_ROWS, VARIANTS
 from . import runtime, significance, stats
 from .leaderboards import STD_DDOF, cells
-from .multimetric import SCORES, Column, selected_runs
+from .multimetric import SCORES, VALIDATION, Column, selected_runs
 from .paper import paper_table, paper_value, paper_value_any_setting
 from .tables import FAILURE_LABELS, latex_escape
 from ..run.registry import method_entry
@@ -134,7 +134,8 @@ def paired_tests(long: pd.DataFrame, suite, metrics: tuple[str, ...]) -> pd.Data
 
 def _in_order(board: pd.DataFrame, suite) -> pd.DataFrame:
     """Rows by method (the suite's order), dataset, then metric (MAE, RMSE, ACC): as a reader scans the table."""
-    keys = {"method": list(suite.methods), "dataset": list(suite.datasets), "metric": list(PAPER_METRIC)}
+    keys = {"method": list(suite.methods), "dataset": list(suite.datasets),
+            "metric": [*PAPER_METRIC, *(c.metric for c in VALIDATION)]}
     order = [board[k].map({v: i for i, v in enumerate(values)}) for k, values in keys.items()]
     return board.iloc[np.lexsort(order[::-1])].reset_index(drop=True)
 
@@ -264,16 +265,18 @@ def runs_section(data, labels: dict[str, str]) -> list[str]:
 
 # ----------------------------------------------------------------------------- Tables 4 and 5
 def ablation_board(data) -> pd.DataFrame:
-    """One row per (method, dataset, metric) for MAE, RMSE and ACC (fractions, as the paper), with the
-    change vs the full model, the paper's value and change, and the paired tests of the printed metrics."""
+    """One row per (method, dataset, metric) for MAE, RMSE and ACC (fractions, as the paper) and the validation MAE
+    (``val_mae``: not printed, read by the validation claims), with the change vs the full model, the paper's value
+    and change, and the paired tests of the printed metrics."""
     chosen = data.suite
     selected = selected_runs(data.frame)
-    longs = {column.metric: long_scores(selected, chosen, column) for column in SCORES}
+    longs = {column.metric: long_scores(selected, chosen, column) for column in SCORES + VALIDATION}
     tests = paired_tests(pd.concat(longs.values(), ignore_index=True), chosen, table_metrics(chosen))
     reference = chosen.reference
     rows = []
-    for column in SCORES:
+    for column in SCORES + VALIDATION:
         found = cells(data.frame, longs[column.metric], chosen)
+        in_paper = chosen.table is not None and column.metric in PAPER_METRIC  # no paper table prints validation
         for method in chosen.methods:
             label = row_label(chosen, method)
             paper_row = paper_row_of(chosen, method)
@@ -281,11 +284,11 @@ def ablation_board(data) -> pd.DataFrame:
                 cell = found[(method, dataset)]
                 paper_dataset = catalog.spec(dataset).paper or dataset
                 paper = paper_cell(chosen.table.csv, paper_row, paper_dataset, PAPER_METRIC[column.metric]) \
-                    if chosen.table else None
+                    if in_paper else None
                 paper_full = paper_cell(chosen.table.csv, paper_method(chosen.table.csv, row_label(chosen, reference)),
-                                        paper_dataset, PAPER_METRIC[column.metric]) if chosen.table else None
+                                        paper_dataset, PAPER_METRIC[column.metric]) if in_paper else None
                 printed = paper_cell(chosen.table.csv, paper_row, paper_dataset,
-                                     f"{PAPER_METRIC[column.metric]} % change vs Full") if chosen.table else None
+                                     f"{PAPER_METRIC[column.metric]} % change vs Full") if in_paper else None
                 if method == reference:
                     paper_change, source = np.nan, ""
                 elif printed is not None:

@@ -279,6 +279,35 @@ def change_range(board, methods, reference, metric):
 
 
 @check
+def largest_change(board, methods, reference, metric):
+    """The largest % change of any of ``methods`` over ``reference`` on any dataset all of them ran ("by up to
+    x%"), naming where it is."""
+    changes = _changes(board, metric, _names(methods), reference).dropna(how="all")
+    if changes.empty:
+        return None
+    dataset, method = changes.stack().idxmax()
+    return Measured(float(changes.at[dataset, method]),
+                    f"{method} on {dataset}, the largest of {len(_names(methods))} settings vs {reference} over "
+                    f"{len(changes)} datasets")
+
+
+@check
+def gap_pct(board, method, metric, other):
+    """Largest over datasets of ``100 |other - metric| / metric`` of ``method``'s means (validation against test:
+    Appendix A.5's generalization gap), over the datasets where both are ok; the Average row is not a dataset."""
+    rows = _rows(board, f"{metric}|{other}", [method], pending_ok=True)
+    rows = rows[~rows.paper_dataset.str.startswith("Average")]
+    means = _ok(rows).pivot_table(index="paper_dataset", columns="metric", values="mean").reindex(
+        columns=[metric, other]).dropna()
+    if means.empty:
+        return None
+    gaps = 100 * (means[other] - means[metric]).abs() / means[metric].abs()
+    waiting = int(rows.paper_dataset[rows.status == "pending"].nunique())
+    return Measured(float(gaps.max()), f"{method}, {other} vs {metric}, largest on {gaps.idxmax()} over "
+                    f"{len(gaps)} datasets" + _not_run(waiting), complete=not waiting)
+
+
+@check
 def change_margin(board, method, others, reference, metric):
     """Mean over datasets of ``method``'s % change over ``reference`` minus the largest such mean of ``others``
     (> 0: ``method`` changes the metric most), over the datasets where all of them ran."""

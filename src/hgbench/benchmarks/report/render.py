@@ -300,7 +300,7 @@ register_layout("triprune-schedules", Layout(
 register_layout("triprune-ablation", Layout(
     ablation.ablation_board, ablation.ablation_latex,
     lambda board, data: ablation.ablation_notes(board, data, not_run(data)),
-    metrics=lambda chosen: tuple(column.metric for column in multimetric.SCORES)))
+    metrics=lambda chosen: tuple(column.metric for column in multimetric.SCORES + multimetric.VALIDATION)))
 register_layout("triprune-significance", Layout(
     triprune_significance.board, triprune_significance.latex,
     lambda board, data: triprune_significance.notes(board, data, not_run(data)), metrics=lambda chosen: ("mae",)))

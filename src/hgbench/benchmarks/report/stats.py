@@ -49,7 +49,7 @@ HIGHER_IS_BETTER: dict[str, bool] = {"accuracy": True, "mae": False, "rmse": Fal
                                      "ratio_protocol": False,
                                      # efficiency columns of TriPrune's tables (report/multimetric.py)
                                      "inference_seconds": False, "inference_peak_mb": False, "train_seconds": False,
-                                     "num_parameters": False,
+                                     "num_parameters": False, "val_mae": False,
                                      # TriPrune Tables 7 and 10 (report/triprune_tables_7_8_10.py)
                                      "delta_pct": False, "seconds": False, "seconds_float32": False,
                                      "seconds_float64": False, "rel_error_float32": False, "rel_error_float64": False,

@@ -150,7 +150,7 @@ def main_notes(board: pd.DataFrame, data, not_run: list[str]) -> str:
 
 
 def main_metrics(chosen) -> tuple[str, ...]:
-    return tuple(c.metric for c in multimetric.SCORES + multimetric.EFFICIENCY) + DYNAMICS
+    return tuple(c.metric for c in multimetric.SCORES + multimetric.EFFICIENCY + multimetric.VALIDATION) + DYNAMICS
 
 
 # ----------------------------------------------------------------------------- figures
