@@ -226,11 +226,24 @@ def test_largest_change_and_validation_gap_checks():
     assert largest.value == pytest.approx(20.0) and largest.text.startswith("Fixed on IMDB")  # 12 on DBLP is less
     main = pd.concat([board({"TP": {"IMDB": 0.40, "DBLP": 0.50, "Average (5 datasets)": 0.45}}, metric="mae"),
                       board({"TP": {"IMDB": 0.41, "DBLP": 0.49, "Average (5 datasets)": 0.10}}, metric="val_mae")])
+    main.loc[main.paper_dataset.str.startswith("Average"), "dataset"] = "average"  # Table 2's board names it so
     gap = claims.gap_pct(main, method="TP", metric="mae", other="val_mae")
     assert gap.value == pytest.approx(2.5) and gap.complete and "IMDB" in gap.text  # |0.41 - 0.40| / 0.40; the
     # Average row (a 78 % gap here) is not a dataset
     waiting = pd.concat([main, board({"TP": {"Yelp": 0.6}}, metric="mae", status={("TP", "Yelp"): "pending"})])
     assert not claims.gap_pct(waiting, method="TP", metric="mae", other="val_mae").complete
+
+
+def test_a_boards_average_row_is_neither_a_dataset_nor_a_cell():
+    """TriPrune Table 2's board has an Average row per method and metric: checks over datasets or cells skip it (the
+    paper's "all 15 metrics" are 5 datasets x 3 metrics), and aggregates over datasets do not count it twice."""
+    scores = board({"TP": {"IMDB": 0.40, "DBLP": 0.50, "Average (5 datasets)": 0.45},
+                    "B": {"IMDB": 0.42, "DBLP": 0.45, "Average (5 datasets)": 0.435}}, metric="mae")
+    scores.loc[scores.paper_dataset.str.startswith("Average"), "dataset"] = "average"
+    assert claims.value_range(scores, method="TP", metric="mae").text == "TP over 2 datasets"
+    assert claims.best_share(scores, method="TP", metric="mae").value == pytest.approx(0.5)  # IMDB of IMDB, DBLP
+    change = claims.change_pct(scores, method="TP", reference="B", metric="mae", dataset="mean").value
+    assert change == pytest.approx(50 * (0.40 / 0.42 - 1) + 50 * (0.50 / 0.45 - 1))
 
 
 def test_share_std_and_bonferroni_checks():

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
+from .multimetric import AVERAGE
 from .significance import ALPHA
 from ..suites import suite, suite_names
 
@@ -73,12 +74,13 @@ def _names(value: str) -> list[str]:
 
 def _rows(board: pd.DataFrame, metric: str, labels: list[str] | None = None, dataset: str = "",
           pending_ok: bool = False) -> pd.DataFrame:
-    """The rows of ``metric`` (and ``labels``, and ``dataset`` unless it names an aggregate over datasets);
+    """The rows of ``metric`` (and ``labels``, and ``dataset`` unless it names an aggregate over datasets, which
+    reads the datasets' rows: a board's own Average row, TriPrune Table 2's, is not a dataset or a cell);
     raises :class:`Pending` while any of them has no run yet (unless ``pending_ok``)."""
     rows = board[board.metric.isin(_names(metric))]
     rows = rows if labels is None else rows[rows.label.isin(labels)]
     one = dataset not in ("", "mean", "average")
-    rows = rows[rows.paper_dataset == dataset] if one else rows
+    rows = rows[rows.paper_dataset == dataset] if one else rows[rows.dataset != AVERAGE]
     missing = [label for label in labels or [] if label not in set(rows.label)]
     if rows.empty or missing:
         where = f" on {dataset}" if one else ""
@@ -294,9 +296,8 @@ def largest_change(board, methods, reference, metric):
 @check
 def gap_pct(board, method, metric, other):
     """Largest over datasets of ``100 |other - metric| / metric`` of ``method``'s means (validation against test:
-    Appendix A.5's generalization gap), over the datasets where both are ok; the Average row is not a dataset."""
+    Appendix A.5's generalization gap), over the datasets where both are ok."""
     rows = _rows(board, f"{metric}|{other}", [method], pending_ok=True)
-    rows = rows[~rows.paper_dataset.str.startswith("Average")]
     means = _ok(rows).pivot_table(index="paper_dataset", columns="metric", values="mean").reindex(
         columns=[metric, other]).dropna()
     if means.empty:
