@@ -80,7 +80,10 @@ def _rows(board: pd.DataFrame, metric: str, labels: list[str] | None = None, dat
     rows = board[board.metric.isin(_names(metric))]
     rows = rows if labels is None else rows[rows.label.isin(labels)]
     one = dataset not in ("", "mean", "average")
-    rows = rows[rows.paper_dataset == dataset] if one else rows[rows.dataset != AVERAGE]
+    if one:
+        rows = rows[rows.paper_dataset == dataset]
+    elif "dataset" in rows:  # a board without dataset ids has no Average row either
+        rows = rows[rows.dataset != AVERAGE]
     missing = [label for label in labels or [] if label not in set(rows.label)]
     if rows.empty or missing:
         where = f" on {dataset}" if one else ""
