@@ -230,6 +230,10 @@ def test_largest_change_and_validation_gap_checks():
     gap = claims.gap_pct(main, method="TP", metric="mae", other="val_mae")
     assert gap.value == pytest.approx(2.5) and gap.complete and "IMDB" in gap.text  # |0.41 - 0.40| / 0.40; the
     # Average row (a 78 % gap here) is not a dataset
+    transfer = board({"Fixed": {"DBLP": 0.50, "Yelp": 0.60}, "Frozen": {"DBLP": 0.48, "Yelp": 0.60},
+                      "Full": {"DBLP": 0.45, "Yelp": 0.54}}, metric="mae")
+    kept = claims.retained_share(transfer, method="Frozen", baseline="Fixed", reference="Full", metric="mae")
+    assert kept.value == pytest.approx(100 * (-4.0 / 2) / (-10.0))  # mean changes -2% and -10% over Fixed
     waiting = pd.concat([main, board({"TP": {"Yelp": 0.6}}, metric="mae", status={("TP", "Yelp"): "pending"})])
     assert not claims.gap_pct(waiting, method="TP", metric="mae", other="val_mae").complete
 

@@ -312,6 +312,19 @@ def gap_pct(board, method, metric, other):
 
 
 @check
+def retained_share(board, method, baseline, reference, metric):
+    """100 x ``method``'s mean % change over ``baseline`` / ``reference``'s, over the datasets all three ran: the share
+    of the reference's gain over the baseline that ``method`` keeps (Table 7's frozen transfer, between the Fixed
+    Baseline and the in-domain full model on the same targets)."""
+    changes = _changes(board, metric, [method, reference], baseline).dropna()
+    if changes.empty:
+        return None
+    kept, full = float(changes[method].mean()), float(changes[reference].mean())
+    return Measured(100 * kept / full, f"{method} {kept:+.2f}% and {reference} {full:+.2f}% vs {baseline}, mean over "
+                                       f"{len(changes)} datasets")
+
+
+@check
 def change_margin(board, method, others, reference, metric):
     """Mean over datasets of ``method``'s % change over ``reference`` minus the largest such mean of ``others``
     (> 0: ``method`` changes the metric most), over the datasets where all of them ran."""
