@@ -65,6 +65,21 @@ def test_a_configuration_without_stored_runs_is_priced_from_the_nearest_ones(tmp
     assert row.hours == pytest.approx(expected / 3600)
 
 
+def test_another_width_is_scaled_by_the_methods_cost_ratio_between_widths_on_other_datasets(tmp_path):
+    store = Store(tmp_path / "store")
+    cost = {64: 1.0, 128: 2.0, 256: 5.0}
+    elsewhere, _ = plan("zen-5shot", ["hgnn"], ["citeseer"], "5-shot", 1, "full")
+    for job in elsewhere:  # Citeseer holds every width: 128 costs 2x and 256 5x the 64's
+        _stored(store, job, cost[job.config_dict["hidden"]])
+    jobs, _ = plan("zen-5shot", ["hgnn"], ["cora"], "5-shot", 1, "full")
+    for job in jobs:
+        if job.config_dict["hidden"] == 64:
+            _stored(store, job, 3.0)  # Cora holds only the narrow configurations
+    row = estimate(store, jobs).iloc[0]
+    others = [job for job in jobs if job.config_dict["hidden"] != 64]
+    assert row.hours == pytest.approx(sum(3.0 * cost[job.config_dict["hidden"]] for job in others) / 3600)
+
+
 def _timed_out(store: Store, job, reason: str, **fields) -> None:
     store.put({"method": job.method, "key": job.key, "dataset": job.dataset, "protocol": job.protocol, "seed": job.seed,
                "status": "timeout", "reason": reason, "params": job.params_dict, "config": job.config_dict,

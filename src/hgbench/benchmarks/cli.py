@@ -234,7 +234,9 @@ def _print_cost(store: Store, members: list[Suite], methods: list[str] | None, d
     inexact = int(known.to_run.sum() - known.priced_exactly.sum()) - limited
     console.print("Each job is priced at the mean seconds of the stored runs of its method and dataset nearest its "
                   "configuration" + (f"; {inexact} of them have no stored run of their own configuration (priced "
-                                     "from others: a lower bound where theirs is wider)" if inexact else "")
+                                     "from others, another width scaled by the method's cost ratio between the "
+                                     "two widths where the store has one: a lower bound where it has none and "
+                                     "theirs is narrower)" if inexact else "")
                   + (f"; {limited} at the time limit their stored run passed (a lower bound)" if limited else ""))
     return hours
 

@@ -29,7 +29,7 @@ from ...datasets import catalog
 from . import tables
 from .leaderboards import PARTIAL_GRID, absent_status, cell_statuses
 from .paper import paper_value
-from ..run.estimate import nearest_seconds
+from ..run.estimate import Ratios, nearest_seconds, width_ratios
 from ..run.registry import method_entry
 
 REFERENCE = "zen"
@@ -230,6 +230,8 @@ def budget_and_cost(frame: pd.DataFrame, planned: pd.DataFrame, suite) -> list[s
     if ok.empty:
         return []
     full_runs = planned.groupby("method").full_grid_size.max().to_dict()
+    ratios = width_ratios({key: list(zip(map(json.loads, rows.config), rows.seconds))
+                           for key, rows in ok.groupby(["method", "dataset"])})
     full_points = {method: list(rows.config.unique())
                    for method, rows in planned[planned.budget == "full"].groupby("method")}
     lines = ["", "## Budget and cost per dataset", "",
@@ -238,16 +240,18 @@ def budget_and_cost(frame: pd.DataFrame, planned: pd.DataFrame, suite) -> list[s
              "checkpoints) priced at the mean seconds of its stored runs on the dataset or, where it has none, of "
              f"the stored configurations nearest it, x {suite.seeds} splits, summed over the methods measured, on "
              "this machine with one thread per run. To finish: the same prices for the configurations and splits "
-             "without an ok run (`bench run --budget full` on the dataset runs them). Both are lower bounds where "
-             "the nearest configurations are narrower (only the reduced grid's hidden 64 ran; the full grid adds "
-             "128 and 256) or when some of the suite's methods have no ok run there.",
+             "without an ok run (`bench run --budget full` on the dataset runs them). A stored run of another "
+             "width prices a configuration scaled by the method's cost ratio between the two widths (the median "
+             "over the datasets where this suite ran both); both columns are lower bounds where no dataset gives "
+             "that ratio or when some of the suite's methods have no ok run there.",
              "", "| dataset | budgets | methods measured | splits per method | runs | measured s | "
              "projected full protocol (h) | to finish (h) |", "|---|---|---|---|---|---|---|---|"]
     total, left, measured = 0.0, 0.0, 0
     for dataset, runs in ok.groupby("dataset", sort=False):
         projected = missing = 0.0
         for method, rows in runs.groupby("method"):
-            whole, not_run = _full_grid_seconds(rows, full_points.get(method), full_runs[method], suite.seeds)
+            whole, not_run = _full_grid_seconds(rows, full_points.get(method), full_runs[method], suite.seeds,
+                                                ratios.get(method, {}))
             projected, missing = projected + whole, missing + not_run
         splits = runs.groupby("method").seed.nunique()
         lines.append(f"| {dataset} | {', '.join(sorted(set(runs.budget)))} | {len(splits)} of "
@@ -263,18 +267,19 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f}" if np.isfinite(seconds) else "-"
 
 
-def _full_grid_seconds(runs: pd.DataFrame, points: list[str] | None, grid_size: int,
-                       splits: int) -> tuple[float, float]:
+def _full_grid_seconds(runs: pd.DataFrame, points: list[str] | None, grid_size: int, splits: int,
+                       ratios: Ratios) -> tuple[float, float]:
     """Seconds of a method's full grid on ``splits`` splits of a dataset, and of its part without an ok run, from
-    its stored ``runs`` there: each of the grid's ``points`` (sorted JSON) priced from the runs nearest it; without
-    the points (the full grid never planned), the runs' mean times the grid's size and the missing part unknown."""
+    its stored ``runs`` there: each of the grid's ``points`` (sorted JSON) priced from the runs nearest it (another
+    width scaled by ``ratios``); without the points (the full grid never planned), the runs' mean times the grid's
+    size and the missing part unknown."""
     if not points:
         return float(runs.seconds.mean()) * grid_size * splits, np.nan
     stored = [(json.loads(config), seconds) for config, seconds in zip(runs.config, runs.seconds)]
     done = set(zip(runs.config, runs.seed))
     whole = missing = 0.0
     for point in points:
-        price = nearest_seconds(json.loads(point), stored)[0]
+        price = nearest_seconds(json.loads(point), stored, ratios)[0]
         whole += price * splits
         missing += price * sum((point, seed) not in done for seed in range(splits))
     return whole, missing

@@ -3,12 +3,16 @@
 Each job still to run is priced from the ok runs of the same method on the same dataset already in the
 store (any suite, split or seed): the mean seconds (prepare + fit + predict) of those whose grid point
 agrees with the job's on the most keys — the job's own configuration on other splits when stored, so a
-width the store holds is priced at that width's cost, not at the method's median over narrower runs. A
-configuration wider than every stored one is priced at the narrower runs' cost: a lower bound. With no
-run of the method on the dataset the cell is ``unknown`` (NaN): no scaling from other datasets, whose
-hypergraphs differ too much. A job whose stored run timed out (rerun by ``--retry timeout``) costs at least
-the limit it passed, so it is priced at no less than that limit, and at that limit where nothing else prices
-it. The estimate is what ``bench run --dry-run`` prints and what ``--max-hours`` compares.
+width the store holds is priced at that width's cost, not at the method's median over narrower runs. A run
+of another width (``hidden``) is scaled by the method's cost ratio between the two widths where the store
+has one (:func:`width_ratios`: the median over the datasets holding both widths): where the full grid ran,
+widths 128 and 256 cost about 2 and 4-7 times 64 for the set-based models and UniGCNII, so the narrower
+runs' cost alone would be a lower bound, as it still is where no dataset holds both widths. With no run of
+the method on the dataset the cell is ``unknown`` (NaN): the level itself is never carried over from other
+datasets, whose hypergraphs differ too much. A job whose stored run timed out (rerun by ``--retry
+timeout``) costs at least the limit it passed, so it is priced at no less than that limit, and at that
+limit where nothing else prices it. The estimate is what ``bench run --dry-run`` prints and what
+``--max-hours`` compares.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ COLUMNS = ["method", "dataset", "jobs", "stored", "to_run", "seconds_each", "bas
            "at_time_limit", "hours"]
 
 Run = tuple[dict[str, Any], float]  # a stored run's parameters and its seconds
+Ratios = dict[tuple[Any, Any], float]  # (width a, width b) -> seconds of a width-b run / of a width-a run
+WIDTH = "hidden"  # the grid key whose value scales a run's cost (every trained baseline's width)
 _LIMIT_IN_REASON = re.compile(r"time limit exceeded \(([0-9.]+) s\)")
 
 
@@ -42,13 +48,36 @@ def stored_costs(store: Store) -> dict[tuple[str, str], list[Run]]:
     return costs
 
 
-def nearest_seconds(point: dict[str, Any], runs: list[Run]) -> tuple[float, bool]:
-    """The mean seconds of the ``runs`` whose parameters agree with the grid ``point`` on the most keys, and
-    whether they agree on all of them (the point's own configuration, run on other splits)."""
+def nearest_seconds(point: dict[str, Any], runs: list[Run], ratios: Ratios | None = None) -> tuple[float, bool]:
+    """The mean seconds of the ``runs`` whose parameters agree with the grid ``point`` on the most keys, each run of
+    another width scaled by ``ratios[(its width, the point's)]`` where given, and whether they agree on all keys
+    (the point's own configuration, run on other splits)."""
     agreement = [sum(params.get(key) == value for key, value in point.items()) for params, _ in runs]
     best = max(agreement)
-    return statistics.fmean(seconds for (_, seconds), agree in zip(runs, agreement) if agree == best), \
+    width = point.get(WIDTH)
+    scale = ratios or {}
+    return statistics.fmean(seconds * scale.get((params.get(WIDTH), width), 1.0)
+                            for (params, seconds), agree in zip(runs, agreement) if agree == best), \
         best == len(point)
+
+
+def width_ratios(costs: dict[tuple[str, str], list[Run]]) -> dict[str, Ratios]:
+    """Per method, ``(a, b) -> `` how many times a run of width ``b`` costs one of width ``a``: the median over the
+    datasets whose stored runs hold both widths of the ratio of their mean seconds (the other grid keys averaged in
+    both). Widths never stored together on one dataset have no ratio."""
+    per_dataset: dict[str, dict[tuple[Any, Any], list[float]]] = defaultdict(lambda: defaultdict(list))
+    for (method, _), runs in costs.items():
+        by_width: dict[Any, list[float]] = defaultdict(list)
+        for params, seconds in runs:
+            if params.get(WIDTH) is not None:
+                by_width[params[WIDTH]].append(seconds)
+        means = {width: statistics.fmean(seconds) for width, seconds in by_width.items()}
+        for a, mean_a in means.items():
+            for b, mean_b in means.items():
+                if a != b and mean_a > 0:
+                    per_dataset[method][(a, b)].append(mean_b / mean_a)
+    return {method: {pair: statistics.median(values) for pair, values in pairs.items()}
+            for method, pairs in per_dataset.items()}
 
 
 def timed_out_after(record: dict[str, Any] | None) -> float | None:
@@ -62,10 +91,10 @@ def timed_out_after(record: dict[str, Any] | None) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def _price(job: Job, runs: list[Run], record: dict[str, Any] | None) -> tuple[float, bool, bool]:
+def _price(job: Job, runs: list[Run], record: dict[str, Any] | None, ratios: Ratios) -> tuple[float, bool, bool]:
     """A job's seconds (NaN when nothing prices it), whether its own configuration priced it, and whether the
     limit its stored run timed out at did (more than the stored runs' price)."""
-    seconds, exact = nearest_seconds(job.config_dict, runs) if runs else (math.nan, False)
+    seconds, exact = nearest_seconds(job.config_dict, runs, ratios) if runs else (math.nan, False)
     limit = timed_out_after(record)
     if limit is not None and not limit <= seconds:  # NaN compares False: the limit prices it alone
         return limit, False, True
@@ -75,6 +104,7 @@ def _price(job: Job, runs: list[Run], record: dict[str, Any] | None) -> tuple[fl
 def estimate(store: Store, jobs: list[Job], retry: tuple[str, ...] = ()) -> pd.DataFrame:
     """One row per (method, dataset) of ``jobs``: planned, stored, still to run, and projected hours."""
     costs = stored_costs(store)
+    ratios = width_ratios(costs)
     cells: dict[tuple[str, str], tuple[list[Job], list[tuple[Job, dict | None]]]] = {}  # (planned, still to run)
     for job in jobs:
         record = store.get(job.method, job.key)
@@ -86,7 +116,7 @@ def estimate(store: Store, jobs: list[Job], retry: tuple[str, ...] = ()) -> pd.D
     rows = []
     for (method, dataset), (planned, to_run) in cells.items():
         runs = costs.get((method, dataset), [])
-        priced = [_price(job, runs, record) for job, record in to_run]
+        priced = [_price(job, runs, record, ratios.get(method, {})) for job, record in to_run]
         known = all(seconds == seconds for seconds, _, _ in priced)
         each = (statistics.mean(seconds for seconds, _, _ in priced) if priced and known
                 else statistics.median(seconds for _, seconds in runs) if runs and not priced else math.nan)
